@@ -1,0 +1,172 @@
+"""Vocabularies, the data sets and how they are cut into (B, T) batches."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ODD, EVEN = (1, 3, 5, 7), (2, 4, 6, 8)
+DIGITS = "0123456789"
+UNKNOWN = "\ufffd"  # stands for every character beyond the text vocabulary's limit
+MAX_TEXT_VOCAB = 256
+STREAM_BPTT = 64  # chunk length for a text stream when the config asks for full BPTT
+EVAL_ROW = 100  # a text's held-out tail is cut into rows this long
+
+
+class Vocab:
+    def __init__(self, symbols):
+        self.symbols = list(symbols)
+        if len(set(self.symbols)) != len(self.symbols) or len(self.symbols) < 2:
+            raise ValueError("a vocabulary needs at least two distinct symbols")
+        self.index = {s: i for i, s in enumerate(self.symbols)}
+
+    def __len__(self):
+        return len(self.symbols)
+
+    def encode(self, symbols) -> list[int]:
+        missing = [s for s in symbols if s not in self.index]
+        if missing:
+            shown = "".join(dict.fromkeys(missing))
+            raise ValueError(f"not in the vocabulary: {shown!r}")
+        return [self.index[s] for s in symbols]
+
+    def decode(self, ids) -> list[str]:
+        return [self.symbols[i] for i in ids]
+
+    def parse(self, text: str) -> list[int]:
+        """A prefix as a user types it: digits with optional spaces or commas
+        for a digit vocabulary; every character (spaces too) for a text one."""
+        if self.symbols == list(DIGITS):
+            text = text.replace(",", " ").replace(" ", "")
+        return self.encode(text)
+
+
+@dataclass
+class Dataset:
+    name: str
+    vocab: Vocab
+    train: list  # 1-D int arrays; for a stream, one long array
+    eval: list  # 1-D int arrays, each evaluated from a zero state
+    stream: bool = False  # True: train[0] is cut into rows and chunks, state carried
+
+    def epoch(self, epoch: int, batch_size: int, bptt: int, seed: int):
+        """The chunks of one epoch: (x, y, mask, carry) with (B, T) arrays;
+        `carry` says the chunk continues the previous one's sequences."""
+        if self.stream:
+            return stream_chunks(self.train[0], batch_size, bptt or STREAM_BPTT)
+        rng = np.random.default_rng([seed, epoch])
+        order = rng.permutation(len(self.train))
+        return sequence_chunks([self.train[i] for i in order], batch_size, bptt)
+
+    def eval_batches(self, batch_size: int = 256):
+        for i in range(0, len(self.eval), batch_size):
+            yield pad(self.eval[i:i + batch_size])
+
+    def n_eval_targets(self) -> int:
+        return sum(len(s) - 1 for s in self.eval)
+
+
+def pad(seqs):
+    """Input seq[:-1], target seq[1:], right-padded to one length; mask marks real targets."""
+    T = max(len(s) for s in seqs) - 1
+    x = np.zeros((len(seqs), T), np.int64)
+    y = np.zeros_like(x)
+    mask = np.zeros(x.shape, np.float32)
+    for row, s in enumerate(seqs):
+        x[row, :len(s) - 1], y[row, :len(s) - 1], mask[row, :len(s) - 1] = s[:-1], s[1:], 1
+    return x, y, mask
+
+
+def sequence_chunks(seqs, batch_size, bptt):
+    for i in range(0, len(seqs), batch_size):
+        x, y, mask = pad(seqs[i:i + batch_size])
+        k = bptt or x.shape[1]
+        for t in range(0, x.shape[1], k):
+            yield x[:, t:t + k], y[:, t:t + k], mask[:, t:t + k], t > 0
+
+
+def stream_chunks(stream, batch_size, bptt):
+    rows = max(1, min(batch_size, (len(stream) - 1) // 2))
+    length = (len(stream) - 1) // rows
+    x = stream[:rows * length].reshape(rows, length)
+    y = stream[1:rows * length + 1].reshape(rows, length)
+    mask = np.ones(x.shape, np.float32)
+    for t in range(0, length, bptt):
+        yield x[:, t:t + bptt], y[:, t:t + bptt], mask[:, t:t + bptt], t > 0
+
+
+def toy() -> Dataset:
+    """The original simpleRNN task, exactly: 2 training and 5 eval sequences, 71 eval targets."""
+    def cycle(base, n):
+        return np.array([base[i % 4] for i in range(n)], np.int64)
+    train = [cycle(ODD, 18), cycle(EVEN, 16)]
+    eval_ = [cycle(ODD, 24), cycle(ODD, 4), cycle(EVEN, 4), cycle(EVEN, 24),
+             np.concatenate([cycle(ODD, 8), cycle(EVEN, 12)])]
+    return Dataset("toy", Vocab(DIGITS), train, eval_)
+
+
+def digits(count=400, min_len=8, max_len=24, switch_prob=0.05, eval_fraction=0.2, seed=0) -> Dataset:
+    """Odd (1,3,5,7) and even (2,4,6,8) runs from a random start; at each step
+    the sequence switches parity with `switch_prob`, to the next digit up
+    (8 goes to 1)."""
+    if not 2 <= min_len <= max_len:
+        raise ValueError(f"need 2 <= min_len <= max_len, got {min_len}, {max_len}")
+    if not 0 <= switch_prob <= 1 or not 0 < eval_fraction < 1 or count < 2:
+        raise ValueError("need 0 <= switch_prob <= 1, 0 < eval_fraction < 1 and count >= 2")
+    rng = np.random.default_rng(seed)
+    seqs = [_digit_run(rng, int(rng.integers(min_len, max_len + 1)), switch_prob) for _ in range(count)]
+    n_eval = max(1, int(count * eval_fraction))
+    return Dataset("digits", Vocab(DIGITS), seqs[n_eval:], seqs[:n_eval])
+
+
+def _digit_run(rng, length, switch_prob):
+    digit = int(rng.choice(ODD + EVEN))
+    out = [digit]
+    for _ in range(length - 1):
+        if rng.random() < switch_prob:
+            digit = digit + 1 if digit < 8 else 1
+        else:
+            cycle = ODD if digit % 2 else EVEN
+            digit = cycle[(cycle.index(digit) + 1) % 4]
+        out.append(digit)
+    return np.array(out, np.int64)
+
+
+def text(path, eval_fraction=0.1, max_vocab=MAX_TEXT_VOCAB) -> Dataset:
+    """Characters of a UTF-8 file; the last `eval_fraction` is held out. Beyond
+    `max_vocab` distinct characters, the rarest all become one unknown symbol."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ValueError(f"cannot read {path}: {e.strerror}") from None
+    if b"\x00" in raw:
+        raise ValueError(f"{path} looks binary (it holds NUL bytes); give a UTF-8 text file")
+    try:
+        chars = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path} is not UTF-8 text (bad byte at offset {e.start})") from None
+    if len(chars) < 20:
+        raise ValueError(f"{path} has {len(chars)} characters; a text data set needs at least 20")
+    counts = Counter(chars).most_common()
+    kept = sorted(c for c, _ in counts[:max_vocab - 1]) if len(counts) > max_vocab else sorted(c for c, _ in counts)
+    if len(counts) > max_vocab:
+        kept.append(UNKNOWN)
+    vocab = Vocab(kept)
+    unknown = vocab.index.get(UNKNOWN, -1)
+    ids = np.array([vocab.index.get(c, unknown) for c in chars], np.int64)
+    split = len(ids) - max(2, int(len(ids) * eval_fraction))
+    tail = ids[split:]
+    eval_ = [tail[i:i + EVAL_ROW + 1] for i in range(0, len(tail) - 1, EVAL_ROW)]
+    return Dataset(path.name, vocab, [ids[:split]], [e for e in eval_ if len(e) > 1], stream=True)
+
+
+def by_name(name: str) -> Dataset:
+    """`toy`, `digits` or the path of a text file."""
+    if name == "toy":
+        return toy()
+    if name == "digits":
+        return digits()
+    return text(name)

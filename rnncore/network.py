@@ -1,0 +1,193 @@
+"""A stack of layers: embedding, then RNN and Dense layers in any order, then softmax."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .layers import RNN, Dense, Embedding, SoftmaxOutput, log_softmax
+
+MAX_LAYERS = 16  # recurrent and dense layers after the embedding
+MAX_VOCAB = 65536
+LAYER_TYPES = {"embed": Embedding, "rnn": RNN, "dense": Dense}
+
+
+class BatchResult(NamedTuple):
+    loss: float  # mean cross-entropy over unmasked targets
+    grads: dict  # name -> ndarray, same keys as Network.params
+    state: list  # final hidden state of each recurrent layer, (B, H) each
+
+
+class Network:
+    def __init__(self, vocab_size: int, layers: list, seed: int = 0, dtype=np.float32):
+        self.vocab_size = _check_vocab(vocab_size)
+        self.layers = _name_layers(layers)
+        self.output = SoftmaxOutput(self.vocab_size)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.seed = seed
+        self.params = {}
+        rng = np.random.default_rng(seed)
+        in_dim = self.vocab_size
+        for name, layer in [*self.layers, ("out", self.output)]:
+            for key, value in layer.init(in_dim, rng, self.dtype).items():
+                self.params[f"{name}.{key}"] = value
+            in_dim = getattr(layer, "dim", None)
+
+    # --- description -------------------------------------------------------
+    def spec(self) -> dict:
+        """Everything needed to rebuild this architecture (checkpoints use it)."""
+        return {"vocab_size": self.vocab_size, "layers": [layer.spec() for _, layer in self.layers],
+                "dtype": self.dtype.name, "seed": self.seed}
+
+    @classmethod
+    def from_spec(cls, spec: dict) -> "Network":
+        layers = [LAYER_TYPES[s["type"]](*[v for k, v in s.items() if k != "type"]) for s in spec["layers"]]
+        return cls(spec["vocab_size"], layers, seed=spec["seed"], dtype=spec["dtype"])
+
+    def recurrent_sizes(self) -> list[int]:
+        return [layer.hidden for _, layer in self.layers if layer.recurrent]
+
+    def describe(self) -> str:
+        return " -> ".join([f"{name}({layer.dim})" for name, layer in self.layers] + [f"softmax({self.vocab_size})"])
+
+    def n_params(self) -> int:
+        return sum(p.size for p in self.params.values())
+
+    def astype(self, dtype):
+        """Cast every parameter in place of the old ones (float32 or float64)."""
+        self.dtype = np.dtype(dtype)
+        for k, v in self.params.items():
+            self.params[k] = v.astype(self.dtype)
+        return self
+
+    # --- training ----------------------------------------------------------
+    def run_batch(self, x, y, mask=None, state=None) -> BatchResult:
+        """Forward and backward over a (B, T) batch; `state` carries hidden states in (truncated BPTT)."""
+        x, y, mask = self._check_batch(x, y, mask)
+        top, caches, new_state, _ = self._forward(x.T, state)
+        logp = log_softmax(self.output.logits(self._local("out"), top))
+        loss, dlogits = self.output.loss(logp, y.T, mask.T)
+        grads = {}
+        d, out_grads = self.output.backward(self._local("out"), top, dlogits)
+        self._store(grads, "out", out_grads)
+        for (name, layer), cache in zip(reversed(self.layers), reversed(caches)):
+            d, layer_grads = layer.backward(self._local(name), cache, d)
+            self._store(grads, name, layer_grads)
+        return BatchResult(loss, grads, new_state)
+
+    def loss_and_grads(self, x, y, mask=None, state=None):
+        result = self.run_batch(x, y, mask, state)
+        return result.loss, result.grads
+
+    def evaluate(self, x, y, mask=None) -> tuple[float, int, int]:
+        """(summed cost, correct, targets) over the unmasked targets of a (B, T) batch."""
+        x, y, mask = self._check_batch(x, y, mask)
+        logp = self._log_probs(x.T, None)[0]
+        picked = np.take_along_axis(logp, y.T[..., None], -1)[..., 0]
+        mask = mask.T.astype(bool)
+        correct = (logp.argmax(-1) == y.T) & mask
+        return float(-picked[mask].sum()), int(correct.sum()), int(mask.sum())
+
+    # --- inference (no side effects) ---------------------------------------
+    def predict_proba(self, prefix) -> np.ndarray:
+        """(len(prefix), vocab): the next-symbol distribution after each position."""
+        ids = self._check_prefix(prefix)
+        if ids.size == 0:
+            return np.zeros((0, self.vocab_size), self.dtype)
+        return np.exp(self._log_probs(ids[:, None], None)[0][:, 0])
+
+    def hidden_states(self, prefix) -> list[np.ndarray]:
+        """One (len(prefix), H) array per recurrent layer."""
+        ids = self._check_prefix(prefix)
+        if ids.size == 0:
+            return [np.zeros((0, h), self.dtype) for h in self.recurrent_sizes()]
+        return [h[:, 0] for h in self._forward(ids[:, None], None)[3]]
+
+    def generate(self, prefix, n: int, temperature: float = 1.0, rng=None) -> list[int]:
+        """Continue `prefix` by `n` symbols; temperature 0 is greedy."""
+        ids = self._check_prefix(prefix)
+        if ids.size == 0:
+            raise ValueError("generate needs a prefix of at least one symbol")
+        if not temperature >= 0:
+            raise ValueError(f"temperature must be 0 or more, got {temperature}")
+        rng = rng if rng is not None else np.random.default_rng()
+        logp, state = self._log_probs(ids[:, None], None)
+        out = []
+        for _ in range(n):
+            nxt = _pick(logp[-1, 0].astype(np.float64), temperature, rng)
+            out.append(nxt)
+            logp, state = self._log_probs(np.array([[nxt]]), state)
+        return out
+
+    # --- plumbing ----------------------------------------------------------
+    def _forward(self, ids_tb, state):
+        h, caches, new_state, hiddens = ids_tb, [], [], []
+        for name, layer in self.layers:
+            h0 = state[len(new_state)] if (layer.recurrent and state) else None
+            h, cache, last = layer.forward(self._local(name), h, h0)
+            caches.append(cache)
+            if layer.recurrent:
+                new_state.append(last)
+                hiddens.append(h)
+        return h, caches, new_state, hiddens
+
+    def _log_probs(self, ids_tb, state):
+        top, _, new_state, _ = self._forward(ids_tb, state)
+        return log_softmax(self.output.logits(self._local("out"), top)), new_state
+
+    def _local(self, name):
+        prefix = name + "."
+        return {k[len(prefix):]: v for k, v in self.params.items() if k.startswith(prefix)}
+
+    @staticmethod
+    def _store(grads, name, local):
+        for key, value in local.items():
+            grads[f"{name}.{key}"] = value
+
+    def _check_prefix(self, prefix):
+        ids = np.asarray(prefix, dtype=np.int64).reshape(-1)
+        if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
+            raise ValueError(f"symbols must be ids from 0 to {self.vocab_size - 1}, got {prefix!r}")
+        return ids
+
+    def _check_batch(self, x, y, mask):
+        x, y = np.asarray(x), np.asarray(y)
+        mask = np.ones(x.shape, self.dtype) if mask is None else np.asarray(mask, self.dtype)
+        if x.ndim != 2 or x.shape != y.shape or x.shape != mask.shape:
+            raise ValueError(f"x, y and mask must be (B, T) arrays of one shape, got {x.shape}, {y.shape}, {mask.shape}")
+        for name, a in (("x", x), ("y", y)):
+            if a.size and (a.min() < 0 or a.max() >= self.vocab_size):
+                raise ValueError(f"{name} holds ids outside 0..{self.vocab_size - 1}")
+        return x, y, mask
+
+
+def _pick(logp, temperature, rng):
+    if temperature == 0:
+        return int(np.argmax(logp))
+    z = logp / temperature
+    p = np.exp(z - z.max())
+    return int(rng.choice(len(p), p=p / p.sum()))
+
+
+def _check_vocab(vocab_size):
+    if isinstance(vocab_size, bool) or not isinstance(vocab_size, (int, np.integer)) or not 2 <= vocab_size <= MAX_VOCAB:
+        raise ValueError(f"vocab_size must be an integer from 2 to {MAX_VOCAB}, got {vocab_size!r}")
+    return int(vocab_size)
+
+
+def _name_layers(layers):
+    layers = list(layers)
+    if not layers or not isinstance(layers[0], Embedding):
+        raise ValueError("the first layer must be an Embedding, e.g. [Embedding(32), RNN(64)]")
+    rest = layers[1:]
+    if len(rest) > MAX_LAYERS:
+        raise ValueError(f"at most {MAX_LAYERS} layers after the embedding, got {len(rest)}")
+    named, counts = [("embed", layers[0])], {"rnn": 0, "dense": 0}
+    for layer in rest:
+        if not isinstance(layer, (RNN, Dense)):
+            raise ValueError(f"after the embedding only RNN and Dense layers stack, got {layer!r}")
+        named.append((f"{layer.kind}{counts[layer.kind]}", layer))
+        counts[layer.kind] += 1
+    return named
