@@ -42,7 +42,7 @@ class Network:
                 "dtype": self.dtype.name, "seed": self.seed}
 
     @classmethod
-    def from_spec(cls, spec: dict) -> "Network":
+    def from_spec(cls, spec: dict) -> Network:
         layers = [LAYER_TYPES[s["type"]](*[v for k, v in s.items() if k != "type"]) for s in spec["layers"]]
         return cls(spec["vocab_size"], layers, seed=spec["seed"], dtype=spec["dtype"])
 
@@ -72,7 +72,7 @@ class Network:
         grads = {}
         d, out_grads = self.output.backward(self._local("out"), top, dlogits)
         self._store(grads, "out", out_grads)
-        for (name, layer), cache in zip(reversed(self.layers), reversed(caches)):
+        for (name, layer), cache in zip(reversed(self.layers), reversed(caches), strict=True):
             d, layer_grads = layer.backward(self._local(name), cache, d)
             self._store(grads, name, layer_grads)
         return BatchResult(loss, grads, new_state)
@@ -156,7 +156,8 @@ class Network:
         x, y = np.asarray(x), np.asarray(y)
         mask = np.ones(x.shape, self.dtype) if mask is None else np.asarray(mask, self.dtype)
         if x.ndim != 2 or x.shape != y.shape or x.shape != mask.shape:
-            raise ValueError(f"x, y and mask must be (B, T) arrays of one shape, got {x.shape}, {y.shape}, {mask.shape}")
+            shapes = f"{x.shape}, {y.shape}, {mask.shape}"
+            raise ValueError(f"x, y and mask must be (B, T) arrays of one shape, got {shapes}")
         for name, a in (("x", x), ("y", y)):
             if a.size and (a.min() < 0 or a.max() >= self.vocab_size):
                 raise ValueError(f"{name} holds ids outside 0..{self.vocab_size - 1}")
@@ -172,7 +173,8 @@ def _pick(logp, temperature, rng):
 
 
 def _check_vocab(vocab_size):
-    if isinstance(vocab_size, bool) or not isinstance(vocab_size, (int, np.integer)) or not 2 <= vocab_size <= MAX_VOCAB:
+    is_int = isinstance(vocab_size, (int, np.integer)) and not isinstance(vocab_size, bool)
+    if not is_int or not 2 <= vocab_size <= MAX_VOCAB:
         raise ValueError(f"vocab_size must be an integer from 2 to {MAX_VOCAB}, got {vocab_size!r}")
     return int(vocab_size)
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from .optim import SCHEDULES, OPTIMIZERS, add_l2, clip_by_global_norm, make_optimizer, scheduled_lr
+from .optim import OPTIMIZERS, SCHEDULES, add_l2, clip_by_global_norm, make_optimizer, scheduled_lr
 
 MAX_BATCH = 4096
 MAX_BPTT = 10_000
@@ -35,7 +35,7 @@ class TrainConfig:
     seed: int = 0  # order in which the training data is shuffled
     dtype: str = "float32"  # float32 | float64; the network is cast at the next step
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         for name, ok, rule in self._rules():
             if not ok:
                 raise ValueError(f"{name} must be {rule}, got {getattr(self, name)!r}")
@@ -65,7 +65,7 @@ class TrainConfig:
         ]
 
     @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
+    def from_dict(cls, values: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known}).validate()
 
