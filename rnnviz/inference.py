@@ -9,7 +9,7 @@ from rnncore import Network, Vocab
 from rnncore.datasets import DIGITS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays have no single truth value, so no field-wise ==
 class Prediction:
     prefix: list[str]  # the symbols typed, parsed
     probs: np.ndarray | None  # (vocab,) next-symbol distribution after the whole prefix; None for an empty prefix
