@@ -1,0 +1,129 @@
+"""Each layer alone: its forward against a direct NumPy computation, its backward against central differences."""
+import numpy as np
+import pytest
+from gradcheck import TOLERANCE, check_arrays
+
+from rnncore import RNN, Dense, Embedding
+from rnncore.layers import ACTIVATIONS, SoftmaxOutput, log_softmax
+
+F64 = np.float64
+T, B = 5, 3
+
+
+def weighted_sum_check(layer, p, x, state=None, k=40):
+    """Gradient errors of loss = sum(R * forward(x)) for a fixed random R, over params and the input."""
+    R = np.random.default_rng(1).standard_normal(layer.forward(p, x, state)[0].shape)
+    out, cache, _ = layer.forward(p, x, state)
+    dx, grads = layer.backward(p, cache, R)
+    arrays, analytic = dict(p), dict(grads)
+    if dx is not None:
+        arrays["x"], analytic["x"] = x, dx
+    return check_arrays(lambda: float((layer.forward(p, x, state)[0] * R).sum()), arrays, analytic, k)
+
+
+def test_embedding_looks_up_rows_and_its_gradient_checks():
+    layer, rng = Embedding(4), np.random.default_rng(0)
+    p = layer.init(7, rng, F64)
+    ids = rng.integers(0, 7, (T, B))
+    assert np.array_equal(layer.forward(p, ids)[0], p["E"][ids])
+    assert max(weighted_sum_check(layer, p, ids).values()) < TOLERANCE
+
+
+def rnn_reference(p, x, h0):
+    h, out = (np.zeros((x.shape[1], p["Whh"].shape[0])) if h0 is None else h0), []
+    for x_t in x:
+        h = np.tanh(x_t @ p["Wxh"] + h @ p["Whh"] + p["bh"])
+        out.append(h)
+    return np.stack(out)
+
+
+@pytest.mark.parametrize("with_h0", [False, True])
+def test_rnn_forward_matches_the_recurrence_and_its_gradient_checks(with_h0):
+    layer, rng = RNN(6), np.random.default_rng(0)
+    p = layer.init(4, rng, F64)
+    p["bh"] += rng.standard_normal(6) * 0.1
+    x = rng.standard_normal((T, B, 4))
+    h0 = rng.uniform(-0.9, 0.9, (B, 6)) if with_h0 else None
+    hs, _, last = layer.forward(p, x, h0)
+    assert np.allclose(hs, rnn_reference(p, x, h0), atol=1e-12) and np.array_equal(last, hs[-1])
+    assert max(weighted_sum_check(layer, p, x, h0).values()) < TOLERANCE
+
+
+def test_rnn_with_uniform_whh_init_checks_too():
+    layer, rng = RNN(5, whh_init="uniform"), np.random.default_rng(2)
+    p = layer.init(3, rng, F64)
+    assert max(weighted_sum_check(layer, p, rng.standard_normal((T, B, 3))).values()) < TOLERANCE
+
+
+REFERENCE_ACTIVATIONS = {
+    "identity": lambda z: z,
+    "tanh": np.tanh,
+    "relu": lambda z: np.where(z > 0, z, 0.0),
+    "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+}
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+def test_dense_forward_and_gradient_for_each_activation(activation):
+    layer, rng = Dense(5, activation), np.random.default_rng(3)
+    p = layer.init(4, rng, F64)
+    p["b"] += rng.standard_normal(5)
+    x = rng.standard_normal((T, B, 4)) + 0.5
+    z = x @ p["W"] + p["b"]
+    assert np.abs(z).min() > 1e-3, "inputs must keep relu away from its kink"
+    assert np.allclose(layer.forward(p, x)[0], REFERENCE_ACTIVATIONS[activation](z), atol=1e-12)
+    assert max(weighted_sum_check(layer, p, x).values()) < TOLERANCE
+
+
+def masked_cross_entropy(logits, y, mask):
+    p = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    picked = np.take_along_axis(p, y[..., None], -1)[..., 0]
+    return -(np.log(picked) * mask).sum() / mask.sum()
+
+
+def test_softmax_loss_with_a_mask_matches_numpy_and_its_gradient_checks():
+    out, rng = SoftmaxOutput(6), np.random.default_rng(4)
+    logits = rng.standard_normal((T, B, 6)) * 2
+    y = rng.integers(0, 6, (T, B))
+    mask = (rng.random((T, B)) < 0.7).astype(F64)
+    mask[0, 0] = 1
+    loss, dlogits = out.loss(log_softmax(logits), y, mask)
+    assert loss == pytest.approx(masked_cross_entropy(logits, y, mask), rel=1e-12)
+    errors = check_arrays(lambda: out.loss(log_softmax(logits), y, mask)[0], {"logits": logits}, {"logits": dlogits})
+    assert errors["logits"] < TOLERANCE
+    assert np.all(dlogits[mask == 0] == 0)
+
+
+def test_softmax_projection_gradient_checks():
+    out, rng = SoftmaxOutput(6), np.random.default_rng(5)
+    p = out.init(4, rng, F64)
+    x, y = rng.standard_normal((T, B, 4)), rng.integers(0, 6, (T, B))
+    mask = np.ones((T, B))
+
+    def loss():
+        return out.loss(log_softmax(out.logits(p, x)), y, mask)[0]
+
+    assert np.allclose(out.logits(p, x), x @ p["W"] + p["b"])
+    dx, grads = out.backward(p, x, out.loss(log_softmax(out.logits(p, x)), y, mask)[1])
+    assert max(check_arrays(loss, {**p, "x": x}, {**grads, "x": dx}).values()) < TOLERANCE
+
+
+def test_a_fully_masked_batch_has_zero_loss_and_zero_gradient():
+    out = SoftmaxOutput(4)
+    logits = np.random.default_rng(6).standard_normal((2, 2, 4))
+    loss, dlogits = out.loss(log_softmax(logits), np.zeros((2, 2), int), np.zeros((2, 2)))
+    assert loss == 0 and not dlogits.any()
+
+
+@pytest.mark.parametrize("bad", [0, -1, 4097, 2.5, True, "8"])
+def test_bad_layer_sizes_raise_value_error(bad):
+    for make in (Embedding, RNN, Dense):
+        with pytest.raises(ValueError, match="size must be an integer"):
+            make(bad)
+
+
+def test_bad_layer_options_raise_value_error():
+    with pytest.raises(ValueError, match="activation must be one of"):
+        Dense(4, "softplus")
+    with pytest.raises(ValueError, match="whh_init"):
+        RNN(4, whh_init="zeros")
