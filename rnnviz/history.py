@@ -1,0 +1,147 @@
+"""What the charts plot: cost and eval figures against steps, in bounded memory.
+
+Each series keeps at most `max_points` points. When full, neighbouring points
+are averaged in pairs and from then on each new point averages twice as many
+events, so memory stays flat however long the run, and every point stands for
+the same number of events.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+
+MAX_MARKERS = 200
+SMOOTHING = 0.95  # EMA weight of the past; debiased, so the first points aren't pulled towards 0
+
+
+class _Series:
+    """Points (x, *ys) that merge in pairs when full; the newest bucket is still filling."""
+
+    def __init__(self, width: int, max_points: int):
+        self.width, self.max_points = width, max_points
+        self.points: list[tuple[float, ...]] = []
+        self.stride = 1  # events per complete point
+        self._sums, self._count = [0.0] * width, 0  # the bucket being filled
+
+    def add(self, *values: float):
+        self._sums = [s + v for s, v in zip(self._sums, values, strict=True)]
+        self._count += 1
+        if self._count == self.stride:
+            self.points.append(tuple(s / self._count for s in self._sums))
+            self._sums, self._count = [0.0] * self.width, 0
+            if len(self.points) >= self.max_points:
+                self._halve()
+
+    def _halve(self):
+        pairs = zip(self.points[0::2], self.points[1::2], strict=False)
+        merged = [tuple((a + b) / 2 for a, b in zip(p, q, strict=True)) for p, q in pairs]
+        if len(self.points) % 2:  # the odd one out holds fewer events than a merged pair: it keeps filling
+            self._sums = [v * self.stride + s for v, s in zip(self.points[-1], self._sums, strict=True)]
+            self._count += self.stride
+        self.points, self.stride = merged, self.stride * 2
+
+    def columns(self) -> list[list[float]]:
+        """One list per value (x first), the filling bucket included as the last point."""
+        rows = list(self.points)
+        if self._count:
+            rows.append(tuple(s / self._count for s in self._sums))
+        return [list(column) for column in zip(*rows, strict=True)] or [[] for _ in range(self.width)]
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    """A consistent copy of the history: every list of a series has the same length."""
+
+    steps: list[float]
+    loss: list[float]
+    smoothed: list[float]
+    eval_steps: list[float]
+    eval_accuracy: list[float]
+    eval_cost: list[float]
+    markers: list[tuple[int, str]]
+    version: int  # changes whenever the history does; lets a chart skip redrawing the same thing
+
+
+class History:
+    """Training cost (raw and smoothed) and eval results against steps; markers where settings changed.
+
+    The trainer's thread adds while the app's thread reads, so reads go through `snapshot()`.
+    """
+
+    def __init__(self, max_points: int = 2000):
+        if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 4:
+            raise ValueError(f"max_points must be an integer of at least 4, got {max_points!r}")
+        self.max_points = max_points
+        self._lock = threading.Lock()
+        self.clear()
+
+    def clear(self):
+        with self._lock:
+            self._cost = _Series(3, self.max_points)  # step, loss, smoothed
+            self._eval = _Series(3, self.max_points)  # step, accuracy, cost
+            self._markers: list[tuple[int, str]] = []
+            self._ema, self._ema_count = 0.0, 0
+            self._version = getattr(self, "_version", 0) + 1
+
+    def add(self, event) -> None:
+        """Record one StepEvent; a non-finite loss (a skipped step) is left out of the curves."""
+        with self._lock:
+            if math.isfinite(event.loss):
+                self._cost.add(event.step, event.loss, self._smooth(event.loss))
+            if event.eval_accuracy is not None:
+                cost = event.eval_cost if event.eval_cost is not None else math.nan
+                self._eval.add(event.step, event.eval_accuracy, cost)
+            self._version += 1
+
+    def mark(self, step: int, label: str) -> None:
+        """A marker at `step` (e.g. "lr 0.05"); two at the same step share one label."""
+        with self._lock:
+            if self._markers and self._markers[-1][0] == step:
+                label = f"{self._markers[-1][1]}, {label}"
+                self._markers.pop()
+            self._markers.append((step, label))
+            del self._markers[:-MAX_MARKERS]
+            self._version += 1
+
+    def snapshot(self) -> HistoryView:
+        with self._lock:
+            steps, loss, smoothed = self._cost.columns()
+            eval_steps, accuracy, cost = self._eval.columns()
+            return HistoryView(steps, loss, smoothed, eval_steps, accuracy, cost, list(self._markers), self._version)
+
+    def __len__(self) -> int:
+        return len(self.snapshot().steps)
+
+    @property
+    def steps(self) -> list[float]:
+        return self.snapshot().steps
+
+    @property
+    def loss(self) -> list[float]:
+        return self.snapshot().loss
+
+    @property
+    def smoothed(self) -> list[float]:
+        return self.snapshot().smoothed
+
+    @property
+    def eval_steps(self) -> list[float]:
+        return self.snapshot().eval_steps
+
+    @property
+    def eval_accuracy(self) -> list[float]:
+        return self.snapshot().eval_accuracy
+
+    @property
+    def eval_cost(self) -> list[float]:
+        return self.snapshot().eval_cost
+
+    @property
+    def markers(self) -> list[tuple[int, str]]:
+        return self.snapshot().markers
+
+    def _smooth(self, loss: float) -> float:
+        self._ema = SMOOTHING * self._ema + (1 - SMOOTHING) * loss
+        self._ema_count += 1
+        return self._ema / (1 - SMOOTHING**self._ema_count)
