@@ -1,0 +1,182 @@
+import threading
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from rnncore import RNN, CheckpointError, Embedding, Network, Trainer, datasets, save
+from rnnviz.session import Session, default_config
+
+
+def steps(session, n):
+    return [session.step() for _ in range(n)]
+
+
+def test_default_session_is_digits_with_one_rnn():
+    session = Session()
+    assert session.data_name == "digits"
+    assert session.vocab.symbols == list("0123456789")
+    assert session.net.recurrent_sizes() == [64]
+    assert session.architecture == "embed:32,rnn:64 → softmax:10"
+    assert not session.has_trained
+
+
+def test_default_config_learns_digits_quickly():
+    session = Session()
+    accuracies = [e.eval_accuracy for e in steps(session, 40) if e.eval_accuracy is not None]
+    assert accuracies[-1] > 0.9
+    assert session.accuracy == accuracies[-1]
+
+
+def test_step_records_the_event_in_the_history():
+    session = Session(data="toy", embed=8, layers="rnn:8")
+    events = steps(session, 3)
+    assert session.has_trained and session.step_count == 3
+    assert session.history.steps == [1, 2, 3]
+    assert session.history.loss == pytest.approx([e.loss for e in events])
+    assert session.last_event is events[-1]
+
+
+def test_matches_a_headless_trainer_bit_for_bit():
+    session = Session(data="toy", embed=8, layers="rnn:12", seed=3)
+    ours = [e.loss for e in steps(session, 15)]
+    trainer = Trainer(Network(10, [Embedding(8), RNN(12)], seed=3), datasets.toy(), replace(default_config(), seed=3))
+    assert ours == [trainer.train_step().loss for _ in range(15)]
+
+
+def test_set_config_applies_and_marks_the_charts():
+    session = Session(data="toy", embed=8, layers="rnn:8")
+    steps(session, 2)
+    session.set_config("lr", 0.05)
+    assert session.config.lr == 0.05
+    assert session.history.markers == [(2, "lr=0.05")]
+    assert session.step().lr == 0.05
+
+
+def test_invalid_setting_is_refused_and_the_old_value_kept():
+    session = Session(data="toy", embed=8, layers="rnn:8")
+    with pytest.raises(ValueError, match="batch_size"):
+        session.set_config("batch_size", 0)
+    assert session.config.batch_size == 32
+    assert session.history.markers == []
+
+
+def test_predict_and_an_unknown_symbol():
+    session = Session(data="toy", embed=8, layers="rnn:8,rnn:4")
+    prediction = session.predict("1 3 5")
+    assert prediction.prefix == ["1", "3", "5"]
+    assert [h.shape for h in prediction.hidden] == [(3, 8), (3, 4)]
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        session.predict("1 x")
+
+
+def test_predict_waits_for_a_step_in_progress():
+    session = Session(data="toy", embed=8, layers="rnn:8")
+    done = threading.Event()
+    with session.lock:
+        thread = threading.Thread(target=lambda: (session.predict("1"), done.set()))
+        thread.start()
+        assert not done.wait(0.05)
+    assert done.wait(5)
+    thread.join()
+
+
+def test_rebuild_keeps_the_settings_and_starts_over():
+    session = Session(data="toy", embed=8, layers="rnn:8")
+    session.set_config("lr", 0.02)
+    steps(session, 3)
+    session.rebuild(layers="rnn:16,dense:8:relu,rnn:4", embed=6)
+    assert session.net.recurrent_sizes() == [16, 4]
+    assert session.layers == "rnn:16,dense:8:relu,rnn:4"
+    assert session.net.params["embed.E"].shape == (10, 6)
+    assert session.step_count == 0 and session.history.steps == [] and session.history.markers == []
+    assert session.config.lr == 0.02
+
+
+def test_bad_layers_leave_the_session_untouched():
+    session = Session(data="toy", embed=8, layers="rnn:8")
+    net = session.net
+    with pytest.raises(ValueError, match="layer 2"):
+        session.rebuild(layers="rnn:8,lstm:4")
+    assert session.net is net and session.layers == "rnn:8"
+
+
+def test_missing_data_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="no such file"):
+        Session(data=str(tmp_path / "nope.txt"))
+
+
+def test_a_text_file_trains_on_its_characters(tmp_path):
+    path = tmp_path / "abc.txt"
+    path.write_text("the cat sat on the mat. " * 20)
+    session = Session(data=str(path), embed=8, layers="rnn:8")
+    assert session.vocab.symbols == sorted(set("the cat sat on the mat. "))
+    assert np.isfinite(session.step().loss)
+    assert session.predict("the c").probs.shape == (len(session.vocab),)
+
+
+def test_reset_weights_draws_the_same_start_again():
+    session = Session(data="toy", embed=8, layers="rnn:8")
+    start = {k: v.copy() for k, v in session.net.params.items()}
+    steps(session, 5)
+    session.reset_weights()
+    assert session.step_count == 0
+    assert all(np.array_equal(start[k], v) for k, v in session.net.params.items())
+
+
+def test_save_then_load_restores_predictions_and_step(tmp_path):
+    session = Session(data="toy", embed=8, layers="rnn:8")
+    steps(session, 20)
+    session.save(tmp_path / "m.npz")
+    before = session.predict("1 3 5").probs
+    session.reset_weights()
+    assert not np.allclose(session.predict("1 3 5").probs, before)
+    session.load(tmp_path / "m.npz")
+    assert session.step_count == 20
+    np.testing.assert_array_equal(session.predict("1 3 5").probs, before)
+
+
+def test_loading_a_checkpoint_with_another_architecture(tmp_path):
+    other = Session(data="toy", embed=4, layers="rnn:6,rnn:5")
+    other.save(tmp_path / "m.npz")
+    session = Session(data="toy", embed=8, layers="rnn:8")
+    session.load(tmp_path / "m.npz")
+    assert (session.embed, session.layers) == (4, "rnn:6,rnn:5")
+    assert session.net.recurrent_sizes() == [6, 5]
+
+
+def test_a_bad_checkpoint_leaves_the_network_untouched(tmp_path):
+    session = Session(data="toy", embed=8, layers="rnn:8")
+    net = session.net
+    (tmp_path / "bad.npz").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="bad.npz"):
+        session.load(tmp_path / "bad.npz")
+    with pytest.raises(CheckpointError, match="no such file"):
+        session.load(tmp_path / "missing.npz")
+    assert session.net is net
+
+
+def test_a_checkpoint_for_other_symbols_is_refused(tmp_path):
+    net = Network(3, [Embedding(8), RNN(8)], seed=0)
+    save(tmp_path / "abc.npz", net, vocab=datasets.Vocab("abc"))
+    session = Session(data="toy", embed=8, layers="rnn:8")
+    with pytest.raises(CheckpointError, match="vocabulary"):
+        session.load(tmp_path / "abc.npz")
+
+
+def test_saving_into_a_missing_directory_is_a_checkpoint_error(tmp_path):
+    session = Session(data="toy", embed=8, layers="rnn:8")
+    with pytest.raises(CheckpointError, match="cannot write"):
+        session.save(tmp_path / "no" / "m.npz")
+
+
+def test_divergence_then_rollback_to_good_weights():
+    session = Session(data="toy")
+    for field, value in (("optimizer", "sgd"), ("clip", 0.0), ("lr", 10.0)):
+        session.set_config(field, value)
+    event = next(e for e in (session.step() for _ in range(50)) if e.diverged)
+    assert event.diverged
+    good_step, good_params, _ = session.trainer.last_good
+    assert session.rollback() == good_step
+    assert all(np.array_equal(good_params[k], v) for k, v in session.net.params.items())
+    assert session.history.markers[-1] == (event.step, f"rollback to {good_step}")
