@@ -1,0 +1,319 @@
+"""The `rnncore` command: toy, train, predict and generate.
+
+Every bad argument ends as one line on stderr and exit code 2; Ctrl+C as
+exit code 130. This is the only module of rnncore that prints.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import numpy as np
+from rich.bar import Bar
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from . import datasets, toyrun
+from .checkpoint import CheckpointError, load, save
+from .layers import Embedding
+from .network import Network
+from .optim import OPTIMIZERS, SCHEDULES
+from .spec import parse_layers
+from .trainer import StepEvent, TrainConfig, Trainer
+
+EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
+DEFAULT_EMBED, DEFAULT_LAYERS = 32, "rnn:64,rnn:32"
+CONFIG_HELP = {  # every TrainConfig field is an option of `train`
+    "lr": "base learning rate", "schedule": " | ".join(SCHEDULES), "decay_steps": "steps of the schedule",
+    "optimizer": " | ".join(OPTIMIZERS), "momentum": "momentum, sgd only", "batch_size": "sequences per step",
+    "bptt": "truncated backprop length, 0 = whole sequences", "l2": "weight decay on matrices",
+    "clip": "largest global gradient norm, 0 = off", "eval_every": "steps between evaluations, 0 = never",
+    "keep_every": "steps between snapshots for rolling back a divergence",
+    "seed": "seed of the weights and of the data order", "dtype": "float32 | float64",
+}
+
+
+class UsageError(Exception):
+    """A bad argument: main prints it as one line and returns 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def main(argv=None) -> int:
+    out, err = Console(highlight=False, emoji=False), Console(stderr=True, highlight=False, emoji=False)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            raise UsageError("choose a command: toy, train, predict or generate (see rnncore --help)")
+        return args.run(args, out, err)
+    except SystemExit as e:  # --help and --version end here
+        return e.code if isinstance(e.code, int) else 0
+    except (UsageError, ValueError, CheckpointError) as e:
+        say(err, f"rnncore: error: {e}".replace("\n", " "))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        say(err, "rnncore: interrupted")
+        return EXIT_INTERRUPTED
+
+
+def say(console: Console, line: str):
+    """One plain line: no markup (log lines start with `[develop]`), no wrapping."""
+    console.print(line, markup=False, soft_wrap=True)
+
+
+# --- toy ---------------------------------------------------------------------
+def run_toy(args, out, err) -> int:
+    nn = toyrun.toy_network(args.seed)
+    say(out, "NN information:\n" + nn.get_detail())
+    started = time.perf_counter()
+    for result in toyrun.toy_epochs(nn, args.seed):
+        if result.epoch:
+            say(out, f"[train] epoch={result.epoch}, lr={result.lr:.5f}, avg_cost={result.train_cost:.4f}")
+        say(out, f"[develop] accuracy={result.accuracy:.4f}, avg_cost={result.eval_cost:.4f}")
+        if result.correct == toyrun.CEILING or result.epoch >= args.epochs:
+            break
+    verb = "reached the ceiling" if result.correct == toyrun.CEILING else "stopped at"
+    say(out, f"{verb} {result.correct}/{result.targets} after {result.epoch} epochs: "
+             f"{result.train_seconds:.3f}s of training, {time.perf_counter() - started:.3f}s in all")
+    return 0
+
+
+# --- train -------------------------------------------------------------------
+@dataclass
+class RunLog:
+    started: float  # perf_counter at the first step
+    first_step: int  # trainer step before this run
+    tokens: int = 0
+    last: StepEvent | None = None
+    accuracy: float | None = None  # of the latest evaluation
+    saved: str | None = None  # "PATH (step N)" of the last checkpoint this run wrote
+    saved_at: int | None = None  # ... and its step
+
+    def record(self, event: StepEvent):
+        self.tokens += event.tokens
+        self.last = event
+        if event.eval_accuracy is not None:
+            self.accuracy = event.eval_accuracy
+
+    def fields(self) -> dict:
+        acc = "-" if self.accuracy is None else f"{self.accuracy:.4f}"
+        return {"step": self.last.step, "cost": f"{self.last.loss:.4f}", "acc": acc, "rate": f"{self.rate():,.0f}"}
+
+    def rate(self) -> float:
+        return self.tokens / max(time.perf_counter() - self.started, 1e-9)
+
+    def summary(self, trainer: Trainer) -> str:
+        done = trainer.step - self.first_step
+        cost = "-" if self.last is None else f"{self.last.loss:.4f}"
+        acc = "-" if self.accuracy is None else f"{self.accuracy:.4f}"
+        return (f"trained {done} steps (now step {trainer.step}, epoch {trainer.epoch}) in "
+                f"{time.perf_counter() - self.started:.2f}s: cost={cost}, accuracy={acc}, "
+                f"{self.rate():,.0f} tokens/s")
+
+
+def run_train(args, out, err) -> int:
+    if args.save_every and not args.save:
+        raise UsageError("--save-every needs --save PATH")
+    if args.save and not Path(args.save).parent.is_dir():
+        raise UsageError(f"--save {args.save}: the directory {Path(args.save).parent} does not exist")
+    data = datasets.by_name(args.data)
+    trainer = make_trainer(args, data)
+    net = trainer.net
+    say(out, f"data {data.name}: vocabulary of {len(data.vocab)}, {data.n_eval_targets():,} eval targets")
+    say(out, f"network {net.describe()}, {net.n_params():,} parameters, starting at step {trainer.step}")
+    return train_loop(args, trainer, out, err)
+
+
+def make_trainer(args, data) -> Trainer:
+    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name) is not None}
+    if args.load is None:
+        config = checked(replace(TrainConfig(), **given))
+        layers = [Embedding(args.embed or DEFAULT_EMBED), *parse_layer_spec(args.layers or DEFAULT_LAYERS)]
+        return Trainer(Network(len(data.vocab), layers, seed=config.seed, dtype=config.dtype), data, config)
+    if args.embed is not None or args.layers is not None:
+        raise UsageError("--embed and --layers come from the checkpoint when resuming with --load")
+    saved = load(args.load)
+    if saved.vocab.symbols != data.vocab.symbols:
+        raise UsageError(f"{args.load} was trained on another vocabulary than --data {args.data}")
+    trainer = Trainer(saved.net, data, TrainConfig(), state=saved.trainer_state)
+    trainer.config = checked(replace(trainer.config, **given))  # options given now override the saved ones
+    return trainer
+
+
+def parse_layer_spec(text):
+    try:
+        return parse_layers(text)
+    except ValueError as e:
+        raise UsageError(f"--layers: {e}") from None
+
+
+def checked(config: TrainConfig) -> TrainConfig:
+    """Validate, naming the option rather than the field: `--batch-size must be ...`."""
+    try:
+        return config.validate()
+    except ValueError as e:
+        name, rest = str(e).split(" ", 1)
+        raise UsageError(f"--{name.replace('_', '-')} {rest}") from None
+
+
+def train_loop(args, trainer, out, err) -> int:
+    log = RunLog(time.perf_counter(), trainer.step)
+    try:
+        with progress_bar(out) as bar:
+            task = bar.add_task("train", total=args.steps, step=trainer.step, cost="-", acc="-", rate="0")
+            for event in itertools.islice(trainer.steps(), args.steps):
+                log.record(event)
+                bar.update(task, advance=1, **log.fields())
+                report(bar.console, event)
+                if args.save and args.save_every and event.step % args.save_every == 0:
+                    write_checkpoint(args.save, trainer, log)
+        if args.save and log.saved_at != trainer.step:
+            write_checkpoint(args.save, trainer, log)
+    except KeyboardInterrupt:
+        # Not saved now: the interrupted step may have updated only some of the weights.
+        say(out, log.summary(trainer))
+        say(err, f"interrupted at step {trainer.step}; {last_checkpoint(args, log)}")
+        return EXIT_INTERRUPTED
+    say(out, log.summary(trainer) + (f"; saved {args.save}" if args.save else ""))
+    return 0
+
+
+def progress_bar(console: Console) -> Progress:
+    return Progress(TextColumn("step {task.fields[step]}"), BarColumn(), TextColumn("cost {task.fields[cost]}"),
+                    TextColumn("accuracy {task.fields[acc]}"), TextColumn("{task.fields[rate]} tokens/s"),
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=console)
+
+
+def report(console: Console, event: StepEvent):
+    if event.eval_accuracy is not None:
+        say(console, f"[develop] step={event.step}, accuracy={event.eval_accuracy:.4f}, "
+                     f"avg_cost={event.eval_cost:.4f}")
+    if event.skipped:
+        say(console, f"[warn] step={event.step}: the loss or the gradients were not finite; step skipped")
+
+
+def write_checkpoint(path, trainer, log):
+    save(path, trainer.net, trainer)
+    log.saved, log.saved_at = f"{path} (step {trainer.step})", trainer.step
+
+
+def last_checkpoint(args, log) -> str:
+    if log.saved:
+        return f"the last checkpoint is {log.saved}"
+    if args.load:
+        return f"no checkpoint saved by this run; {args.load} is unchanged"
+    return "no checkpoint was saved" + ("" if args.save else " (use --save PATH --save-every K)")
+
+
+# --- predict and generate ----------------------------------------------------
+def run_predict(args, out, err) -> int:
+    saved = load(args.checkpoint)
+    ids = parse_prefix(saved.vocab, args.prefix)
+    probs = saved.net.predict_proba(ids)[-1].astype(np.float64)
+    table = Table(title=f"next symbol after {join(saved.vocab, saved.vocab.decode(ids))}")
+    table.add_column("symbol")
+    table.add_column("probability", justify="right")
+    table.add_column("")
+    for rank, i in enumerate(np.argsort(-probs, kind="stable")[:args.top]):
+        table.add_row(shown(saved.vocab.symbols[i]), f"{probs[i]:.4f}", Bar(1, 0, probs[i], width=30),
+                      style="bold green" if rank == 0 else None)
+    out.print(table)
+    return 0
+
+
+def run_generate(args, out, err) -> int:
+    saved = load(args.checkpoint)
+    ids = parse_prefix(saved.vocab, args.prefix)
+    rng = np.random.default_rng(args.seed)
+    new = saved.net.generate(ids, args.n, temperature=args.temperature, rng=rng)
+    prefix, rest = join(saved.vocab, saved.vocab.decode(ids)), join(saved.vocab, saved.vocab.decode(new))
+    text = Text(prefix, style="bold") + Text(separator(saved.vocab) if new else "") + Text(rest)
+    out.print(text, soft_wrap=True)
+    return 0
+
+
+def parse_prefix(vocab, text) -> list[int]:
+    try:
+        ids = vocab.parse(text)
+    except ValueError as e:
+        raise UsageError(f"prefix {text!r}: {e}") from None
+    if not ids:
+        raise UsageError("the prefix is empty; give at least one symbol, e.g. 1357")
+    return ids
+
+
+def separator(vocab) -> str:
+    """Digits (and symbols longer than a character) read best apart; text characters together."""
+    is_text = vocab.symbols != list(datasets.DIGITS) and all(len(s) == 1 for s in vocab.symbols)
+    return "" if is_text else " "
+
+
+def join(vocab, symbols) -> str:
+    return separator(vocab).join(symbols)
+
+
+def shown(symbol: str) -> str:
+    """Whitespace made visible in the table."""
+    return {" ": "␣ (space)", "\n": "\\n", "\t": "\\t"}.get(symbol, symbol)
+
+
+# --- arguments ---------------------------------------------------------------
+def count(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 0, got {text!r}")
+    return int(text)
+
+
+def positive(text: str) -> int:
+    value = count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="rnncore", description="Train and query small recurrent networks.")
+    commands = parser.add_subparsers(dest="command", metavar="{toy,train,predict,generate}")
+    toy = commands.add_parser("toy", help="the original simpleRNN toy run, to its 70/71 ceiling")
+    toy.add_argument("--epochs", type=count, default=500, help="stop after this many epochs (default 500)")
+    toy.add_argument("--seed", type=count, default=0, help="seed of the weights and the data order (default 0)")
+    toy.set_defaults(run=run_toy)
+    add_train_parser(commands)
+    for name, run, help_ in (("predict", run_predict, "next-symbol probabilities after a prefix"),
+                             ("generate", run_generate, "continue a prefix")):
+        sub = commands.add_parser(name, help=help_)
+        sub.add_argument("checkpoint", help="a checkpoint written by rnncore train --save")
+        sub.add_argument("prefix", help="symbols to start from, e.g. 1357 or '1 3 5'")
+        sub.set_defaults(run=run)
+    predict, generate = commands.choices["predict"], commands.choices["generate"]
+    predict.add_argument("--top", type=positive, default=10, help="rows to show (default 10)")
+    generate.add_argument("-n", type=count, default=20, help="symbols to add (default 20)")
+    generate.add_argument("--temperature", type=float, default=1.0, help="0 = greedy (default 1.0)")
+    generate.add_argument("--seed", type=count, default=None, help="seed of the sampling (default: random)")
+    return parser
+
+
+def add_train_parser(commands):
+    train = commands.add_parser("train", help="train a network with a progress bar")
+    train.add_argument("--data", default="digits", help="toy | digits | PATH of a UTF-8 text file (default digits)")
+    train.add_argument("--embed", type=positive, help=f"embedding size (default {DEFAULT_EMBED})")
+    train.add_argument("--layers", help=f"layer stack, e.g. rnn:64,dense:32:tanh (default {DEFAULT_LAYERS})")
+    train.add_argument("--steps", type=count, default=1000, help="optimizer steps to run now (default 1000)")
+    train.add_argument("--save", metavar="PATH", help="write a checkpoint here at the end")
+    train.add_argument("--save-every", type=count, default=0, metavar="K", help="... and every K steps")
+    train.add_argument("--load", metavar="PATH", help="resume from this checkpoint (weights and trainer state)")
+    defaults = TrainConfig()
+    for field in fields(TrainConfig):
+        default = getattr(defaults, field.name)
+        kind = float if isinstance(default, float) else int if isinstance(default, int) else str
+        train.add_argument("--" + field.name.replace("_", "-"), type=kind, metavar=kind.__name__.upper(),
+                           help=f"{CONFIG_HELP[field.name]} (default {default})")
+    train.set_defaults(run=run_train)
