@@ -64,6 +64,8 @@ OPTIMIZERS = {"sgd": SGD, "adagrad": Adagrad, "adam": Adam}
 
 
 def make_optimizer(name: str, momentum: float = 0.0):
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
     if name == "sgd":
         return SGD(momentum)
     return OPTIMIZERS[name]()
