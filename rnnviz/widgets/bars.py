@@ -1,0 +1,101 @@
+"""Horizontal bars of the next-symbol distribution, the most likely one highlighted.
+
+A small vocabulary (the digits) shows every symbol in vocabulary order, so each
+bar keeps its row while the network trains; a large one (text) shows the top
+TOP_K by probability and sums up the rest in one line.
+"""
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+from textual.widget import Widget
+
+ALL_UP_TO = 12  # vocabularies this small show every symbol
+TOP_K = 10
+MAX_BAR = 40  # cells for probability 1; wider bars only make the eye travel
+EIGHTHS = " ▏▎▍▌▋▊▉"
+BEST_STYLE = "bold #ffb000"
+BAR_STYLE = "#5f87d7"
+SHOWN = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
+
+
+def shown(symbol: str) -> str:
+    """A symbol as it can be seen on screen (spaces and line breaks get a glyph)."""
+    if symbol in SHOWN:
+        return SHOWN[symbol]
+    if len(symbol) == 1 and (ord(symbol) < 32 or ord(symbol) == 127):
+        return chr(0x2400 + min(ord(symbol), 0x21))  # Unicode control pictures: ␌, ␡, ...
+    return symbol if symbol.isprintable() else repr(symbol)[1:-1]
+
+
+def bar(fraction: float, width: int) -> str:
+    """A bar `fraction` of `width` cells long, in eighths of a cell."""
+    eighths = round(min(max(fraction, 0.0), 1.0) * width * 8)
+    full, part = divmod(eighths, 8)
+    return ("█" * full + (EIGHTHS[part] if part else "")).ljust(width)
+
+
+def chosen_rows(probs: np.ndarray) -> list[int]:
+    """Which symbols get a bar, in display order."""
+    if len(probs) <= ALL_UP_TO:
+        return list(range(len(probs)))
+    return [int(i) for i in np.argsort(-probs, kind="stable")[:TOP_K]]
+
+
+def bars_text(symbols: list[str], probs: np.ndarray, width: int) -> Text:
+    """One line per chosen symbol: label, bar, probability; `width` is the whole line's."""
+    rows = chosen_rows(probs)
+    labels = [shown(symbols[i]) for i in rows]
+    label_width = max(len(s) for s in labels)
+    bar_width = min(MAX_BAR, max(4, width - label_width - 9))  # room for "  0.97 ◀"
+    best = int(np.argmax(probs))
+    out = Text(no_wrap=True, overflow="crop")
+    for i, label in zip(rows, labels, strict=True):
+        style = BEST_STYLE if i == best else BAR_STYLE
+        mark = " ◀" if i == best else ""
+        out.append(f"{label:>{label_width}} ", style="bold" if i == best else "")
+        out.append(bar(float(probs[i]), bar_width), style=style)
+        out.append(f" {probs[i]:.2f}{mark}\n", style="bold" if i == best else "")
+    rest = len(probs) - len(rows)
+    if rest:
+        out.append(f"… {rest} more, {1 - probs[rows].sum():.2f} in all\n", style="dim")
+    out.rstrip()
+    return out
+
+
+class ProbabilityBars(Widget):
+    """The softmax over the next symbol as bars; a hint when there is nothing to show."""
+
+    DEFAULT_CSS = """
+    ProbabilityBars { height: auto; width: 1fr; text-wrap: nowrap; text-overflow: clip; }
+    """
+
+    def __init__(self, hint: str = "", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._hint = hint
+        self._symbols: list[str] = []
+        self._probs: np.ndarray | None = None
+
+    def show(self, symbols: list[str], probs: np.ndarray) -> None:
+        if len(symbols) != len(probs):
+            raise ValueError(f"{len(symbols)} symbols but {len(probs)} probabilities")
+        self._symbols, self._probs = list(symbols), np.asarray(probs, np.float64)
+        self.refresh(layout=True)
+
+    def show_hint(self, hint: str) -> None:
+        self._hint, self._probs = hint, None
+        self.refresh(layout=True)
+
+    @property
+    def best(self) -> str | None:
+        return None if self._probs is None else self._symbols[int(np.argmax(self._probs))]
+
+    @property
+    def text(self) -> Text:
+        """What the widget shows, at its current width (40 before it is laid out)."""
+        if self._probs is None:
+            return Text(self._hint, style="dim italic")
+        return bars_text(self._symbols, self._probs, self.content_size.width or 40)
+
+    def render(self) -> Text:
+        return self.text
