@@ -1,0 +1,157 @@
+"""Live charts: training cost (raw and smoothed) and eval accuracy against steps."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.widget import Widget
+from textual_plotext import PlotextPlot
+
+from ..history import History, HistoryView
+
+RAW_COLOR = (110, 110, 110)  # faint: the noisy per-step cost sits behind the smoothed curve
+SMOOTH_COLOR = "orange+"
+ACCURACY_COLOR = "green+"
+MARKER_COLOR = "cyan"
+VISIBLE_MARKERS = 8  # more would hide the curves behind labels
+LABEL_CHARS = 14
+MIN_WIDTH = 40  # cells assumed before the first layout gives the real width
+
+
+class TrainingCharts(Widget):
+    DEFAULT_CSS = """
+    TrainingCharts {
+        layout: horizontal;
+        height: 1fr;
+        min-height: 8;
+        border: round $primary-lighten-1;
+        border-title-color: $text;
+    }
+    TrainingCharts PlotextPlot {
+        width: 1fr;
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.border_title = "Charts"
+        self._drawn: tuple[int, int] | None = None  # (id of the history, its version) last drawn
+        self.cost_points = self.eval_points = self.markers_drawn = 0  # what the last redraw plotted
+
+    def compose(self) -> ComposeResult:
+        yield PlotextPlot(id="cost-chart")
+        yield PlotextPlot(id="accuracy-chart")
+
+    def on_mount(self) -> None:
+        self._draw(History().snapshot())
+
+    def update_history(self, history: History) -> None:
+        """Redraw both charts from `history`; does nothing if it hasn't changed since the last call."""
+        view = history.snapshot()
+        if (id(history), view.version) != self._drawn:
+            self._drawn = (id(history), view.version)
+            self._draw(view)
+
+    def _draw(self, view: HistoryView) -> None:
+        cost, accuracy = self.query_one("#cost-chart", PlotextPlot), self.query_one("#accuracy-chart", PlotextPlot)
+        width = max(cost.size.width, MIN_WIDTH)
+        frame = _Frame(max(view.steps[-1] if view.steps else 1, 1), width, _visible_markers(view))
+        self.cost_points = _draw_cost(cost.plt, view, frame)
+        self.eval_points = _draw_accuracy(accuracy.plt, view, frame)
+        self.markers_drawn = len(frame.markers)
+        cost.refresh()
+        accuracy.refresh()
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """What both charts share, so that their x axes and markers line up."""
+
+    last_step: float
+    width: int  # cells across the plot
+    markers: list[tuple[int, str]]
+
+    @property
+    def points(self) -> int:
+        return 2 * self.width  # braille has two dots per cell across: more points only cost time
+
+
+def _visible_markers(view: HistoryView) -> list[tuple[int, str]]:
+    last = view.steps[-1] if view.steps else 0
+    return [m for m in view.markers if m[0] <= last][-VISIBLE_MARKERS:]
+
+
+def _thin(values: list[float], limit: int) -> list[float]:
+    """Every k-th value (the last always kept), at most about `limit` of them; keeps the raw curve's noise."""
+    stride = -(-len(values) // limit)
+    return values[::-1][::stride][::-1] if stride > 1 else values
+
+
+def _draw_cost(plt, view: HistoryView, frame: _Frame) -> int:
+    _start(plt, frame, "cost: raw (grey), smoothed" if view.steps else "cost: press space to train", "cost")
+    if not view.steps:
+        return 0
+    top = max(view.loss) * 1.05 or 1.0
+    plt.ylim(0, top)
+    steps = _thin(view.steps, frame.points)
+    plt.scatter(steps, _thin(view.loss, frame.points), marker="braille", color=RAW_COLOR)
+    plt.plot(steps, _thin(view.smoothed, frame.points), marker="braille", color=SMOOTH_COLOR)
+    _draw_markers(plt, frame)
+    for step, label in _spaced_labels(frame):
+        plt.text(label, step, top, color=MARKER_COLOR, alignment="left")
+    return len(steps)
+
+
+def _draw_accuracy(plt, view: HistoryView, frame: _Frame) -> int:
+    _start(plt, frame, "eval accuracy" if view.eval_steps else "eval accuracy: none yet", "accuracy")
+    plt.ylim(0, 1)
+    if not view.eval_steps:
+        return 0
+    steps = _thin(view.eval_steps, frame.points)
+    plt.plot(steps, _thin(view.eval_accuracy, frame.points), marker="braille", color=ACCURACY_COLOR)
+    _draw_markers(plt, frame)
+    return len(steps)
+
+
+def _draw_markers(plt, frame: _Frame) -> None:
+    for step, _ in frame.markers:
+        plt.vline(step, MARKER_COLOR)
+
+
+def _spaced_labels(frame: _Frame) -> list[tuple[int, str]]:
+    """The marker labels that fit without overwriting the one before."""
+    cells_per_step = frame.width / frame.last_step
+    shown, free_from = [], -math.inf
+    for step, label in frame.markers:
+        cell, text = step * cells_per_step, label[:LABEL_CHARS]
+        if cell >= free_from:
+            shown.append((step, text))
+            free_from = cell + len(text) + 1
+    return shown
+
+
+def _start(plt, frame: _Frame, title: str, ylabel: str) -> None:
+    plt.clear_data()
+    plt.title(title)
+    plt.xlabel("step")
+    plt.ylabel(ylabel)
+    plt.xlim(0, frame.last_step)
+    ticks = _ticks(frame.last_step)
+    plt.xticks(ticks, [_short(t) for t in ticks])
+
+
+def _ticks(last: float) -> list[int]:
+    """Round steps from 0, four or five of them: 0, 500, 1000, ..."""
+    rough = last / 4
+    magnitude = 10 ** math.floor(math.log10(rough)) if rough > 0 else 1
+    spacing = max(next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= rough), 1)
+    return list(range(0, int(last) + 1, int(spacing)))
+
+
+def _short(n: int) -> str:
+    for limit, suffix in ((1_000_000, "M"), (1000, "k")):
+        if n >= limit:
+            return f"{n / limit:g}{suffix}"
+    return str(n)

@@ -1,0 +1,46 @@
+"""The header line of live figures: what is training, how far, how well, how fast."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+class Figures(Static):
+    DEFAULT_CSS = """
+    Figures {
+        height: auto;
+        padding: 0 1;
+        background: $panel;
+    }
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__("", **kwargs)
+        self.text = Text()
+
+    def update_figures(self, *, dataset: str, architecture: str, step: int, epoch: float, loss: float | None,
+                       accuracy: float | None, tokens_per_sec: float | None, lr: float, running: bool) -> None:
+        state = Text(" ▶ RUNNING ", style="bold black on green") if running else \
+            Text(" ⏸ PAUSED ", style="bold black on yellow")
+        self.text = Text.assemble(
+            state, "  ", (dataset, "bold"), " ", (architecture, "dim"), "  ",
+            *_figure("step", f"{step:,}"),
+            *_figure("epoch", f"{epoch:.2f}"),
+            *_figure("cost", "–" if loss is None else f"{loss:.4f}"),
+            *_figure("acc", "–" if accuracy is None else f"{accuracy:.1%}"),
+            *_figure("tok/s", "–" if tokens_per_sec is None else _si(tokens_per_sec)),
+            *_figure("lr", f"{lr:.3g}"),
+        )
+        self.update(self.text)
+
+
+def _figure(name: str, value: str) -> tuple:
+    return (f"{name} ", "dim"), (value, "bold"), "  "
+
+
+def _si(value: float) -> str:
+    """12345 -> '12.3k': tokens/s spans from tens to millions."""
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.1f}{suffix}"
+    return f"{value:.0f}"
