@@ -148,19 +148,25 @@ def text(path, eval_fraction=0.1, max_vocab=MAX_TEXT_VOCAB) -> Dataset:
         chars = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise ValueError(f"{path} is not UTF-8 text (bad byte at offset {e.start})") from None
+    if not chars:
+        raise ValueError(f"{path} is empty; give a UTF-8 text file of at least 20 characters")
     if len(chars) < 20:
         raise ValueError(f"{path} has {len(chars)} characters; a text data set needs at least 20")
-    counts = Counter(chars).most_common()
-    kept = sorted(c for c, _ in counts[:max_vocab - 1]) if len(counts) > max_vocab else sorted(c for c, _ in counts)
-    if len(counts) > max_vocab:
-        kept.append(UNKNOWN)
-    vocab = Vocab(kept)
+    vocab = _text_vocab(chars, max_vocab)
     unknown = vocab.index.get(UNKNOWN, -1)
     ids = np.array([vocab.index.get(c, unknown) for c in chars], np.int64)
     split = len(ids) - max(2, int(len(ids) * eval_fraction))
     tail = ids[split:]
     eval_ = [tail[i:i + EVAL_ROW + 1] for i in range(0, len(tail) - 1, EVAL_ROW)]
     return Dataset(path.name, vocab, [ids[:split]], [e for e in eval_ if len(e) > 1], stream=True)
+
+
+def _text_vocab(chars, max_vocab) -> Vocab:
+    counts = Counter(chars)
+    if len(counts) <= max_vocab:
+        return Vocab(sorted(counts))
+    counts.pop(UNKNOWN, None)  # it stands for every dropped character, so it stays whatever its own count
+    return Vocab([*sorted(c for c, _ in counts.most_common(max_vocab - 1)), UNKNOWN])
 
 
 def by_name(name: str) -> Dataset:
