@@ -1,0 +1,333 @@
+"""The rnnviz app: composition, key bindings, the one training worker and message routing.
+
+The worker thread only calls `session.step()` and posts messages; every widget
+is touched on the app's thread. Charts and the prediction redraw on a timer,
+so a fast run costs the screen a few redraws a second, not one per step.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Container, VerticalScroll
+from textual.message import Message
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
+
+from rnncore import CheckpointError, StepEvent
+from rnncore.optim import scheduled_lr
+
+from .__main__ import parse_args, session_from_args
+from .screens import ConfirmScreen, HelpScreen, PathScreen
+from .session import BUILTIN_DATASETS, Session
+from .widgets.charts import TrainingCharts
+from .widgets.figures import Figures
+from .widgets.model import ModelPanel
+from .widgets.prediction import PredictionPanel
+from .widgets.training import TrainingPanel
+
+POST_EVERY = 0.05  # seconds between the worker's messages: the header updates at most 20 times a second
+REDRAW_EVERY = 0.2  # seconds between chart and prediction redraws while training
+
+
+@dataclass
+class Trained(Message):
+    """Steps the worker has done since its last message."""
+
+    event: StepEvent  # the latest
+    steps: int
+    tokens_per_sec: float  # over the wall-clock time since the last message
+
+
+@dataclass
+class Diverged(Message):
+    event: StepEvent
+
+
+class RnnvizApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "rnnviz"
+    AUTO_FOCUS = None  # the keys must work at once; focus lands in a field only when the user goes there
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS = [
+        Binding("space", "toggle_run", "Run/Pause"),
+        Binding("n", "one_step", "Step"),
+        Binding("r", "reset", "Reset"),
+        Binding("ctrl+s", "save", "Save"),
+        Binding("ctrl+o", "load", "Load"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+        Binding("escape", "leave_field", "Leave field", show=False),
+    ]
+
+    def __init__(self, session: Session | None = None, speed: float = 0.0, checkpoint: str = "model.npz"):
+        super().__init__()
+        self.session = session or Session()
+        self.speed = speed  # steps per second; 0 = as fast as possible
+        self.checkpoint = checkpoint
+        self.running = False
+        self.tokens_per_sec: float | None = None
+        self._wake = threading.Event()  # set on pause, so a worker pacing itself stops waiting
+        self._worker: Worker | None = None
+        self._stale = False  # charts and prediction lag behind the session
+
+    def compose(self) -> ComposeResult:
+        yield Figures(id="figures")
+        with Container(id="body"):
+            with VerticalScroll(id="controls"):
+                yield ModelPanel(self._dataset_options(), id="model")
+                yield TrainingPanel(id="training")
+            yield TrainingCharts(id="charts")
+            yield PredictionPanel(id="prediction")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_all()
+        self.set_interval(REDRAW_EVERY, self._redraw_if_stale)
+
+    def _dataset_options(self) -> list[str]:
+        name = self.session.data_name
+        return list(BUILTIN_DATASETS) + ([] if name in BUILTIN_DATASETS else [name])
+
+    # --- training -------------------------------------------------------------
+    def start(self) -> None:
+        if not self.running:
+            self.running = True
+            self._wake.clear()
+            self._worker = self._train()
+            self.show_figures()
+
+    def pause(self) -> None:
+        """Ask the worker to stop after its current step (see `stop_training` to wait for it)."""
+        self.running = False
+        self._wake.set()
+        self.show_figures()
+
+    async def stop_training(self) -> None:
+        self.pause()
+        if self._worker is not None:
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await self._worker.wait()
+            self._worker = None
+        self.redraw()
+
+    @work(thread=True, exclusive=True, group="train")
+    def _train(self) -> None:
+        worker = get_current_worker()
+        steps = tokens = 0
+        since = time.perf_counter()
+        while self.running and not worker.is_cancelled:
+            started = time.perf_counter()
+            event = self.session.step()
+            steps, tokens = steps + 1, tokens + event.tokens
+            now = time.perf_counter()
+            if event.diverged or now - since >= POST_EVERY:
+                self.post_message(Trained(event, steps, tokens / (now - since)))
+                steps = tokens = 0
+                since = now
+            if event.diverged:
+                self.post_message(Diverged(event))
+                return
+            self._pace(started)
+        if steps:
+            self.post_message(Trained(event, steps, tokens / max(time.perf_counter() - since, 1e-9)))
+
+    def _pace(self, started: float) -> None:
+        """Wait out this step's share of a second at `speed` steps/s; a pause or a new speed cuts it short."""
+        while self.running and self.speed > 0:
+            left = 1 / self.speed - (time.perf_counter() - started)
+            if left <= 0:
+                return
+            self._wake.wait(min(left, 0.05))
+
+    def on_trained(self, message: Trained) -> None:
+        self.tokens_per_sec = message.tokens_per_sec
+        self._stale = True
+        self.show_figures()
+
+    def on_diverged(self, message: Diverged) -> None:
+        self.pause()
+        event = message.event
+        why = "its update overflowed" if event.skipped else f"its cost {event.loss:.3g} is far above a guess"
+        self.notify(f"Step {event.step} diverged: {why}. Paused; lower the learning rate or roll back.",
+                    severity="warning", timeout=8)
+        good = self.session.trainer.last_good[0]
+        question = f"Training diverged at step {event.step}. Roll back to the weights kept at step {good}?"
+        self.push_screen(ConfirmScreen(question, yes="Roll back"), self._rollback_if)
+
+    def _rollback_if(self, yes: bool | None) -> None:
+        if yes:
+            self.action_rollback()
+
+    # --- actions --------------------------------------------------------------
+    def action_toggle_run(self) -> None:
+        if self.running:
+            self.pause()
+        else:
+            self.start()
+
+    def action_one_step(self) -> None:
+        if self.running:
+            return
+        event = self.session.step()
+        self.show_figures()
+        self.redraw()
+        if event.diverged:
+            self.post_message(Diverged(event))
+
+    def action_rollback(self) -> None:
+        good = self.session.rollback()
+        self.notify(f"Rolled back to the weights kept at step {good}.")
+        self.redraw()
+
+    async def action_reset(self) -> None:
+        await self._confirm_then("Reset the weights? The trained network is lost.", self._reset)
+
+    async def _reset(self) -> None:
+        await self.stop_training()
+        self.session.reset_weights()
+        self.refresh_all()
+
+    def action_save(self) -> None:
+        self.push_screen(PathScreen("Save the checkpoint to", self.checkpoint, self._save_to), self._saved)
+
+    def _save_to(self, path: str) -> str | None:
+        try:
+            self.session.save(path)
+        except CheckpointError as e:
+            return str(e)
+        return None
+
+    def _saved(self, path: str | None) -> None:
+        if path:
+            self.checkpoint = path
+            self.notify(f"Saved {path} at step {self.session.step_count}.")
+
+    async def action_load(self) -> None:
+        await self.stop_training()
+        self.push_screen(PathScreen("Load the checkpoint from", self.checkpoint, self._load_from), self._loaded)
+
+    def _load_from(self, path: str) -> str | None:
+        try:
+            self.session.load(path)
+        except CheckpointError as e:
+            return str(e)
+        return None
+
+    def _loaded(self, path: str | None) -> None:
+        if path:
+            self.checkpoint = path
+            self.refresh_all()
+            self.notify(f"Loaded {path}: {self.session.architecture}, step {self.session.step_count}.")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_leave_field(self) -> None:
+        self.screen.set_focus(None)
+
+    async def action_quit(self) -> None:
+        await self.stop_training()
+        self.exit()
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        for title, help_text, action in COMMANDS:
+            yield SystemCommand(title, help_text, partial(self.run_action, action))
+
+    # --- what the panels ask for -------------------------------------------------
+    @on(PredictionPanel.PrefixChanged)
+    def _prefix_changed(self) -> None:
+        self.predict()
+
+    @on(TrainingPanel.Changed)
+    def _training_changed(self, message: TrainingPanel.Changed) -> None:
+        if message.field == "speed":
+            self.speed = message.value
+        else:
+            self.session.set_config(message.field, message.value)
+        self.show_figures()
+        self._stale = True
+
+    @on(ModelPanel.Apply)
+    async def _model_applied(self, message: ModelPanel.Apply) -> None:
+        async def rebuild() -> None:
+            await self.stop_training()
+            try:
+                self.session.rebuild(message.dataset, message.embed, message.layers, message.seed)
+            except ValueError as e:
+                self.notify(str(e), severity="error")
+            self.refresh_all()
+
+        await self._confirm_then("Build a new network? The trained one is lost.", rebuild)
+
+    async def _confirm_then(self, question: str, action) -> None:
+        """Run `action` now if nothing has trained yet, else once the user says yes."""
+        if not self.session.has_trained:
+            await action()
+            return
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await action()
+
+        self.push_screen(ConfirmScreen(question), answered)
+
+    # --- drawing --------------------------------------------------------------
+    def refresh_all(self) -> None:
+        """After the session changed under the panels: every panel shows it again."""
+        session = self.session
+        self.query_one(ModelPanel).set_model(session.data_name, session.embed, session.layers, session.seed)
+        self.query_one(TrainingPanel).set_values(session.config, self.speed)
+        self.show_figures()
+        self.redraw()
+
+    def show_figures(self) -> None:
+        session, event = self.session, self.session.last_event
+        config = session.config
+        self.query_one(Figures).update_figures(
+            dataset=Path(session.data_name).name, architecture=session.architecture, step=session.step_count,
+            epoch=event.epoch if event else float(session.trainer.epoch), loss=event.loss if event else None,
+            accuracy=session.accuracy, tokens_per_sec=self.tokens_per_sec,
+            lr=scheduled_lr(config.lr, config.schedule, session.step_count + 1, config.decay_steps),
+            running=self.running)
+
+    def redraw(self) -> None:
+        self._stale = False
+        self.query_one(TrainingCharts).update_history(self.session.history)
+        self.predict()
+
+    def _redraw_if_stale(self) -> None:
+        if self._stale:
+            self.redraw()
+
+    def predict(self) -> None:
+        panel = self.query_one(PredictionPanel)
+        try:
+            panel.show(self.session.predict(panel.prefix_text))
+        except ValueError as e:
+            panel.show_error(str(e))
+
+
+COMMANDS = [
+    ("Run or pause training", "Start the training loop, or pause it after the current step", "toggle_run"),
+    ("One training step", "Do exactly one optimizer step (while paused)", "one_step"),
+    ("Reset weights", "Draw the network's weights again from its seed, back at step 0", "reset"),
+    ("Roll back", "Return to the last good weights kept before a divergence", "rollback"),
+    ("Save checkpoint", "Write the network and training state to an .npz file", "save"),
+    ("Load checkpoint", "Read a network and its training state from an .npz file", "load"),
+    ("Help", "What each panel shows and the keys", "help"),
+]
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    session = session_from_args(args)
+    RnnvizApp(session, checkpoint=args.load or "model.npz").run()

@@ -1,0 +1,107 @@
+"""The app's modal screens: help, a yes/no question, and a path for saving or loading."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Markdown, Static
+
+HELP = """\
+# rnnviz
+
+Watch a recurrent network learn to predict the next symbol of a sequence.
+
+- **Header**: what trains (data, layers) and how it goes: step, epoch, cost, eval accuracy, tokens/s, learning rate.
+- **Model**: the data, embedding size, the stack of RNN and dense layers, and the seed; *Apply* builds a fresh network.
+- **Training**: learning rate, schedule, optimizer, batch, BPTT, L2, clipping and speed; each change applies at the next
+  step and is marked on the charts.
+- **Charts**: the training cost (faint: every step; bright: smoothed) and the eval accuracy against steps.
+- **Prediction**: type a prefix such as `1 3 5`; the bars show the next-symbol probabilities, the line below the greedy
+  continuation, and each heatmap the hidden units (rows) after each symbol (columns), from -1 (blue) to +1 (red).
+
+| key | action |
+|---|---|
+| space | run or pause training |
+| n | one training step |
+| r | reset the weights |
+| ctrl+s / ctrl+o | save / load a checkpoint |
+| escape | leave a field, so the keys above work again |
+| ctrl+p | command palette |
+| ? | this help |
+| q | quit |
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help", classes="dialog"):
+            yield Markdown(HELP)
+            yield Static("[dim]escape, q or ? closes this help[/]")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question; dismisses with True for yes."""
+
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("escape,n", "answer(False)", "No")]
+
+    def __init__(self, question: str, yes: str = "Yes") -> None:
+        super().__init__()
+        self.question, self.yes = question, yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question, id="question")
+            with Horizontal(classes="buttons"):
+                yield Button(self.yes, variant="primary", id="yes")
+                yield Button("Cancel", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#yes", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class PathScreen(ModalScreen[str]):
+    """Asks for a file path and runs `action` on it; an error it returns shows inline and the dialog stays."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, default: str, action: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self.title_text, self.default, self.action = title, default, action
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text)
+            yield Input(self.default, id="path")
+            yield Static("", id="path-error")
+            yield Static("[dim]enter to confirm, escape to cancel[/]")
+
+    def on_mount(self) -> None:
+        self.query_one("#path", Input).focus()
+
+    @on(Input.Submitted, "#path")
+    def _submitted(self, event: Input.Submitted) -> None:
+        path = event.value.strip()
+        error = "give a file path" if not path else self.action(path)
+        if error:
+            self.query_one("#path-error", Static).update(error)
+        else:
+            self.dismiss(path)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
