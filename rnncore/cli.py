@@ -104,19 +104,21 @@ class RunLog:
             self.accuracy = event.eval_accuracy
 
     def fields(self) -> dict:
-        acc = "-" if self.accuracy is None else f"{self.accuracy:.4f}"
-        return {"step": self.last.step, "cost": f"{self.last.loss:.4f}", "acc": acc, "rate": f"{self.rate():,.0f}"}
+        return {"step": self.last.step, "cost": figure(self.last.loss), "acc": figure(self.accuracy),
+                "rate": f"{self.rate():,.0f}"}
 
     def rate(self) -> float:
         return self.tokens / max(time.perf_counter() - self.started, 1e-9)
 
     def summary(self, trainer: Trainer) -> str:
-        done = trainer.step - self.first_step
-        cost = "-" if self.last is None else f"{self.last.loss:.4f}"
-        acc = "-" if self.accuracy is None else f"{self.accuracy:.4f}"
-        return (f"trained {done} steps (now step {trainer.step}, epoch {trainer.epoch}) in "
-                f"{time.perf_counter() - self.started:.2f}s: cost={cost}, accuracy={acc}, "
+        cost, epoch = (figure(self.last.loss), self.last.epoch) if self.last else ("-", trainer.epoch)
+        return (f"trained {trainer.step - self.first_step} steps (now step {trainer.step}, epoch {epoch:.1f}) "
+                f"in {time.perf_counter() - self.started:.2f}s: cost={cost}, accuracy={figure(self.accuracy)}, "
                 f"{self.rate():,.0f} tokens/s")
+
+
+def figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
 
 
 def run_train(args, out, err) -> int:
@@ -266,25 +268,20 @@ def shown(symbol: str) -> str:
 
 
 # --- arguments ---------------------------------------------------------------
-def count(text: str) -> int:
-    if not text.strip().isdigit():
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 0, got {text!r}")
-    return int(text)
-
-
-def positive(text: str) -> int:
-    value = count(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
-    return value
+def whole(low: int):
+    def parse(text: str) -> int:
+        if not text.strip().isdecimal() or int(text) < low:
+            raise argparse.ArgumentTypeError(f"must be a whole number of at least {low}, got {text!r}")
+        return int(text)
+    return parse
 
 
 def build_parser() -> Parser:
     parser = Parser(prog="rnncore", description="Train and query small recurrent networks.")
     commands = parser.add_subparsers(dest="command", metavar="{toy,train,predict,generate}")
     toy = commands.add_parser("toy", help="the original simpleRNN toy run, to its 70/71 ceiling")
-    toy.add_argument("--epochs", type=count, default=500, help="stop after this many epochs (default 500)")
-    toy.add_argument("--seed", type=count, default=0, help="seed of the weights and the data order (default 0)")
+    toy.add_argument("--epochs", type=whole(0), default=500, help="stop after this many epochs (default 500)")
+    toy.add_argument("--seed", type=whole(0), default=0, help="seed of the weights and the data order (default 0)")
     toy.set_defaults(run=run_toy)
     add_train_parser(commands)
     for name, run, help_ in (("predict", run_predict, "next-symbol probabilities after a prefix"),
@@ -294,21 +291,21 @@ def build_parser() -> Parser:
         sub.add_argument("prefix", help="symbols to start from, e.g. 1357 or '1 3 5'")
         sub.set_defaults(run=run)
     predict, generate = commands.choices["predict"], commands.choices["generate"]
-    predict.add_argument("--top", type=positive, default=10, help="rows to show (default 10)")
-    generate.add_argument("-n", type=count, default=20, help="symbols to add (default 20)")
+    predict.add_argument("--top", type=whole(1), default=10, help="rows to show (default 10)")
+    generate.add_argument("-n", type=whole(0), default=20, help="symbols to add (default 20)")
     generate.add_argument("--temperature", type=float, default=1.0, help="0 = greedy (default 1.0)")
-    generate.add_argument("--seed", type=count, default=None, help="seed of the sampling (default: random)")
+    generate.add_argument("--seed", type=whole(0), default=None, help="seed of the sampling (default: random)")
     return parser
 
 
 def add_train_parser(commands):
     train = commands.add_parser("train", help="train a network with a progress bar")
     train.add_argument("--data", default="digits", help="toy | digits | PATH of a UTF-8 text file (default digits)")
-    train.add_argument("--embed", type=positive, help=f"embedding size (default {DEFAULT_EMBED})")
+    train.add_argument("--embed", type=whole(1), help=f"embedding size (default {DEFAULT_EMBED})")
     train.add_argument("--layers", help=f"layer stack, e.g. rnn:64,dense:32:tanh (default {DEFAULT_LAYERS})")
-    train.add_argument("--steps", type=count, default=1000, help="optimizer steps to run now (default 1000)")
+    train.add_argument("--steps", type=whole(0), default=1000, help="optimizer steps to run now (default 1000)")
     train.add_argument("--save", metavar="PATH", help="write a checkpoint here at the end")
-    train.add_argument("--save-every", type=count, default=0, metavar="K", help="... and every K steps")
+    train.add_argument("--save-every", type=whole(0), default=0, metavar="K", help="... and every K steps")
     train.add_argument("--load", metavar="PATH", help="resume from this checkpoint (weights and trainer state)")
     defaults = TrainConfig()
     for field in fields(TrainConfig):
