@@ -59,6 +59,9 @@ def main(argv=None) -> int:
     except (UsageError, ValueError, CheckpointError) as e:
         say(err, f"rnncore: error: {e}".replace("\n", " "))
         return EXIT_USAGE
+    except OSError as e:  # e.g. a checkpoint that cannot be written
+        say(err, f"rnncore: error: {e.filename or ''}: {e.strerror or e}")
+        return EXIT_USAGE
     except KeyboardInterrupt:
         say(err, "rnncore: interrupted")
         return EXIT_INTERRUPTED
@@ -122,16 +125,23 @@ def figure(value: float | None) -> str:
 
 
 def run_train(args, out, err) -> int:
-    if args.save_every and not args.save:
-        raise UsageError("--save-every needs --save PATH")
-    if args.save and not Path(args.save).parent.is_dir():
-        raise UsageError(f"--save {args.save}: the directory {Path(args.save).parent} does not exist")
+    check_save_path(args)
     data = datasets.by_name(args.data)
     trainer = make_trainer(args, data)
     net = trainer.net
     say(out, f"data {data.name}: vocabulary of {len(data.vocab)}, {data.n_eval_targets():,} eval targets")
     say(out, f"network {net.describe()}, {net.n_params():,} parameters, starting at step {trainer.step}")
     return train_loop(args, trainer, out, err)
+
+
+def check_save_path(args):
+    """Before training rather than after it: a bad --save would lose the run."""
+    if args.save_every and not args.save:
+        raise UsageError("--save-every needs --save PATH")
+    if args.save and Path(args.save).is_dir():
+        raise UsageError(f"--save {args.save}: is a directory; give the path of a file")
+    if args.save and not Path(args.save).parent.is_dir():
+        raise UsageError(f"--save {args.save}: the directory {Path(args.save).parent} does not exist")
 
 
 def make_trainer(args, data) -> Trainer:
@@ -220,12 +230,12 @@ def run_predict(args, out, err) -> int:
     saved = load(args.checkpoint)
     ids = parse_prefix(saved.vocab, args.prefix)
     probs = saved.net.predict_proba(ids)[-1].astype(np.float64)
-    table = Table(title=f"next symbol after {join(saved.vocab, saved.vocab.decode(ids))}")
+    table = Table(title=Text(f"next symbol after {spelled(saved.vocab, ids)}"))
     table.add_column("symbol")
     table.add_column("probability", justify="right")
     table.add_column("")
     for rank, i in enumerate(np.argsort(-probs, kind="stable")[:args.top]):
-        table.add_row(shown(saved.vocab.symbols[i]), f"{probs[i]:.4f}", Bar(1, 0, probs[i], width=30),
+        table.add_row(Text(shown(saved.vocab.symbols[i])), f"{probs[i]:.4f}", Bar(1, 0, probs[i], width=30),
                       style="bold green" if rank == 0 else None)
     out.print(table)
     return 0
@@ -236,9 +246,8 @@ def run_generate(args, out, err) -> int:
     ids = parse_prefix(saved.vocab, args.prefix)
     rng = np.random.default_rng(args.seed)
     new = saved.net.generate(ids, args.n, temperature=args.temperature, rng=rng)
-    prefix, rest = join(saved.vocab, saved.vocab.decode(ids)), join(saved.vocab, saved.vocab.decode(new))
-    text = Text(prefix, style="bold") + Text(separator(saved.vocab) if new else "") + Text(rest)
-    out.print(text, soft_wrap=True)
+    gap = separator(saved.vocab) if new else ""
+    out.print(Text(spelled(saved.vocab, ids), style="bold") + Text(gap + spelled(saved.vocab, new)), soft_wrap=True)
     return 0
 
 
@@ -258,8 +267,8 @@ def separator(vocab) -> str:
     return "" if is_text else " "
 
 
-def join(vocab, symbols) -> str:
-    return separator(vocab).join(symbols)
+def spelled(vocab, ids) -> str:
+    return separator(vocab).join(vocab.decode(ids))
 
 
 def shown(symbol: str) -> str:

@@ -7,7 +7,7 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from rnncore import load
+from rnncore import cli, load
 from rnncore.cli import main
 from rnncore.trainer import Trainer
 
@@ -160,6 +160,7 @@ BAD = [
     (["train", "--data", "{tmp}/latin1.txt"], "is not UTF-8 text"),
     (["train", "--save-every", "5"], "--save-every needs --save PATH"),
     (["train", "--save", "{tmp}/no/dir/m.npz"], "does not exist"),
+    (["train", "--save", "{tmp}"], "is a directory; give the path of a file"),
     (["train", "--load", "{tmp}/toy.npz", "--layers", "rnn:8"], "--embed and --layers come from the checkpoint"),
     (["train", "--load", "{tmp}/toy.npz", "--data", "{tmp}/text.txt"], "another vocabulary"),
     (["predict", "{tmp}/missing.npz", "13"], "missing.npz: no such file"),
@@ -182,6 +183,24 @@ def test_bad_arguments_give_one_line_and_exit_2(argv, message, trained, capsys):
     assert err.count("\n") == 1 and err.startswith("rnncore: error: ")
     assert message in err
     assert "Traceback" not in out + err
+
+
+def test_a_checkpoint_that_cannot_be_written_is_one_line(tmp_path, capsys, monkeypatch):
+    def refuse(path, *args):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(cli, "save", refuse)
+    code, _, err = run(capsys, "train", "--data", "toy", *SMALL, "--steps", 1, "--save", tmp_path / "m.npz")
+    assert code == 2
+    assert err == f"rnncore: error: {tmp_path / 'm.npz'}: Permission denied\n"
+
+
+def test_symbols_are_shown_as_they_are_not_as_markup(tmp_path, capsys):
+    corpus, path = tmp_path / "markup.txt", tmp_path / "markup.npz"
+    corpus.write_text("[bold]x[/bold] :x: " * 4, encoding="utf-8")
+    assert run(capsys, "train", "--data", corpus, *SMALL, "--steps", 1, "--save", path)[0] == 0
+    assert "next symbol after [bold] :x:" in run(capsys, "predict", path, "[bold] :x:")[1]
+    assert run(capsys, "generate", path, "[bold]", "-n", 0)[1] == "[bold]\n"
 
 
 def test_help_exits_0(capsys):
