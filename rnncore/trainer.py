@@ -151,8 +151,9 @@ class Trainer:
 
     # --- resuming ----------------------------------------------------------
     def state_dict(self) -> dict:
-        arrays = {f"optimizer/{k}": v for k, v in self.optimizer.state.items()}
-        arrays.update({f"hidden/{i}": h for i, h in enumerate(self.hidden or [])})
+        """A snapshot: copies, so the live optimizer's in-place updates don't reach it."""
+        arrays = {f"optimizer/{k}": v.copy() for k, v in self.optimizer.state.items()}
+        arrays.update({f"hidden/{i}": h.copy() for i, h in enumerate(self.hidden or [])})
         return {"config": asdict(self.config), "step": self.step, "epoch": self.epoch, "chunk": self.chunk,
                 "optimizer": self.optimizer.name, "arrays": arrays}
 
