@@ -67,7 +67,7 @@ class ProbabilityBars(Widget):
     """The softmax over the next symbol as bars; a hint when there is nothing to show."""
 
     DEFAULT_CSS = """
-    ProbabilityBars { height: auto; width: 1fr; text-wrap: nowrap; text-overflow: clip; }
+    ProbabilityBars { height: 1; width: 1fr; text-wrap: nowrap; text-overflow: clip; }
     """
 
     def __init__(self, hint: str = "", **kwargs) -> None:
@@ -80,11 +80,18 @@ class ProbabilityBars(Widget):
         if len(symbols) != len(probs):
             raise ValueError(f"{len(symbols)} symbols but {len(probs)} probabilities")
         self._symbols, self._probs = list(symbols), np.asarray(probs, np.float64)
-        self.refresh(layout=True)
+        self._fit_height()
 
     def show_hint(self, hint: str) -> None:
         self._hint, self._probs = hint, None
-        self.refresh(layout=True)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """A fixed height per content spares the screen a full layout pass at every refresh."""
+        rows = 1 if self._probs is None else len(chosen_rows(self._probs)) + (len(self._probs) > ALL_UP_TO)
+        if self.styles.height is None or self.styles.height.value != rows:
+            self.styles.height = rows
+        self.refresh()
 
     @property
     def best(self) -> str | None:

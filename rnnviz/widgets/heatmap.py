@@ -5,8 +5,10 @@ from functools import lru_cache
 
 import numpy as np
 from rich.color import Color
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 from textual.widget import Widget
 
 from .bars import shown
@@ -17,6 +19,7 @@ LEVELS = 16  # colour steps on each side of 0; coarse enough to reuse styles
 NEUTRAL = np.array([40, 40, 40])
 POSITIVE = np.array([230, 60, 50])
 NEGATIVE = np.array([50, 110, 230])
+BOLD, DIM = Style(bold=True), Style(dim=True)
 
 
 @lru_cache(maxsize=2 * LEVELS + 1)
@@ -26,46 +29,52 @@ def _level_style(level: int) -> Style:
     return Style(bgcolor=Color.from_rgb(*rgb.round()))
 
 
+def levels(values: np.ndarray) -> np.ndarray:
+    """Activations as colour steps -LEVELS..LEVELS (clipped beyond ±1; NaN is 0)."""
+    return np.rint(np.clip(np.nan_to_num(values, nan=0.0), -1, 1) * LEVELS).astype(int)
+
+
 def cell_style(value: float) -> Style:
-    """The background for an activation: blue at -1, dark at 0, red at +1 (clipped beyond)."""
-    value = 0.0 if not np.isfinite(value) else min(max(float(value), -1.0), 1.0)
-    return _level_style(round(value * LEVELS))
+    """The background for an activation: blue at -1, dark at 0, red at +1."""
+    return _level_style(int(levels(np.asarray(value))))
 
 
-def legend() -> Text:
-    out = Text("-1 ", no_wrap=True)
-    for level in range(-LEVELS, LEVELS + 1, 2):
-        out.append(" ", style=_level_style(level))
-    out.append(" +1")
-    return out
+@lru_cache(maxsize=1)
+def _cells() -> list[Segment]:
+    """One coloured cell per level, indexed by level + LEVELS."""
+    return [Segment(" " * CELL, _level_style(level)) for level in range(-LEVELS, LEVELS + 1)]
 
 
-def heatmap_text(title: str, states: np.ndarray, symbols: list[str], width: int) -> Text:
+def legend() -> list[Segment]:
+    cells = [Segment(" ", _level_style(level)) for level in range(-LEVELS, LEVELS + 1, 2)]
+    return [Segment("-1 "), *cells, Segment(" +1")]
+
+
+def heatmap_lines(title: str, states: np.ndarray, symbols: list[str], width: int) -> list[Strip]:
     """Title, column headers, one row per unit (capped at MAX_ROWS), legend; the last columns that fit."""
     T, H = states.shape
     label_width = len(str(min(H, MAX_ROWS) - 1))
     columns = max(1, (width - label_width - 1) // CELL)
     first = max(0, T - columns)
-    out = Text(no_wrap=True, overflow="crop")
-    out.append(f"{title} ({H} units)", style="bold")
-    out.append(f" · {MAX_ROWS} shown" if H > MAX_ROWS else "", style="dim")
-    out.append(f" · last {T - first} of {T} steps" if first else "", style="dim")
-    out.append("\n")
-    out.append(" " * (label_width + 1) + "".join(f"{shown(s)[:CELL]:^{CELL}}" for s in symbols[first:]) + "\n")
-    for unit in range(min(H, MAX_ROWS)):
-        out.append(f"{unit:>{label_width}} ", style="dim")
-        for value in states[first:, unit]:
-            out.append(" " * CELL, style=cell_style(value))
-        out.append("\n")
-    out.append_text(legend())
-    return out
+    notes = (f" · {MAX_ROWS} shown" if H > MAX_ROWS else "") + (f" · last {T - first} of {T} steps" if first else "")
+    header = " " * (label_width + 1) + "".join(f"{shown(s)[:CELL]:^{CELL}}" for s in symbols[first:])
+    lines = [[Segment(f"{title} ({H} units)", BOLD), Segment(notes, DIM)], [Segment(header)]]
+    cells = _cells()
+    for unit, row in enumerate(levels(states[first:, :MAX_ROWS].T) + LEVELS):  # (units, columns)
+        lines.append([Segment(f"{unit:>{label_width}} ", DIM), *[cells[i] for i in row]])
+    lines.append(legend())
+    return [Strip(line).crop(0, width) for line in lines]
 
 
 class HiddenHeatmap(Widget):
-    """One recurrent layer's hidden states over the prefix; a hint when the prefix is empty."""
+    """One recurrent layer's hidden states over the prefix; a hint when the prefix is empty.
+
+    Drawn line by line from cached strips: a text renderable of a few thousand
+    coloured cells is re-parsed on every refresh, which costs ~100 ms a frame.
+    """
 
     DEFAULT_CSS = """
-    HiddenHeatmap { height: auto; width: 1fr; margin-bottom: 1; text-wrap: nowrap; text-overflow: clip; }
+    HiddenHeatmap { height: 2; width: 1fr; margin-bottom: 1; }
     """
 
     def __init__(self, layer_name: str, hint: str = "", **kwargs) -> None:
@@ -74,6 +83,8 @@ class HiddenHeatmap(Widget):
         self._hint = hint
         self._states = np.zeros((0, 0))
         self._symbols: list[str] = []
+        self._lines: list[Strip] = []
+        self._lines_width = -1
 
     def show(self, states: np.ndarray, symbols: list[str]) -> None:
         """`states` (T, H) for the T symbols of the prefix."""
@@ -81,18 +92,34 @@ class HiddenHeatmap(Widget):
         if states.ndim != 2 or states.shape[0] != len(symbols):
             raise ValueError(f"states must be (len(symbols), H) = ({len(symbols)}, H), got {states.shape}")
         self._states, self._symbols = states, list(symbols)
-        self.refresh(layout=True)
+        self._lines_width = -1
+        height = 2 if not symbols else min(states.shape[1], MAX_ROWS) + 3
+        if self.styles.height is None or self.styles.height.value != height:
+            self.styles.height = height
+        self.refresh()
 
     @property
     def units(self) -> int:
         return self._states.shape[1]
 
     @property
-    def text(self) -> Text:
-        """What the widget shows, at its current width (60 before it is laid out)."""
-        if not self._symbols:
-            return Text.assemble((f"{self.layer_name} ({self.units} units)", "bold"), "\n", (self._hint, "dim italic"))
-        return heatmap_text(self.layer_name, self._states, self._symbols, self.content_size.width or 60)
+    def lines(self) -> list[Strip]:
+        """What the widget shows, one strip per line, at its current width (60 before it is laid out)."""
+        width = self.content_size.width or 60
+        if width != self._lines_width:
+            self._lines, self._lines_width = self._build_lines(width), width
+        return self._lines
 
-    def render(self) -> Text:
-        return self.text
+    @property
+    def text(self) -> Text:
+        return Text("\n").join(Text.assemble(*[(seg.text, seg.style) for seg in line]) for line in self.lines)
+
+    def _build_lines(self, width: int) -> list[Strip]:
+        if not self._symbols:
+            title = f"{self.layer_name} ({self.units} units)"
+            return [Strip([Segment(title, BOLD)]).crop(0, width), Strip([Segment(self._hint, DIM)]).crop(0, width)]
+        return heatmap_lines(self.layer_name, self._states, self._symbols, width)
+
+    def render_line(self, y: int) -> Strip:
+        lines = self.lines
+        return lines[y] if y < len(lines) else Strip.blank(0)
