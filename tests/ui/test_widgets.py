@@ -3,12 +3,13 @@ import math
 
 import pytest
 from textual.app import App
-from textual.widgets import Input, Label, Select
+from textual.widgets import Button, Input, Label, Select
 
 from rnncore import StepEvent, TrainConfig
 from rnnviz.history import History
 from rnnviz.widgets.charts import TrainingCharts
 from rnnviz.widgets.figures import Figures
+from rnnviz.widgets.model import LayerRow, ModelPanel
 from rnnviz.widgets.training import TrainingPanel
 
 
@@ -19,6 +20,10 @@ class Harness(App):
 
     def compose(self):
         yield self.widget
+
+    def on_mount(self):
+        for button in self.query(Button):
+            button.active_effect_duration = 0  # a button ignores clicks during its 0.2 s flash
 
     def on_training_panel_changed(self, message):
         self.messages.append((message.field, message.value))
@@ -187,3 +192,92 @@ async def test_figures_show_the_numbers():
         app.widget.update_figures(dataset="toy", architecture="rnn:8", step=0, epoch=0.0, loss=None, accuracy=None,
                                   tokens_per_sec=None, lr=0.1, running=False)
         assert "PAUSED" in app.widget.text.plain and "RUNNING" not in app.widget.text.plain
+
+
+# --- ModelPanel -----------------------------------------------------------------
+
+def model_app(layers="rnn:64,rnn:32"):
+    return Harness(ModelPanel(["digits", "toy"], dataset="digits", embed=32, layers=layers, seed=0))
+
+
+async def test_apply_posts_the_current_model():
+    app = model_app()
+    async with app.run_test(size=(60, 40)) as pilot:
+        await pilot.click("#apply")
+        assert app.messages == [("digits", 32, "rnn:64,rnn:32", 0)]
+
+
+async def test_add_resize_and_apply():
+    app = model_app()
+    async with app.run_test(size=(60, 40)) as pilot:
+        await pilot.click("#add-layer")
+        rows = app.widget.rows
+        assert [row.spec() for row in rows] == ["rnn:64", "rnn:32", "rnn:32"]
+        rows[2].query_one(".kind", Select).value = "dense"
+        await pilot.pause()
+        await type_into(pilot, "#embed", "16", key="tab")
+        size = rows[2].query_one(".size", Input)
+        size.value = ""
+        size.focus()
+        await pilot.press("1", "0", "enter")  # enter in any field applies
+        assert app.messages == [("digits", 16, "rnn:64,rnn:32,dense:10:tanh", 0)]
+
+
+async def test_remove_selected_or_last_layer():
+    app = model_app("rnn:8,rnn:16,rnn:24")
+    async with app.run_test(size=(60, 40)) as pilot:
+        app.widget.rows[0].query_one(".size", Input).focus()
+        await pilot.click("#remove-layer")
+        assert [row.spec() for row in app.widget.rows] == ["rnn:16", "rnn:24"]
+        await pilot.click("#remove-layer")  # nothing selected now: the last goes
+        assert [row.spec() for row in app.widget.rows] == ["rnn:16"]
+        await pilot.click("#remove-layer")  # the last layer stays
+        assert len(app.widget.rows) == 1
+        assert "at least one" in error_text(app, "layers")
+        await pilot.click("#apply")
+        assert app.messages == [("digits", 32, "rnn:16", 0)]
+
+
+@pytest.mark.parametrize("size", ["0", "abc", "99999"])
+async def test_invalid_layer_size_shows_error_and_posts_nothing(size):
+    app = model_app()
+    async with app.run_test(size=(60, 40)) as pilot:
+        field = app.widget.rows[1].query_one(".size", Input)
+        field.value = size
+        await pilot.click("#apply")
+        assert app.messages == []
+        assert "layer 2" in error_text(app, "layers") and "size" in error_text(app, "layers")
+        assert field.has_class("-invalid")
+
+
+async def test_invalid_embed_and_seed_and_no_rnn():
+    app = model_app("dense:8:relu")
+    async with app.run_test(size=(60, 40)) as pilot:
+        app.query_one("#embed", Input).value = "-3"
+        app.query_one("#seed", Input).value = "x"
+        await pilot.click("#apply")
+        assert app.messages == []
+        assert "embed must be" in error_text(app, "embed")
+        assert "seed must be" in error_text(app, "seed")
+        assert "rnn layer" in error_text(app, "layers")
+
+
+async def test_add_stops_at_max_layers():
+    from rnncore.network import MAX_LAYERS
+    app = model_app(",".join(["rnn:4"] * MAX_LAYERS))
+    async with app.run_test(size=(60, 60)) as pilot:
+        await pilot.click("#add-layer")
+        assert len(app.widget.rows) == MAX_LAYERS
+        assert f"at most {MAX_LAYERS}" in error_text(app, "layers")
+
+
+async def test_set_model_replaces_the_fields():
+    app = model_app()
+    async with app.run_test(size=(60, 40)) as pilot:
+        app.widget.set_model("notes.txt", 8, "rnn:5:uniform,dense:3:relu", 7)
+        await pilot.pause()
+        assert app.messages == []
+        assert [row.spec() for row in app.widget.query(LayerRow)] == ["rnn:5:uniform", "dense:3:relu"]
+        assert app.query_one("#dataset", Select).value == "notes.txt"
+        await pilot.click("#apply")
+        assert app.messages == [("notes.txt", 8, "rnn:5:uniform,dense:3:relu", 7)]
