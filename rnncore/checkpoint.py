@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,10 +11,12 @@ import numpy as np
 
 from .datasets import Vocab
 from .network import Network
+from .optim import OPTIMIZERS
 from .trainer import TrainConfig
 
 FORMAT = "rnncore-checkpoint"
 VERSION = 1
+ZIP_MAGIC = b"PK\x03\x04"  # every .npz is a zip archive
 
 
 class CheckpointError(Exception):
@@ -44,7 +45,7 @@ def save(path, net, trainer=None, vocab=None):
         state = trainer.state_dict()
         arrays.update({f"trainer/{k}": v for k, v in state.pop("arrays").items()})
         header["trainer"] = state
-    arrays["header"] = np.frombuffer(json.dumps(header).encode(), np.uint8)
+    arrays["header"] = np.frombuffer(json.dumps(header, default=_plain).encode(), np.uint8)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -61,14 +62,7 @@ def load(path) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such file")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except ValueError as e:
-        kind = "holds pickled objects, which are never loaded" if "pickle" in str(e) else "is not an .npz archive"
-        raise CheckpointError(f"{path}: {kind}") from None
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
-        raise CheckpointError(f"{path}: not a readable checkpoint (empty, truncated or corrupt: {e})") from None
+    arrays = _read_arrays(path)
     header = _header(path, arrays.pop("header", None))
     try:
         net = Network.from_spec(header["network"])
@@ -79,6 +73,38 @@ def load(path) -> Checkpoint:
         raise CheckpointError(f"{path}: {len(vocab)} symbols for a vocabulary of {net.vocab_size}")
     _fill_params(path, net, arrays)
     return Checkpoint(net, vocab, _trainer_state(path, header, arrays, net), header)
+
+
+def _plain(value):
+    """JSON for the NumPy scalars a config or spec may hold (np.int64(8) -> 8)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot save a {type(value).__name__} in a checkpoint header")
+
+
+def _read_arrays(path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(len(ZIP_MAGIC))
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read it ({e.strerror})") from None
+    if not magic:
+        raise CheckpointError(f"{path}: the file is empty")
+    if magic != ZIP_MAGIC:
+        raise CheckpointError(f"{path}: not an .npz archive, so not an rnncore checkpoint")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except ValueError as e:
+        if "pickle" in str(e):
+            raise CheckpointError(f"{path}: holds pickled objects, which are never loaded") from None
+        raise CheckpointError(f"{path}: not a readable checkpoint (corrupt: {e})") from None
+    except Exception as e:  # zipfile and numpy raise many kinds of error on a damaged archive
+        raise CheckpointError(f"{path}: not a readable checkpoint (truncated or corrupt: {e})") from None
+    raw = sorted(k for k, v in arrays.items() if not isinstance(v, np.ndarray))
+    if raw:
+        raise CheckpointError(f"{path}: member {raw[0]} is not a NumPy array, so not an rnncore checkpoint")
+    return arrays
 
 
 def _header(path, raw):
@@ -115,13 +141,40 @@ def _trainer_state(path, header, arrays, net):
     if state is None:
         return None
     try:
-        TrainConfig.from_dict(state["config"])
-        state = {**state, "step": int(state["step"]), "epoch": int(state["epoch"]), "chunk": int(state["chunk"])}
+        state = _checked_state(state)
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: the saved training state is invalid ({e})") from None
     state["arrays"] = {k[len("trainer/"):]: v for k, v in arrays.items() if k.startswith("trainer/")}
     for key, value in state["arrays"].items():
+        if value.dtype.kind != "f":
+            raise CheckpointError(f"{path}: training state {key} is {value.dtype}, not floating point")
         param = net.params.get(key.rsplit("/", 1)[-1])
         if param is not None and value.shape != param.shape:
             raise CheckpointError(f"{path}: optimizer state {key} does not match its parameter's shape")
+    _check_hidden(path, state["arrays"], net.recurrent_sizes())
     return state
+
+
+def _checked_state(state):
+    if not isinstance(state, dict) or not isinstance(state.get("config"), dict):
+        raise TypeError("it needs a config dict")
+    TrainConfig.from_dict(state["config"])
+    if state["optimizer"] not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {state['optimizer']!r}")
+    counters = {k: state[k] for k in ("step", "epoch", "chunk")}
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counters.values()):
+        raise ValueError(f"step, epoch and chunk must be integers of at least 0, got {counters}")
+    return {**state, **counters}
+
+
+def _check_hidden(path, arrays, sizes):
+    """The carried hidden states, if any: one (B, H) array per recurrent layer, one B for all."""
+    hidden = {k: v for k, v in arrays.items() if k.startswith("hidden/")}
+    if not hidden:
+        return
+    expected = {f"hidden/{i}": h for i, h in enumerate(sizes)}
+    rows = {v.shape[0] if v.ndim else None for v in hidden.values()}
+    shapes_ok = all(v.ndim == 2 and v.shape[1] == expected.get(k) for k, v in hidden.items())
+    if hidden.keys() != expected.keys() or not shapes_ok or len(rows) != 1:
+        shapes = {k: v.shape for k, v in sorted(hidden.items())}
+        raise CheckpointError(f"{path}: the carried hidden states {shapes} do not fit recurrent sizes {sizes}")
