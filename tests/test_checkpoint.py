@@ -1,0 +1,259 @@
+"""Checkpoints: round trips, resuming, every kind of bad file, atomic saves, and no code execution on load."""
+import io
+import json
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+from rnncore import RNN, CheckpointError, Dense, Embedding, Network, TrainConfig, Trainer, datasets, load, save
+
+
+def trained(steps=7, **config):
+    data = datasets.digits(count=30, seed=1)
+    net = Network(10, [Embedding(4), RNN(6), Dense(5, "relu"), RNN(3)], seed=2)
+    trainer = Trainer(net, data, TrainConfig(**{"batch_size": 4, "bptt": 5, "eval_every": 0, **config}))
+    for _ in range(steps):
+        trainer.train_step()
+    return trainer
+
+
+@pytest.fixture
+def saved(tmp_path):
+    path = tmp_path / "model.npz"
+    save(path, trained().net, trained())
+    return path
+
+
+def arrays_of(path):
+    with np.load(path) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+def header_of(arrays):
+    return json.loads(arrays["header"].tobytes())
+
+
+def rewrite(path, arrays, header=None):
+    if header is not None:
+        arrays = {**arrays, "header": np.frombuffer(json.dumps(header).encode(), np.uint8)}
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+    return path
+
+
+def test_round_trip_keeps_predictions_vocab_and_trainer_state(tmp_path):
+    trainer = trained()
+    save(tmp_path / "m.npz", trainer.net, trainer)
+    ck = load(tmp_path / "m.npz")
+    assert ck.net.spec() == trainer.net.spec() and ck.vocab.symbols == trainer.data.vocab.symbols
+    assert np.array_equal(ck.net.predict_proba([1, 3, 5, 2]), trainer.net.predict_proba([1, 3, 5, 2]))
+    expected = trainer.state_dict()
+    assert {k: v for k, v in ck.trainer_state.items() if k != "arrays"} == {
+        k: v for k, v in expected.items() if k != "arrays"}
+    assert ck.trainer_state["arrays"].keys() == expected["arrays"].keys()
+    assert all(np.array_equal(ck.trainer_state["arrays"][k], v) for k, v in expected["arrays"].items())
+    assert ck.config == trainer.config
+
+
+def test_resuming_from_a_checkpoint_continues_exactly(tmp_path):
+    trainer = trained(steps=9, optimizer="adam")
+    save(tmp_path / "m.npz", trainer.net, trainer)
+    expected = [trainer.train_step().loss for _ in range(12)]
+    ck = load(tmp_path / "m.npz")
+    resumed = Trainer(ck.net, datasets.digits(count=30, seed=1), state=ck.trainer_state)
+    assert [resumed.train_step().loss for _ in range(12)] == expected
+
+
+def test_a_network_saved_alone_has_no_trainer_state(tmp_path):
+    net = Network(12, [Embedding(3)], seed=1, dtype=np.float64)
+    save(tmp_path / "m.npz", net)
+    ck = load(tmp_path / "m.npz")
+    assert ck.trainer_state is None and ck.config is None and len(ck.vocab) == 12
+    assert ck.net.dtype == np.float64 and np.array_equal(ck.net.params["out.W"], net.params["out.W"])
+
+
+def test_numpy_scalars_in_the_config_still_save(tmp_path):
+    trainer = trained(steps=1)
+    trainer.config.batch_size, trainer.config.lr = np.int64(8), np.float32(0.02)
+    save(tmp_path / "m.npz", trainer.net, trainer)
+    assert load(tmp_path / "m.npz").config.batch_size == 8
+
+
+def expect_error(path, match):
+    with pytest.raises(CheckpointError, match=match):
+        load(path)
+
+
+def test_missing_and_empty_files(tmp_path):
+    expect_error(tmp_path / "none.npz", "no such file")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    expect_error(tmp_path / "empty.npz", "empty")
+
+
+def test_a_truncated_file(saved):
+    saved.write_bytes(saved.read_bytes()[: saved.stat().st_size // 2])
+    expect_error(saved, "truncated|corrupt|not an .npz")
+
+
+@pytest.mark.parametrize("where", [0.05, 0.3, 0.6, 0.9, 0.99])
+def test_corrupted_bytes(saved, where):
+    data = bytearray(saved.read_bytes())
+    at = int(len(data) * where)
+    data[at:at + 8] = bytes(b ^ 0xA5 for b in data[at:at + 8])
+    saved.write_bytes(bytes(data))
+    expect_error(saved, str(saved.name))
+
+
+def test_a_random_file_and_a_text_file(tmp_path):
+    (tmp_path / "r.npz").write_bytes(np.random.default_rng(0).bytes(5000))
+    expect_error(tmp_path / "r.npz", "not an .npz")
+    (tmp_path / "t.npz").write_text("hello, I am not a checkpoint\n")
+    expect_error(tmp_path / "t.npz", "not an .npz")
+
+
+def test_a_plain_npy_file(tmp_path):
+    with open(tmp_path / "a.npz", "wb") as f:
+        np.save(f, np.arange(5.0))
+    expect_error(tmp_path / "a.npz", "not an .npz")
+
+
+def test_a_foreign_npz_without_our_header(tmp_path):
+    np.savez(tmp_path / "f.npz", weights=np.ones(3))
+    expect_error(tmp_path / "f.npz", "no header")
+
+
+def test_a_zip_holding_raw_members(tmp_path, saved):
+    with zipfile.ZipFile(tmp_path / "z.npz", "w") as z:
+        z.writestr("header", json.dumps(header_of(arrays_of(saved))))
+    expect_error(tmp_path / "z.npz", "z.npz")
+
+
+def test_a_foreign_header(saved):
+    expect_error(rewrite(saved, arrays_of(saved), {"format": "something-else", "version": 1}), "not an rnncore")
+
+
+def test_a_header_that_is_not_json(saved):
+    arrays = arrays_of(saved)
+    arrays["header"] = np.frombuffer(b"{not json", np.uint8)
+    expect_error(rewrite(saved, arrays), "JSON")
+
+
+def test_a_wrong_format_version(saved):
+    arrays = arrays_of(saved)
+    expect_error(rewrite(saved, arrays, {**header_of(arrays), "version": 99}), "version 99")
+
+
+@pytest.mark.parametrize("network", [
+    {"vocab_size": 10, "layers": [{"type": "rnn", "hidden": 4}], "dtype": "float32", "seed": 0},
+    {"vocab_size": 10, "layers": [{"type": "lstm", "dim": 4}], "dtype": "float32", "seed": 0},
+    {"vocab_size": 10, "layers": [{"type": "embed", "dim": -4}], "dtype": "float32", "seed": 0},
+    {"vocab_size": 10, "layers": [{"type": "embed", "dim": 4}], "dtype": "int8", "seed": 0},
+    {"layers": []},
+    [1, 2],
+])
+def test_an_invalid_architecture(saved, network):
+    arrays = arrays_of(saved)
+    expect_error(rewrite(saved, arrays, {**header_of(arrays), "network": network}), "architecture")
+
+
+def test_a_vocab_that_does_not_fit(saved):
+    arrays = arrays_of(saved)
+    expect_error(rewrite(saved, arrays, {**header_of(arrays), "vocab": list("abc")}), "3 symbols")
+
+
+@pytest.mark.parametrize(("name", "value", "match"), [
+    ("param/rnn0.Whh", np.zeros((6, 5), np.float32), "rnn0.Whh"),
+    ("param/out.b", np.zeros(10, np.int64), "out.b"),
+    ("param/out.b", np.full(10, np.nan, np.float32), "NaN"),
+    ("param/rnn9.Whh", np.zeros((2, 2), np.float32), "rnn9"),
+    ("trainer/optimizer/m/rnn0.Wxh", np.zeros((3, 3), np.float32), "rnn0.Wxh"),
+    ("trainer/hidden/0", np.zeros((4, 7), np.float32), "hidden"),
+    ("trainer/hidden/5", np.zeros((4, 3), np.float32), "hidden"),
+    ("trainer/optimizer/v/out.b", np.array(["a"] * 10), "out.b"),
+])
+def test_wrong_arrays(saved, name, value, match):
+    expect_error(rewrite(saved, {**arrays_of(saved), name: value}), match)
+
+
+def test_a_missing_parameter(saved):
+    arrays = arrays_of(saved)
+    del arrays["param/dense0.W"]
+    expect_error(rewrite(saved, arrays), "dense0.W is missing")
+
+
+@pytest.mark.parametrize("trainer", [
+    {"config": {"lr": -1}, "step": 1, "epoch": 0, "chunk": 0, "optimizer": "adam"},
+    {"config": {}, "step": "many", "epoch": 0, "chunk": 0, "optimizer": "adam"},
+    {"config": {}, "step": -3, "epoch": 0, "chunk": 0, "optimizer": "adam"},
+    {"config": {}, "step": 1, "epoch": 0, "chunk": 0, "optimizer": "nadam"},
+    {"config": "lr=1", "step": 1, "epoch": 0, "chunk": 0, "optimizer": "adam"},
+    {"step": 1},
+    [3],
+])
+def test_an_invalid_training_state(saved, trainer):
+    arrays = arrays_of(saved)
+    expect_error(rewrite(saved, arrays, {**header_of(arrays), "trainer": trainer}), "training state")
+
+
+class Payload:
+    """Unpickling this creates `marker`: proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_the_pickle_payload_would_run_if_it_were_unpickled(tmp_path):
+    marker = tmp_path / "ran"
+    pickle.loads(pickle.dumps(Payload(marker))).close()
+    assert marker.exists()
+
+
+def test_a_pickle_carrying_npz_is_refused_without_running_it(tmp_path, saved):
+    marker = tmp_path / "ran"
+    evil = np.empty(1, object)
+    evil[0] = Payload(marker)
+    expect_error(rewrite(saved, {**arrays_of(saved), "param/out.b": evil}), "pickle")
+    assert not marker.exists()
+
+
+def test_a_plain_pickle_file_is_refused_without_running_it(tmp_path):
+    marker = tmp_path / "ran"
+    (tmp_path / "p.npz").write_bytes(pickle.dumps(Payload(marker)))
+    expect_error(tmp_path / "p.npz", "p.npz")
+    assert not marker.exists()
+
+
+def failing_save(path, monkeypatch, target, attribute):
+    def boom(*args, **kwargs):
+        if args and isinstance(args[0], io.IOBase):
+            args[0].write(b"PK\x03\x04 half a zip")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(target, attribute, boom)
+    with pytest.raises(OSError, match="disk full"):
+        save(path, Network(10, [Embedding(2)], seed=5))
+
+
+@pytest.mark.parametrize(("target", "attribute"), [(np, "savez"), (os, "replace"), (os, "fsync")])
+def test_a_failed_save_keeps_the_old_file_and_leaves_no_temp_files(saved, monkeypatch, target, attribute):
+    before = saved.read_bytes()
+    failing_save(saved, monkeypatch, target, attribute)
+    monkeypatch.undo()
+    assert saved.read_bytes() == before and sorted(p.name for p in saved.parent.iterdir()) == ["model.npz"]
+    assert load(saved).net.spec()["seed"] == 2
+
+
+def test_a_failed_first_save_leaves_nothing(tmp_path, monkeypatch):
+    failing_save(tmp_path / "new.npz", monkeypatch, np, "savez")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_saving_over_an_old_checkpoint_replaces_it(saved):
+    save(saved, Network(10, [Embedding(2)], seed=5))
+    assert load(saved).net.describe() == "embed(2) -> softmax(10)"
