@@ -44,5 +44,5 @@ def _parse(vocab: Vocab, text: str) -> list[int]:
         return vocab.parse(text)
     except ValueError as e:
         if vocab.symbols == list(DIGITS):
-            raise ValueError(f"{e}; type digits 0-9, spaces or commas between them are fine") from None
+            raise ValueError(f"{e}; use digits 0-9") from None
         raise

@@ -69,8 +69,9 @@ def heatmap_lines(title: str, states: np.ndarray, symbols: list[str], width: int
 class HiddenHeatmap(Widget):
     """One recurrent layer's hidden states over the prefix; a hint when the prefix is empty.
 
-    Drawn line by line from cached strips: a text renderable of a few thousand
-    coloured cells is re-parsed on every refresh, which costs ~100 ms a frame.
+    Drawn line by line from cached strips: as a Rich Text, the few thousand
+    coloured cells were re-parsed at every refresh (~190 ms a frame for 96 units
+    by 40 steps, against ~15 ms now).
     """
 
     DEFAULT_CSS = """
