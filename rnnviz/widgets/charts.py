@@ -16,7 +16,8 @@ ACCURACY_COLOR = "green+"
 MARKER_COLOR = "cyan"
 VISIBLE_MARKERS = 8  # more would hide the curves behind labels
 LABEL_CHARS = 14
-MIN_WIDTH = 40  # cells assumed before the first layout gives the real width
+MIN_WIDTH, MIN_HEIGHT = 40, 12  # cells assumed before the first layout gives the real size
+TITLE_HEIGHT = 10  # below this many rows the title goes: the curve needs them more
 
 
 class TrainingCharts(Widget):
@@ -56,8 +57,8 @@ class TrainingCharts(Widget):
 
     def _draw(self, view: HistoryView) -> None:
         cost, accuracy = self.query_one("#cost-chart", PlotextPlot), self.query_one("#accuracy-chart", PlotextPlot)
-        width = max(cost.size.width, MIN_WIDTH)
-        frame = _Frame(max(view.steps[-1] if view.steps else 1, 1), width, _visible_markers(view))
+        width, height = cost.size.width or MIN_WIDTH, cost.size.height or MIN_HEIGHT
+        frame = _Frame(max(view.steps[-1] if view.steps else 1, 1), width, height, _visible_markers(view))
         self.cost_points = _draw_cost(cost.plt, view, frame)
         self.eval_points = _draw_accuracy(accuracy.plt, view, frame)
         self.markers_drawn = len(frame.markers)
@@ -71,6 +72,7 @@ class _Frame:
 
     last_step: float
     width: int  # cells across the plot
+    height: int
     markers: list[tuple[int, str]]
 
     @property
@@ -134,7 +136,7 @@ def _spaced_labels(frame: _Frame) -> list[tuple[int, str]]:
 
 def _start(plt, frame: _Frame, title: str, ylabel: str) -> None:
     plt.clear_data()
-    plt.title(title)
+    plt.title(title if frame.height >= TITLE_HEIGHT else "")
     plt.xlabel("step")
     plt.ylabel(ylabel)
     plt.xlim(0, frame.last_step)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+GAP = "  "
+
 
 class Figures(Static):
     DEFAULT_CSS = """
@@ -16,26 +18,50 @@ class Figures(Static):
 
     def __init__(self, **kwargs):
         super().__init__("", **kwargs)
+        self.pieces: list[Text] = []  # each one stays on one line when the header wraps
         self.text = Text()
 
     def update_figures(self, *, dataset: str, architecture: str, step: int, epoch: float, loss: float | None,
                        accuracy: float | None, tokens_per_sec: float | None, lr: float, running: bool) -> None:
         state = Text(" ▶ RUNNING ", style="bold black on green") if running else \
             Text(" ⏸ PAUSED ", style="bold black on yellow")
-        self.text = Text.assemble(
-            state, "  ", (dataset, "bold"), " ", (architecture, "dim"), "  ",
-            *_figure("step", f"{step:,}"),
-            *_figure("epoch", f"{epoch:.2f}"),
-            *_figure("cost", "–" if loss is None else f"{loss:.4f}"),
-            *_figure("acc", "–" if accuracy is None else f"{accuracy:.1%}"),
-            *_figure("tok/s", "–" if tokens_per_sec is None else _si(tokens_per_sec)),
-            *_figure("lr", f"{lr:.3g}"),
-        )
+        self.pieces = [
+            state,
+            Text.assemble((dataset, "bold"), " ", (architecture, "dim")),
+            _figure("step", f"{step:,}"),
+            _figure("epoch", f"{epoch:.2f}"),
+            _figure("cost", "–" if loss is None else f"{loss:.4f}"),
+            _figure("acc", "–" if accuracy is None else f"{accuracy:.1%}"),
+            _figure("tok/s", "–" if tokens_per_sec is None else _si(tokens_per_sec)),
+            _figure("lr", f"{lr:.3g}"),
+        ]
+        self._show()
+
+    def on_resize(self) -> None:
+        self._show()
+
+    def _show(self) -> None:
+        self.text = _wrap(self.pieces, self.content_region.width)
         self.update(self.text)
 
 
-def _figure(name: str, value: str) -> tuple:
-    return (f"{name} ", "dim"), (value, "bold"), "  "
+def _wrap(pieces: list[Text], width: int) -> Text:
+    """Pieces joined by gaps, a new line instead of a gap where the next piece wouldn't fit."""
+    text, column = Text(), 0
+    for piece in pieces:
+        if column and width and column + len(GAP) + len(piece) > width:
+            text.append("\n")
+            column = 0
+        elif column:
+            text.append(GAP)
+            column += len(GAP)
+        text.append_text(piece)
+        column += len(piece)
+    return text
+
+
+def _figure(name: str, value: str) -> Text:
+    return Text.assemble((f"{name} ", "dim"), (value, "bold"))
 
 
 def _si(value: float) -> str:

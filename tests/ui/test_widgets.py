@@ -281,3 +281,14 @@ async def test_set_model_replaces_the_fields():
         assert app.query_one("#dataset", Select).value == "notes.txt"
         await pilot.click("#apply")
         assert app.messages == [("notes.txt", 8, "rnn:5:uniform,dense:3:relu", 7)]
+
+
+async def test_figures_wrap_between_figures_not_inside_one():
+    app = Harness(Figures())
+    async with app.run_test(size=(40, 10)) as pilot:
+        app.widget.update_figures(dataset="digits", architecture="rnn:64", step=99, epoch=1.0, loss=0.4321,
+                                  accuracy=0.5, tokens_per_sec=10.0, lr=0.01, running=False)
+        await pilot.pause()
+        lines = app.widget.text.plain.splitlines()
+        assert len(lines) > 1 and all(len(line) <= 38 for line in lines)
+        assert any("cost 0.4321" in line for line in lines) and any("step 99" in line for line in lines)
