@@ -52,7 +52,7 @@ class TrainConfig:
             ("lr", real(self.lr, 0, MAX_LR) and self.lr > 0, f"a number in (0, {MAX_LR}]"),
             ("schedule", self.schedule in SCHEDULES, " | ".join(SCHEDULES)),
             ("decay_steps", whole(self.decay_steps, 1, 10**9), "an integer of at least 1"),
-            ("optimizer", self.optimizer in OPTIMIZERS, " | ".join(OPTIMIZERS)),
+            ("optimizer", self.optimizer in tuple(OPTIMIZERS), " | ".join(OPTIMIZERS)),
             ("momentum", real(self.momentum, 0, 1) and self.momentum < 1, "a number in [0, 1)"),
             ("batch_size", whole(self.batch_size, 1, MAX_BATCH), f"an integer from 1 to {MAX_BATCH}"),
             ("bptt", whole(self.bptt, 0, MAX_BPTT), f"an integer from 0 (full) to {MAX_BPTT}"),
