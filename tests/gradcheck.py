@@ -9,11 +9,14 @@ EPS = 1e-6
 TOLERANCE = 1e-6
 
 
+FLOOR = 1e-3  # below this gradient norm, central differences' round-off (~1e-10) would dominate a ratio
+
+
 def rel_error(a, b) -> float:
-    """Norm of the difference over norm of the sum: 0 when equal, 1 when unrelated."""
+    """Norm of the difference over norm of the sum: 0 when equal, 1 when unrelated.
+    A (near) zero gradient is judged absolutely, against FLOOR."""
     a, b = np.ravel(a), np.ravel(b)
-    scale = np.linalg.norm(a + b)
-    return float(np.linalg.norm(a - b) / scale) if scale else float(np.linalg.norm(a - b))
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a + b), FLOOR))
 
 
 def sample_indices(shape, k, rng) -> list[tuple]:

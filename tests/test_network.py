@@ -223,3 +223,9 @@ def test_float_id_arrays_in_a_batch_raise_value_error():
 def test_generate_with_a_bad_length_raises_value_error(n):
     with pytest.raises(ValueError, match="n must be"):
         stacked().generate([1], n)
+
+
+@pytest.mark.parametrize("huge", [2**64, -(2**64)])
+def test_symbols_beyond_int64_raise_value_error(huge):
+    with pytest.raises(ValueError, match="symbols"):
+        stacked().predict_proba([1, huge])
