@@ -16,11 +16,11 @@ SMOOTHING = 0.95  # EMA weight of the past; debiased, so the first points aren't
 
 
 class _Series:
-    """Points (x, *ys) that merge in pairs when full; the newest bucket is still filling."""
+    """Points (x, *ys), kept as one list per value, that merge in pairs when full; the newest still fills."""
 
     def __init__(self, width: int, max_points: int):
-        self.width, self.max_points = width, max_points
-        self.points: list[tuple[float, ...]] = []
+        self.max_points = max_points
+        self.values: list[list[float]] = [[] for _ in range(width)]  # x first
         self.stride = 1  # events per complete point
         self._sums, self._count = [0.0] * width, 0  # the bucket being filled
 
@@ -28,25 +28,23 @@ class _Series:
         self._sums = [s + v for s, v in zip(self._sums, values, strict=True)]
         self._count += 1
         if self._count == self.stride:
-            self.points.append(tuple(s / self._count for s in self._sums))
-            self._sums, self._count = [0.0] * self.width, 0
-            if len(self.points) >= self.max_points:
+            for column, total in zip(self.values, self._sums, strict=True):
+                column.append(total / self._count)
+            self._sums, self._count = [0.0] * len(self._sums), 0
+            if len(self.values[0]) >= self.max_points:
                 self._halve()
 
     def _halve(self):
-        pairs = zip(self.points[0::2], self.points[1::2], strict=False)
-        merged = [tuple((a + b) / 2 for a, b in zip(p, q, strict=True)) for p, q in pairs]
-        if len(self.points) % 2:  # the odd one out holds fewer events than a merged pair: it keeps filling
-            self._sums = [v * self.stride + s for v, s in zip(self.points[-1], self._sums, strict=True)]
+        if len(self.values[0]) % 2:  # the odd one out holds fewer events than a merged pair: it keeps filling
+            self._sums = [column.pop() * self.stride + s for column, s in zip(self.values, self._sums, strict=True)]
             self._count += self.stride
-        self.points, self.stride = merged, self.stride * 2
+        self.values = [[(a + b) / 2 for a, b in zip(c[0::2], c[1::2], strict=True)] for c in self.values]
+        self.stride *= 2
 
     def columns(self) -> list[list[float]]:
-        """One list per value (x first), the filling bucket included as the last point."""
-        rows = list(self.points)
-        if self._count:
-            rows.append(tuple(s / self._count for s in self._sums))
-        return [list(column) for column in zip(*rows, strict=True)] or [[] for _ in range(self.width)]
+        """A copy of each list, the filling bucket included as the last point."""
+        last = [s / self._count for s in self._sums] if self._count else []
+        return [column + last[i:i + 1] for i, column in enumerate(self.values)]
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from textual.app import ComposeResult
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult, RenderResult
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
@@ -18,6 +22,48 @@ VISIBLE_MARKERS = 8  # more would hide the curves behind labels
 LABEL_CHARS = 14
 MIN_WIDTH, MIN_HEIGHT = 40, 12  # cells assumed before the first layout gives the real size
 TITLE_HEIGHT = 10  # below this many rows the title goes: the curve needs them more
+
+
+class Plot(PlotextPlot):
+    """A PlotextPlot that decodes plotext's output itself, several times faster than rich's general decoder.
+
+    Plotext writes each run of one style as its codes, the characters and a reset; with the styles cached,
+    turning a run into Text is one append. At a few redraws a second this is most of the charts' cost, and
+    it is paid on the app's thread, which shares the GIL with training.
+    """
+
+    def render(self) -> RenderResult:
+        width, height = self.size
+        self._plot.plotsize(width, height)
+        self._plot._set_size(width, height)  # as PlotextPlot.render does: plotsize alone doesn't always resize
+        self._plot.theme(self._get_plotext_theme_name(self.app.theme))
+        ansi = self._plot.build()
+        return _decode(ansi) or Text.from_ansi(ansi)
+
+
+_RUN = re.compile(r"((?:\x1b\[[0-9;]*m)*)([^\x1b]*)\x1b\[0m")
+
+
+def _decode(ansi: str) -> Text | None:
+    """`ansi` as Text, or None if it isn't made of runs of (codes, characters, reset)."""
+    text = Text()
+    for number, line in enumerate(ansi.split("\n")):
+        if number:
+            text.append("\n")
+        end = 0
+        for run in _RUN.finditer(line):
+            if run.start() != end:
+                return None
+            text.append(run.group(2), _style(run.group(1)))
+            end = run.end()
+        if end != len(line):
+            return None
+    return text
+
+
+@lru_cache(maxsize=256)
+def _style(codes: str) -> Style | None:
+    return Style.combine(span.style for span in Text.from_ansi(codes + "x").spans) if codes else None
 
 
 class TrainingCharts(Widget):
@@ -42,8 +88,8 @@ class TrainingCharts(Widget):
         self.cost_points = self.eval_points = self.markers_drawn = 0  # what the last redraw plotted
 
     def compose(self) -> ComposeResult:
-        yield PlotextPlot(id="cost-chart")
-        yield PlotextPlot(id="accuracy-chart")
+        yield Plot(id="cost-chart")
+        yield Plot(id="accuracy-chart")
 
     def on_mount(self) -> None:
         self._draw(History().snapshot())

@@ -2,12 +2,14 @@
 import math
 
 import pytest
+from rich.console import Console
+from rich.text import Text
 from textual.app import App
 from textual.widgets import Button, Input, Label, Select
 
 from rnncore import StepEvent, TrainConfig
 from rnnviz.history import History
-from rnnviz.widgets.charts import TrainingCharts
+from rnnviz.widgets.charts import TrainingCharts, _decode
 from rnnviz.widgets.figures import Figures
 from rnnviz.widgets.model import LayerRow, ModelPanel
 from rnnviz.widgets.training import TrainingPanel
@@ -158,6 +160,23 @@ async def test_charts_plot_the_history():
         assert app.widget.markers_drawn == 1
         cost_plot = app.query_one("#cost-chart").plt.build()
         assert "step" in cost_plot and "cost" in cost_plot and "lr 0.05" in cost_plot
+
+
+async def test_charts_decode_plotext_output_like_rich():
+    history = History()
+    for step in range(1, 60):
+        history.add(event(step, 1 / step, accuracy=0.5 if step % 5 == 0 else None))
+    history.mark(20, "sgd")
+    app = Harness(TrainingCharts())
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.widget.update_history(history)
+        await pilot.pause()
+        ansi = app.query_one("#cost-chart").plt.build()
+        console = Console(width=80, color_system="truecolor")
+        fast, slow = _decode(ansi), Text.from_ansi(ansi)
+        assert fast.plain == slow.plain
+        assert list(console.render(fast)) == list(console.render(slow))
+        assert _decode("\x1b[1mno reset at the end") is None  # the widget then falls back to rich
 
 
 async def test_charts_thin_long_histories_to_the_width():
