@@ -230,3 +230,24 @@ def test_the_loss_falls_on_digits():
     events = take(trainer, 100)
     assert np.mean([e.loss for e in events[-10:]]) < 0.6 * np.mean([e.loss for e in events[:10]])
     assert events[-1].eval_accuracy > 0.6
+
+
+def text_data(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("the cat sat on the mat. the dog sat on the log. " * 12)
+    return datasets.text(path)
+
+
+def test_a_text_stream_trains_with_carried_state_and_resumes_exactly(tmp_path):
+    data = text_data(tmp_path)
+    config = {"batch_size": 4, "bptt": 8, "lr": 0.02}
+    whole = make(data, **config)
+    expected = [e.loss for e in take(whole, 60)]
+    assert np.mean(expected[-5:]) < 0.7 * np.mean(expected[:5])
+    first = make(data, **config)
+    take(first, 33)
+    state, weights = first.state_dict(), params_copy(first.net)
+    net = small_net(vocab=len(data.vocab))
+    for k, v in weights.items():
+        net.params[k][...] = v
+    assert [e.loss for e in take(Trainer(net, data, state=state), 27)] == expected[33:]
