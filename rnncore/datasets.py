@@ -137,7 +137,22 @@ def _digit_run(rng, length, switch_prob):
 def text(path, eval_fraction=0.1, max_vocab=MAX_TEXT_VOCAB) -> Dataset:
     """Characters of a UTF-8 file; the last `eval_fraction` is held out. Beyond
     `max_vocab` distinct characters, the rarest all become one unknown symbol."""
+    if not 0 < eval_fraction < 1:
+        raise ValueError(f"eval_fraction must be between 0 and 1, got {eval_fraction!r}")
     path = Path(path)
+    chars = _read_text(path)
+    vocab = _text_vocab(chars, max_vocab)
+    unknown = vocab.index.get(UNKNOWN, -1)
+    ids = np.array([vocab.index.get(c, unknown) for c in chars], np.int64)
+    split = len(ids) - max(2, int(len(ids) * eval_fraction))
+    if split < 2:
+        raise ValueError(f"{path}: holding out {eval_fraction} leaves {split} characters to train on; need 2")
+    tail = ids[split:]
+    eval_ = [tail[i:i + EVAL_ROW + 1] for i in range(0, len(tail) - 1, EVAL_ROW)]
+    return Dataset(path.name, vocab, [ids[:split]], [e for e in eval_ if len(e) > 1], stream=True)
+
+
+def _read_text(path) -> str:
     try:
         raw = path.read_bytes()
     except OSError as e:
@@ -152,13 +167,7 @@ def text(path, eval_fraction=0.1, max_vocab=MAX_TEXT_VOCAB) -> Dataset:
         raise ValueError(f"{path} is empty; give a UTF-8 text file of at least 20 characters")
     if len(chars) < 20:
         raise ValueError(f"{path} has {len(chars)} characters; a text data set needs at least 20")
-    vocab = _text_vocab(chars, max_vocab)
-    unknown = vocab.index.get(UNKNOWN, -1)
-    ids = np.array([vocab.index.get(c, unknown) for c in chars], np.int64)
-    split = len(ids) - max(2, int(len(ids) * eval_fraction))
-    tail = ids[split:]
-    eval_ = [tail[i:i + EVAL_ROW + 1] for i in range(0, len(tail) - 1, EVAL_ROW)]
-    return Dataset(path.name, vocab, [ids[:split]], [e for e in eval_ if len(e) > 1], stream=True)
+    return chars
 
 
 def _text_vocab(chars, max_vocab) -> Vocab:
