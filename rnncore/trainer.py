@@ -182,17 +182,23 @@ class Trainer:
     def _next_chunk(self, cfg):
         key = (cfg.batch_size, cfg.bptt)
         if key != self._plan_key:
-            self._plan = list(self.data.epoch(self.epoch, cfg.batch_size, cfg.bptt, cfg.seed))
+            self._plan = self._epoch_plan(cfg)
             self._plan_key = key
             self.chunk = self._resume_chunk
             self._resume_chunk = 0
         if self.chunk >= len(self._plan):
             self.epoch += 1
-            self._plan = list(self.data.epoch(self.epoch, cfg.batch_size, cfg.bptt, cfg.seed))
+            self._plan = self._epoch_plan(cfg)
             self.chunk = 0
         chunk = self._plan[self.chunk]
         self.chunk += 1
         return chunk
+
+    def _epoch_plan(self, cfg):
+        plan = list(self.data.epoch(self.epoch, cfg.batch_size, cfg.bptt, cfg.seed))
+        if not plan:
+            raise ValueError(f"the data set {self.data.name!r} has no training targets")
+        return plan
 
     def _update(self, grads, lr) -> bool:
         """Apply the step; if it overflowed a weight, go back to the last good ones and report False."""
