@@ -199,3 +199,14 @@ def test_by_name_picks_the_builtins_and_paths(tmp_path):
 def test_a_text_of_one_repeated_char_raises_value_error(tmp_path):
     with pytest.raises(ValueError, match="two distinct"):
         datasets.text(write(tmp_path, b"a" * 50))
+
+
+@pytest.mark.parametrize("fraction", [0, 1, 1.5, -0.1])
+def test_text_rejects_an_eval_fraction_outside_zero_one(tmp_path, fraction):
+    with pytest.raises(ValueError, match="eval_fraction"):
+        datasets.text(write(tmp_path, b"abcdefghij" * 3), eval_fraction=fraction)
+
+
+def test_text_refuses_a_split_that_leaves_nothing_to_train_on(tmp_path):
+    with pytest.raises(ValueError, match="to train on"):
+        datasets.text(write(tmp_path, b"abcdefghij" * 2), eval_fraction=0.95)

@@ -251,3 +251,9 @@ def test_a_text_stream_trains_with_carried_state_and_resumes_exactly(tmp_path):
     for k, v in weights.items():
         net.params[k][...] = v
     assert [e.loss for e in take(Trainer(net, data, state=state), 27)] == expected[33:]
+
+
+def test_a_data_set_without_training_targets_raises_value_error():
+    data = datasets.Dataset("none", datasets.toy().vocab, [], datasets.toy().eval)
+    with pytest.raises(ValueError, match="no training targets"):
+        make(data).train_step()
