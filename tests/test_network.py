@@ -229,3 +229,9 @@ def test_generate_with_a_bad_length_raises_value_error(n):
 def test_symbols_beyond_int64_raise_value_error(huge):
     with pytest.raises(ValueError, match="symbols"):
         stacked().predict_proba([1, huge])
+
+
+def test_from_spec_reads_layer_fields_by_name_not_by_order():
+    spec = stacked().spec()
+    spec["layers"] = [dict(reversed(list(layer.items()))) for layer in spec["layers"]]
+    assert Network.from_spec(spec).spec() == stacked().spec()
