@@ -21,7 +21,7 @@ class LayerRow(Horizontal):
 
     DEFAULT_CSS = """
     LayerRow { height: 1; }
-    LayerRow.-selected { background: $boost; }
+    LayerRow.-selected { background: $primary 25%; }
     LayerRow .kind { width: 10; }
     LayerRow .size { width: 1fr; }
     LayerRow .activation { width: 12; }

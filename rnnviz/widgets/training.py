@@ -69,7 +69,7 @@ class TrainingPanel(Widget):
             options = [(name, name) for name in CHOICES[field]]
             control = Select(options, value=self._current(field), allow_blank=False, compact=True, id=field)
         else:
-            control = Input(_text(self._current(field)), compact=True, id=field, select_on_focus=False)
+            control = Input(_text(self._current(field)), compact=True, id=field)
         control.tooltip = tip
         return control
 

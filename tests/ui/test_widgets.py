@@ -62,6 +62,16 @@ async def test_new_lr_on_enter_posts_changed():
         assert error_text(app, "lr") == ""
 
 
+async def test_tabbing_into_a_field_selects_it_so_typing_replaces_the_value():
+    app = training_app()
+    async with app.run_test() as pilot:
+        app.query_one("#schedule").focus()
+        await pilot.press("shift+tab")
+        assert app.focused is app.query_one("#lr")
+        await pilot.press(*"0.2", "enter")
+        assert app.messages == [("lr", 0.2)]
+
+
 async def test_new_batch_on_blur_posts_an_int():
     app = training_app()
     async with app.run_test() as pilot:
