@@ -34,6 +34,7 @@ from .widgets.prediction import PredictionPanel
 from .widgets.training import TrainingPanel
 
 POST_EVERY = 0.05  # seconds between the worker's messages: the header updates at most 20 times a second
+TRAIN_THREAD = "rnnviz-train"
 REDRAW_EVERY = 0.2  # seconds between chart and prediction redraws while training
 
 
@@ -83,12 +84,13 @@ class RnnvizApp(App):
         with Container(id="body"):
             with VerticalScroll(id="controls"):
                 yield ModelPanel(self._dataset_options(), id="model")
-                yield TrainingPanel(id="training")
+                yield TrainingPanel(self.session.config, self.speed, id="training")
             yield TrainingCharts(id="charts")
             yield PredictionPanel(id="prediction")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one(PredictionPanel).border_title = "Prediction"
         self.refresh_all()
         self.set_interval(REDRAW_EVERY, self._redraw_if_stale)
 
@@ -120,7 +122,14 @@ class RnnvizApp(App):
 
     @work(thread=True, exclusive=True, group="train")
     def _train(self) -> None:
-        worker = get_current_worker()
+        thread = threading.current_thread()
+        name, thread.name = thread.name, TRAIN_THREAD  # the pool's thread, named while it trains: tests look for it
+        try:
+            self._train_loop(get_current_worker())
+        finally:
+            thread.name = name
+
+    def _train_loop(self, worker: Worker) -> None:
         steps = tokens = 0
         since = time.perf_counter()
         while self.running and not worker.is_cancelled:

@@ -1,0 +1,241 @@
+from dataclasses import replace
+
+import numpy as np
+from textual.widgets import Input
+
+from rnncore import RNN, Embedding, Network, Trainer, datasets
+from rnnviz.app import RnnvizApp
+from rnnviz.screens import ConfirmScreen, HelpScreen, PathScreen
+from rnnviz.session import Session
+from rnnviz.widgets.bars import ProbabilityBars
+from rnnviz.widgets.charts import TrainingCharts
+from rnnviz.widgets.figures import Figures
+from rnnviz.widgets.heatmap import HiddenHeatmap
+from rnnviz.widgets.prediction import PredictionPanel
+
+from .conftest import training_threads, wait_until
+
+SIZE = (120, 40)
+
+
+async def type_into(pilot, selector, text):
+    field = pilot.app.screen.query_one(selector, Input)
+    field.focus()
+    field.value = ""
+    await pilot.press(*text)
+    await pilot.pause()
+
+
+async def fill_in(pilot, selector, text):
+    """A long value at once (a key press costs ~80 ms under Pilot), then enter."""
+    field = pilot.app.screen.query_one(selector, Input)
+    field.focus()
+    field.value = text
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+def recording(session):
+    """Every event the session's steps return, in order."""
+    events, step = [], session.step
+
+    def record():
+        events.append(step())
+        return events[-1]
+
+    session.step = record
+    return events
+
+
+async def test_space_runs_and_space_pauses(app):
+    app.speed = 0  # as fast as it goes
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        await wait_until(pilot, lambda: app.session.step_count > 20)
+        assert app.running and training_threads()
+        assert "RUNNING" in app.query_one(Figures).text.plain
+        await pilot.press("space")
+        await wait_until(pilot, lambda: not training_threads())
+        stopped = app.session.step_count
+        await pilot.pause(0.2)
+        assert app.session.step_count == stopped
+        assert "PAUSED" in app.query_one(Figures).text.plain
+        assert f"step {stopped:,}" in app.query_one(Figures).text.plain
+
+
+async def test_n_does_exactly_one_step(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        assert app.session.step_count == 1
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        assert app.session.step_count == 2
+        assert app.session.history.steps == [1, 2]
+        assert not training_threads()
+
+
+async def test_learning_rate_change_while_running_reaches_the_trainer_and_the_charts(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        await wait_until(pilot, lambda: app.session.step_count > 5)
+        await fill_in(pilot, "#lr", "0.05")
+        await wait_until(pilot, lambda: app.session.config.lr == 0.05)
+        marks = [label for _, label in app.session.history.markers]
+        assert marks == ["lr=0.05"]
+        await wait_until(pilot, lambda: app.query_one(TrainingCharts).markers_drawn == 1)
+        await pilot.press("escape", "space")
+        await wait_until(pilot, lambda: not training_threads())
+        assert app.session.history.markers[0][0] > 5
+        assert app.session.last_event.lr == 0.05
+
+
+async def test_an_invalid_value_is_refused_beside_the_field(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await fill_in(pilot, "#batch_size", "0")
+        assert app.session.config.batch_size == 32
+        assert app.query_one("#batch_size", Input).value == "32"
+        assert app.session.history.markers == []
+
+
+async def test_typing_a_prefix_shows_bars_and_a_heatmap_then_an_inline_error(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "#prefix", "1 3 5")
+        bars = app.query_one(ProbabilityBars)
+        want = app.session.predict("1 3 5")
+        assert bars.best == want.best
+        assert [m.units for m in app.query(HiddenHeatmap)] == [16]
+        await pilot.press("x")
+        await pilot.pause()
+        error = app.query_one("#error")
+        assert error.display and "'x'" in str(error.content)
+        assert bars.best == want.best
+
+
+async def test_the_prediction_refreshes_as_the_network_trains(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "#prefix", "1 3 5")
+        before = app.query_one(ProbabilityBars).text.plain
+        await pilot.press("escape", "space")
+        await wait_until(pilot, lambda: app.query_one(ProbabilityBars).text.plain != before)
+        await pilot.press("space")
+        await wait_until(pilot, lambda: not training_threads())
+        await pilot.pause(0.3)
+        assert app.query_one(ProbabilityBars).best == app.session.predict("1 3 5").best
+
+
+async def test_save_then_load_restores_the_same_predictions(app, tmp_path):
+    path = tmp_path / "m.npz"
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"nnnnnnnnnn")
+        trained = app.session.predict("1 3 5").probs
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, PathScreen)
+        await fill_in(pilot, "#path", str(path))
+        assert path.is_file() and not isinstance(app.screen, PathScreen)
+        await pilot.press("r", "y")
+        await pilot.pause()
+        assert app.session.step_count == 0
+        assert not np.allclose(app.session.predict("1 3 5").probs, trained)
+        await pilot.press("ctrl+o")
+        await fill_in(pilot, "#path", str(path))
+        assert app.session.step_count == 10
+        np.testing.assert_array_equal(app.session.predict("1 3 5").probs, trained)
+
+
+async def test_a_bad_checkpoint_shows_inline_and_keeps_the_network(app, tmp_path):
+    (tmp_path / "bad.npz").write_text("nonsense")
+    async with app.run_test(size=SIZE) as pilot:
+        net = app.session.net
+        await pilot.press("ctrl+o")
+        await fill_in(pilot, "#path", str(tmp_path / "bad.npz"))
+        assert isinstance(app.screen, PathScreen)
+        assert "bad.npz" in str(app.screen.query_one("#path-error").content)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, PathScreen) and app.session.net is net
+
+
+async def test_reset_asks_first_once_the_network_has_trained(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "r")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.session.step_count == 1
+        await pilot.press("r", "y")
+        await pilot.pause()
+        assert app.session.step_count == 0 and app.session.history.steps == []
+
+
+async def test_quit_while_running_leaves_no_training_thread(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        await wait_until(pilot, lambda: app.session.step_count > 3)
+        await pilot.press("q")
+        await pilot.pause()
+    assert not app.running and not training_threads()
+    assert app.return_code == 0
+
+
+async def test_resize_to_80x24_and_back(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        assert app.screen.has_class("-wide")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.1)
+        assert app.screen.has_class("-narrow")
+        assert all(app.query_one(s).region.width > 0 for s in ("#controls", "#charts", "#prediction"))
+        await pilot.resize_terminal(*SIZE)
+        await pilot.pause(0.1)
+        assert app.screen.has_class("-wide")
+        await pilot.press("space")
+        await wait_until(pilot, lambda: not training_threads())
+
+
+async def test_divergence_pauses_and_offers_a_rollback():
+    session = Session(data="toy")
+    for field, value in (("optimizer", "sgd"), ("clip", 0.0), ("lr", 10.0)):
+        session.set_config(field, value)
+    app = RnnvizApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert not app.running
+        await wait_until(pilot, lambda: not training_threads())
+        assert "Roll back" in str(app.screen.query_one("#question").content)
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.session.history.markers[-1][1].startswith("rollback to")
+
+
+async def test_the_app_trains_exactly_like_a_headless_trainer(app):
+    events = recording(app.session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        await wait_until(pilot, lambda: len(events) >= 40)
+        await pilot.press("space")
+        await wait_until(pilot, lambda: not training_threads())
+    trainer = Trainer(Network(10, [Embedding(8), RNN(16)], seed=0), datasets.toy(), replace(app.session.config))
+    assert [e.loss for e in events] == [trainer.train_step().loss for _ in events]
+
+
+async def test_command_palette_runs_the_app_actions(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"One training step")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.session.step_count == 1)
+
+
+async def test_help_opens_and_closes(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+        assert isinstance(app.query_one("#prediction"), PredictionPanel)
