@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 MAX_SIZE = 4096  # largest width of any layer: keeps a typo from eating the memory
+ONE_HOT_LIMIT = 1 << 18  # ids x vocabulary below which the embedding gradient is a one-hot matmul
 
 
 def uniform(rng, shape, dtype):
@@ -53,9 +54,16 @@ class Embedding:
         return p["E"][ids], ids, None
 
     def backward(self, p, ids, dout):
-        dE = np.zeros_like(p["E"])
-        np.add.at(dE, ids.ravel(), dout.reshape(-1, self.dim))
-        return None, {"E": dE}
+        return None, {"E": sum_rows_by_id(ids.ravel(), dout.reshape(-1, self.dim), len(p["E"]))}
+
+
+def sum_rows_by_id(ids, rows, n):
+    """(N,) ids, (N, D) rows -> (n, D): row i sums the rows whose id is i (np.add.at, but fast)."""
+    if len(ids) * n <= ONE_HOT_LIMIT:  # small vocabularies: one matmul with the one-hot matrix
+        return (ids == np.arange(n)[:, None]).astype(rows.dtype) @ rows  # (n, N) @ (N, D)
+    D = rows.shape[1]
+    cells = (ids[:, None] * D + np.arange(D)).ravel()  # flat index of each element in the (n, D) result
+    return np.bincount(cells, rows.ravel(), minlength=n * D).reshape(n, D).astype(rows.dtype)
 
 
 class RNN:
@@ -84,33 +92,47 @@ class RNN:
 
     def forward(self, p, x, h0):
         T, B, _ = x.shape
-        Z = x @ p["Wxh"] + p["bh"]  # (T, B, H): every input projection in one matmul
-        hs = np.empty((T + 1, B, self.hidden), Z.dtype)
+        hs = np.empty((T + 1, B, self.hidden), p["Whh"].dtype)  # hs[0] = h0, hs[t + 1] = h_t
         hs[0] = 0 if h0 is None else h0
-        Whh = p["Whh"]
-        for t in range(T):  # only this product is sequential
-            np.matmul(hs[t], Whh, out=hs[t + 1])
-            hs[t + 1] += Z[t]
-            np.tanh(hs[t + 1], out=hs[t + 1])
+        np.matmul(flat(x), p["Wxh"], out=flat(hs[1:]))  # every input projection in one matmul
+        hs[1:] += p["bh"]
+        recur(list(hs), p["Whh"])
         return hs[1:], (x, hs), hs[T]
 
     def backward(self, p, cache, dout):
         x, hs = cache
-        T, B, H = dout.shape
-        dZ = (1 - hs[1:] ** 2)  # (T, B, H), becomes dL/dZ in place
-        WhhT = p["Whh"].T.copy()
-        dh = np.zeros((B, H), dout.dtype)
-        for t in range(T - 1, -1, -1):
-            dh += dout[t]
-            dZ[t] *= dh
-            np.matmul(dZ[t], WhhT, out=dh)
-        dZ2 = dZ.reshape(T * B, H)
-        grads = {
-            "Wxh": x.reshape(T * B, -1).T @ dZ2,
-            "Whh": hs[:-1].reshape(T * B, H).T @ dZ2,
-            "bh": dZ2.sum(0),
-        }
-        return dZ @ p["Wxh"].T, grads
+        dZ = np.square(hs[1:])  # (T, B, H)
+        np.subtract(1, dZ, out=dZ)  # tanh' = 1 - h^2, becomes dL/dZ in place
+        recur_backward(list(dZ), list(dout), p["Whh"].T.copy())
+        dZ2 = flat(dZ)  # (T * B, H)
+        grads = {"Wxh": flat(x).T @ dZ2, "Whh": flat(hs[:-1]).T @ dZ2, "bh": dZ2.sum(0)}
+        return (dZ2 @ p["Wxh"].T).reshape(*x.shape), grads
+
+
+def flat(a):
+    """(T, B, D) -> (T * B, D), a view when `a` is contiguous."""
+    return a.reshape(-1, a.shape[-1])
+
+
+def recur(hs, Whh):
+    """hs[t] for t >= 1 holds x_t @ Wxh + bh on entry and h_t = tanh(that + h_{t-1} @ Whh) on exit."""
+    carry = np.empty_like(hs[0])  # (B, H)
+    for h_prev, h in zip(hs[:-1], hs[1:], strict=True):  # only this product is sequential
+        np.matmul(h_prev, Whh, out=carry)
+        h += carry
+        np.tanh(h, out=h)
+
+
+def recur_backward(dZ, dout, WhhT):
+    """dZ[t] holds tanh'(z_t) on entry and dL/dz_t on exit; dL/dh_t = dout[t] + dL/dz_{t+1} @ Whh.T."""
+    if not dZ:
+        return
+    dh = dout[-1].copy()  # (B, H)
+    for t in range(len(dZ) - 1, 0, -1):
+        dZ[t] *= dh
+        np.matmul(dZ[t], WhhT, out=dh)
+        dh += dout[t - 1]
+    dZ[0] *= dh
 
 
 ACTIVATIONS = {
@@ -145,21 +167,31 @@ class Dense:
         return {"W": uniform(rng, (in_dim, self.units), dtype), "b": np.zeros(self.units, dtype)}
 
     def forward(self, p, x, state=None):
-        y = ACTIVATIONS[self.activation][0](x @ p["W"] + p["b"])
+        y = ACTIVATIONS[self.activation][0](affine(x, p["W"], p["b"]))
         return y, (x, y), None
 
     def backward(self, p, cache, dy):
         x, y = cache
         derivative = ACTIVATIONS[self.activation][1]
-        dz = dy if derivative is None else dy * derivative(y)
-        dz2 = dz.reshape(-1, self.units)
-        grads = {"W": x.reshape(len(dz2), -1).T @ dz2, "b": dz2.sum(0)}
-        return dz @ p["W"].T, grads
+        dz = flat(dy if derivative is None else dy * derivative(y))  # (T * B, units)
+        grads = {"W": flat(x).T @ dz, "b": dz.sum(0)}
+        return (dz @ p["W"].T).reshape(x.shape), grads
+
+
+def affine(x, W, b):
+    """x @ W + b over (T, B, D) as one 2-D matmul (a 3-D one would loop over T)."""
+    z = flat(x) @ W
+    z += b
+    return z.reshape(*x.shape[:-1], W.shape[1])
 
 
 def log_softmax(logits):
-    shifted = logits - logits.max(-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+    """Along the last axis. The sums run down the rows of a (V, N) layout because NumPy
+    reduces a short last axis (V = 10) one row at a time, several times slower."""
+    z = np.ascontiguousarray(flat(logits).T)  # (V, N), no copy for SoftmaxOutput.logits
+    shifted = z - z.max(0)
+    logp = shifted - np.log(np.exp(shifted).sum(0))
+    return logp.T.reshape(logits.shape)
 
 
 class SoftmaxOutput:
@@ -175,19 +207,21 @@ class SoftmaxOutput:
         return {"W": uniform(rng, (in_dim, self.units), dtype), "b": np.zeros(self.units, dtype)}
 
     def logits(self, p, x):
-        return x @ p["W"] + p["b"]  # (T, B, V)
+        zT = p["W"].T @ flat(x).T  # (V, T * B): the layout log_softmax wants
+        zT += p["b"][:, None]
+        return zT.T.reshape(*x.shape[:-1], self.units)  # (T, B, V)
 
     def loss(self, logp, y, mask):
         """Mean cross-entropy and the gradient with respect to the logits."""
-        n = max(mask.sum(), 1)
-        picked = np.take_along_axis(logp, y[..., None], -1)[..., 0]  # (T, B)
-        loss = -(picked * mask).sum() / n
-        dlogits = np.exp(logp)
-        np.put_along_axis(dlogits, y[..., None], np.take_along_axis(dlogits, y[..., None], -1) - 1, -1)
-        dlogits *= (mask / n)[..., None].astype(dlogits.dtype)
-        return float(loss), dlogits
+        weight = flat(mask[..., None]) / max(mask.sum(), 1)  # (T * B, 1): each target's share of the mean
+        rows, targets, logp2 = np.arange(len(weight)), y.ravel(), flat(logp)
+        dl = np.exp(logp2)  # (T * B, V) softmax, becomes (softmax - onehot) * weight in place
+        dl[rows, targets] -= 1
+        dl *= weight
+        loss = -(logp2[rows, targets] @ weight)
+        return float(loss[0]), dl.reshape(logp.shape)
 
     def backward(self, p, x, dlogits):
-        dl2 = dlogits.reshape(-1, self.units)
-        grads = {"W": x.reshape(len(dl2), -1).T @ dl2, "b": dl2.sum(0)}
-        return dlogits @ p["W"].T, grads
+        dl = flat(dlogits)  # (T * B, V)
+        grads = {"W": flat(x).T @ dl, "b": dl.sum(0)}
+        return (dl @ p["W"].T).reshape(x.shape), grads

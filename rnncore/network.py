@@ -28,11 +28,13 @@ class Network:
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
         self.seed = seed
         self.params = {}
+        self._keys = {}  # layer name -> [(local key, params key)], so `_local` needn't scan every name
         rng = np.random.default_rng(seed)
         in_dim = self.vocab_size
         for name, layer in [*self.layers, ("out", self.output)]:
             for key, value in layer.init(in_dim, rng, self.dtype).items():
                 self.params[f"{name}.{key}"] = value
+                self._keys.setdefault(name, []).append((key, f"{name}.{key}"))
             in_dim = getattr(layer, "dim", None)
 
     # --- description -------------------------------------------------------
@@ -138,8 +140,7 @@ class Network:
         return log_softmax(self.output.logits(self._local("out"), top)), new_state
 
     def _local(self, name):
-        prefix = name + "."
-        return {k[len(prefix):]: v for k, v in self.params.items() if k.startswith(prefix)}
+        return {key: self.params[full] for key, full in self._keys[name]}
 
     @staticmethod
     def _store(grads, name, local):
