@@ -80,11 +80,13 @@ class RnnvizApp(App):
         self._stale = False  # charts and prediction lag behind the session
 
     def compose(self) -> ComposeResult:
+        session = self.session
         yield Figures(id="figures")
         with Container(id="body"):
             with VerticalScroll(id="controls"):
-                yield ModelPanel(self._dataset_options(), id="model")
-                yield TrainingPanel(self.session.config, self.speed, id="training")
+                yield ModelPanel(self._dataset_options(), session.data_name, session.embed, session.layers,
+                                 session.seed, id="model")
+                yield TrainingPanel(session.config, self.speed, id="training")
             yield TrainingCharts(id="charts")
             yield PredictionPanel(id="prediction")
         yield Footer()

@@ -1,7 +1,7 @@
 from dataclasses import replace
 
 import numpy as np
-from textual.widgets import Input
+from textual.widgets import Button, Input
 
 from rnncore import RNN, Embedding, Network, Trainer, datasets
 from rnnviz.app import RnnvizApp
@@ -11,6 +11,7 @@ from rnnviz.widgets.bars import ProbabilityBars
 from rnnviz.widgets.charts import TrainingCharts
 from rnnviz.widgets.figures import Figures
 from rnnviz.widgets.heatmap import HiddenHeatmap
+from rnnviz.widgets.model import ModelPanel
 from rnnviz.widgets.prediction import PredictionPanel
 
 from .conftest import training_threads, wait_until
@@ -121,6 +122,27 @@ async def test_the_prediction_refreshes_as_the_network_trains(app):
         await wait_until(pilot, lambda: not training_threads())
         await pilot.pause(0.3)
         assert app.query_one(ProbabilityBars).best == app.session.predict("1 3 5").best
+
+
+async def test_adding_and_removing_layers_then_apply_rebuilds_the_network(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        panel = app.query_one(ModelPanel)
+        for _ in range(2):
+            panel.query_one("#add-layer", Button).press()
+            await pilot.pause()
+        panel.rows[1].query_one(".size", Input).value = "12"
+        panel.query_one("#remove-layer", Button).press()
+        await pilot.pause()
+        assert len(panel.rows) == 2
+        panel.query_one("#apply", Button).press()
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.session.net.recurrent_sizes() == [16, 12]
+        assert app.session.step_count == 0
+        assert "rnn:16,rnn:12" in app.query_one(Figures).text.plain
 
 
 async def test_save_then_load_restores_the_same_predictions(app, tmp_path):
