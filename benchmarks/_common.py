@@ -1,0 +1,92 @@
+"""What the benchmark scripts share: the machine, the BLAS threads, interleaved timing, tables."""
+from __future__ import annotations
+
+import ctypes
+import datetime
+import os
+import platform
+import time
+
+import numpy as np
+
+BLAS_THREAD_GETTERS = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_", "openblas_get_num_threads")
+
+
+def blas_threads() -> int:
+    """Threads NumPy's OpenBLAS uses, asked through its C API (no threadpoolctl needed)."""
+    for path in _loaded_libraries("blas"):
+        lib = ctypes.CDLL(path)
+        for name in BLAS_THREAD_GETTERS:
+            if hasattr(lib, name):
+                return int(getattr(lib, name)())
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return os.cpu_count() or 1
+
+
+def _loaded_libraries(word):
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if ".so" in line}
+    except OSError:
+        return []
+    return sorted(p for p in paths if word in os.path.basename(p).lower())
+
+
+def machine() -> str:
+    """One line: CPU model, cores, NumPy and its BLAS, date."""
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    return (f"{_cpu_model()}, {os.cpu_count()} cores; numpy {np.__version__} with {blas['name']} "
+            f"{blas.get('version', '')}, {blas_threads()} BLAS threads; python {platform.python_version()}; "
+            f"{datetime.date.today().isoformat()}")
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as info:
+            return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or "unknown CPU"
+
+
+def calibrate(step, seconds, warmup=2) -> int:
+    """How many calls of `step` fill about `seconds`, after `warmup` untimed calls."""
+    for _ in range(warmup):
+        step()
+    started = time.perf_counter()
+    step()
+    return max(1, round(seconds / max(time.perf_counter() - started, 1e-9)))
+
+
+def interleaved_rates(steps: dict, units: float, repeats: int, seconds: float) -> dict:
+    """Units per second of each step function, timed in turns (the order flips every round)
+    so that a busy machine slows them all alike. Returns name -> list of `repeats` rates."""
+    counts = {name: calibrate(step, seconds) for name, step in steps.items()}
+    rates = {name: [] for name in steps}
+    for r in range(repeats):
+        for name in (list(steps) if r % 2 == 0 else list(reversed(steps))):
+            step, n = steps[name], counts[name]
+            started = time.perf_counter()
+            for _ in range(n):
+                step()
+            rates[name].append(units * n / (time.perf_counter() - started))
+    return rates
+
+
+def median(values) -> float:
+    return float(np.median(values))
+
+
+def paired_ratio(a, b) -> float:
+    """Median of the round-by-round ratios a/b (steadier than a ratio of medians on a busy machine)."""
+    return median(np.asarray(a) / np.asarray(b))
+
+
+def print_table(headers, rows):
+    """Right-aligned columns in a markdown table, so the output pastes into a README."""
+    cells = [list(map(str, headers))] + [list(map(str, row)) for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["| " + " | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in cells]
+    lines.insert(1, "|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|")
+    print("\n".join(lines))
