@@ -58,11 +58,13 @@ class RnnvizApp(App):
     AUTO_FOCUS = None  # the keys must work at once; focus lands in a field only when the user goes there
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
-        Binding("space", "toggle_run", "Run/Pause"),
+        Binding("space", "start", "Run"),
+        Binding("space", "pause", "Pause"),
         Binding("n", "one_step", "Step"),
         Binding("r", "reset", "Reset"),
         Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+o", "load", "Load"),
+        Binding("slash", "type_prefix", "Prefix", key_display="/"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
         Binding("escape", "leave_field", "Leave field", show=False),
@@ -89,7 +91,7 @@ class RnnvizApp(App):
                 yield TrainingPanel(session.config, self.speed, id="training")
             yield TrainingCharts(id="charts")
             yield PredictionPanel(id="prediction")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(PredictionPanel).border_title = "Prediction"
@@ -101,21 +103,29 @@ class RnnvizApp(App):
         return list(BUILTIN_DATASETS) + ([] if name in BUILTIN_DATASETS else [name])
 
     # --- training -------------------------------------------------------------
-    def start(self) -> None:
+    def action_start(self) -> None:
         if not self.running:
             self.running = True
             self._wake.clear()
             self._worker = self._train()
-            self.show_figures()
+            self._show_state()
 
-    def pause(self) -> None:
+    def action_pause(self) -> None:
         """Ask the worker to stop after its current step (see `stop_training` to wait for it)."""
         self.running = False
         self._wake.set()
+        self._show_state()
+
+    def _show_state(self) -> None:
         self.show_figures()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters) -> bool:
+        """Space runs or pauses: the footer shows whichever it does now."""
+        return {"start": not self.running, "pause": self.running}.get(action, True)
 
     async def stop_training(self) -> None:
-        self.pause()
+        self.action_pause()
         if self._worker is not None:
             with contextlib.suppress(WorkerCancelled, WorkerFailed):
                 await self._worker.wait()
@@ -164,7 +174,7 @@ class RnnvizApp(App):
         self.show_figures()
 
     def on_diverged(self, message: Diverged) -> None:
-        self.pause()
+        self.action_pause()
         event = message.event
         why = "its update overflowed" if event.skipped else f"its cost {event.loss:.3g} is far above a guess"
         self.notify(f"Step {event.step} diverged: {why}. Paused; lower the learning rate or roll back.",
@@ -180,9 +190,9 @@ class RnnvizApp(App):
     # --- actions --------------------------------------------------------------
     def action_toggle_run(self) -> None:
         if self.running:
-            self.pause()
+            self.action_pause()
         else:
-            self.start()
+            self.action_start()
 
     def action_one_step(self) -> None:
         if self.running:
@@ -240,6 +250,9 @@ class RnnvizApp(App):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def action_type_prefix(self) -> None:
+        self.screen.set_focus(self.query_one(PredictionPanel).query_one("#prefix"))
 
     def action_leave_field(self) -> None:
         self.screen.set_focus(None)
@@ -334,6 +347,7 @@ COMMANDS = [
     ("Roll back", "Return to the last good weights kept before a divergence", "rollback"),
     ("Save checkpoint", "Write the network and training state to an .npz file", "save"),
     ("Load checkpoint", "Read a network and its training state from an .npz file", "load"),
+    ("Type a prefix", "Go to the prediction panel's input", "type_prefix"),
     ("Help", "What each panel shows and the keys", "help"),
 ]
 

@@ -29,6 +29,7 @@ Watch a recurrent network learn to predict the next symbol of a sequence.
 | n | one training step |
 | r | reset the weights |
 | ctrl+s / ctrl+o | save / load a checkpoint |
+| / | type a prefix in the prediction panel |
 | escape | leave a field, so the keys above work again |
 | ctrl+p | command palette |
 | ? | this help |

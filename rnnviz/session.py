@@ -62,7 +62,7 @@ class Session:
 
     @property
     def architecture(self) -> str:
-        return f"embed:{self.embed}" + (f",{self.layers}" if self.layers else "") + f" → softmax:{len(self.vocab)}"
+        return f"embed:{self.embed}" + (f",{self.layers}" if self.layers else "")
 
     # --- training -------------------------------------------------------------
     def step(self):

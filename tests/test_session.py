@@ -17,7 +17,7 @@ def test_default_session_is_digits_with_one_rnn():
     assert session.data_name == "digits"
     assert session.vocab.symbols == list("0123456789")
     assert session.net.recurrent_sizes() == [64]
-    assert session.architecture == "embed:32,rnn:64 → softmax:10"
+    assert session.architecture == "embed:32,rnn:64"
     assert not session.has_trained
 
 
