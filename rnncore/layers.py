@@ -188,7 +188,7 @@ def affine(x, W, b):
 def log_softmax(logits):
     """Along the last axis. The sums run down the rows of a (V, N) layout because NumPy
     reduces a short last axis (V = 10) one row at a time, several times slower."""
-    z = np.ascontiguousarray(flat(logits).T)  # (V, N), no copy for SoftmaxOutput.logits
+    z = np.ascontiguousarray(flat(logits).T)  # (V, N)
     shifted = z - z.max(0)
     logp = shifted - np.log(np.exp(shifted).sum(0))
     return logp.T.reshape(logits.shape)
@@ -207,9 +207,7 @@ class SoftmaxOutput:
         return {"W": uniform(rng, (in_dim, self.units), dtype), "b": np.zeros(self.units, dtype)}
 
     def logits(self, p, x):
-        zT = p["W"].T @ flat(x).T  # (V, T * B): the layout log_softmax wants
-        zT += p["b"][:, None]
-        return zT.T.reshape(*x.shape[:-1], self.units)  # (T, B, V)
+        return affine(x, p["W"], p["b"])  # (T, B, V)
 
     def loss(self, logp, y, mask):
         """Mean cross-entropy and the gradient with respect to the logits."""
