@@ -10,19 +10,44 @@ import time
 import numpy as np
 
 BLAS_THREAD_GETTERS = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_", "openblas_get_num_threads")
+BLAS_THREAD_SETTERS = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads")
 
 
 def blas_threads() -> int:
     """Threads NumPy's OpenBLAS uses, asked through its C API (no threadpoolctl needed)."""
-    for path in _loaded_libraries("blas"):
-        lib = ctypes.CDLL(path)
-        for name in BLAS_THREAD_GETTERS:
-            if hasattr(lib, name):
-                return int(getattr(lib, name)())
+    getter = _blas_function(BLAS_THREAD_GETTERS)
+    if getter is not None:
+        return int(getter())
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
         if os.environ.get(var, "").isdigit():
             return int(os.environ[var])
     return os.cpu_count() or 1
+
+
+def set_blas_threads(n: int):
+    setter = _blas_function(BLAS_THREAD_SETTERS)
+    if setter is None:
+        raise SystemExit("cannot reach NumPy's OpenBLAS to set its threads; set OPENBLAS_NUM_THREADS instead")
+    setter(n)
+
+
+def busy_warning() -> str | None:
+    """A warning when other processes compete for the cores: multi-threaded BLAS (and torch's
+    OpenMP) then wait for descheduled threads, and their timings can fall tenfold."""
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if load > cores - 0.5:
+        return (f"warning: load average {load:.1f} on {cores} cores: other processes compete, "
+                "and multi-threaded timings suffer most")
+    return None
+
+
+def _blas_function(names):
+    for path in _loaded_libraries("blas"):
+        lib = ctypes.CDLL(path)
+        for name in names:
+            if hasattr(lib, name):
+                return getattr(lib, name)
+    return None
 
 
 def _loaded_libraries(word):

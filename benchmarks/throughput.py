@@ -11,6 +11,7 @@ as NumPy's BLAS, and NumPy doing only the step's matmuls (the ceiling).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -18,7 +19,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from _common import blas_threads, interleaved_rates, machine, median, paired_ratio, print_table  # noqa: E402
+from _common import (  # noqa: E402
+    blas_threads,
+    busy_warning,
+    interleaved_rates,
+    machine,
+    median,
+    paired_ratio,
+    print_table,
+    set_blas_threads,
+)
 
 from rnncore import RNN, Embedding, Network  # noqa: E402
 from rnncore.optim import SGD  # noqa: E402
@@ -119,11 +129,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 short rounds instead of 7 longer ones")
     parser.add_argument("--dtype", choices=["float32", "float64"], action="append", help="default: both")
+    parser.add_argument("--threads", type=int, help="BLAS and torch threads (default: NumPy's BLAS default)")
     args = parser.parse_args(argv)
     repeats, seconds = (3, 0.05) if args.quick else (7, 0.3)
+    if args.threads:
+        set_blas_threads(args.threads)
     threads = blas_threads()
     with_torch = torch_available(threads)
     print(machine())
+    print(busy_warning() or f"load average {os.getloadavg()[0]:.1f} before the run")
     print(f"torch: {_torch_version()} with {threads} threads" if with_torch else "torch: not importable")
     headers = ["dtype", "(B, T, H)", "ours tok/s"] + (["torch tok/s", "ours/torch"] if with_torch else [])
     headers += ["FLOP/token", "ours GFLOP/s", "matmul GFLOP/s", "fraction"]
@@ -135,6 +149,7 @@ def main(argv=None):
             if shape[0] == 1:
                 batch1.append((dtype, median(rates["ours"])))
     print_table(headers, rows)
+    print(busy_warning() or f"load average {os.getloadavg()[0]:.1f} after the run")
     for dtype, rate in batch1:
         print(f"batch 1, {dtype}: {rate:,.0f} tokens/s = {rate / ORIGINAL_TOKENS_PER_SEC:.1f}x the original's "
               f"~{ORIGINAL_TOKENS_PER_SEC:,}")
