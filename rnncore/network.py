@@ -98,7 +98,7 @@ class Network:
         ids = self._check_prefix(prefix)
         if ids.size == 0:
             return np.zeros((0, self.vocab_size), self.dtype)
-        return np.exp(self._log_probs(ids[:, None], None)[0][:, 0])
+        return np.ascontiguousarray(np.exp(self._log_probs(ids[:, None], None)[0][:, 0]))  # (T, V), row-major
 
     def hidden_states(self, prefix) -> list[np.ndarray]:
         """One (len(prefix), H) array per recurrent layer."""
