@@ -33,9 +33,9 @@ from .widgets.model import ModelPanel
 from .widgets.prediction import PredictionPanel
 from .widgets.training import TrainingPanel
 
-POST_EVERY = 0.05  # seconds between the worker's messages: the header updates at most 20 times a second
+POST_EVERY = 0.1  # seconds between the worker's messages: the header updates at most 10 times a second
 TRAIN_THREAD = "rnnviz-train"
-REDRAW_EVERY = 0.2  # seconds between chart and prediction redraws while training
+REDRAW_EVERY = 0.25  # seconds between chart and prediction redraws while training
 
 
 @dataclass
@@ -53,7 +53,7 @@ class Diverged(Message):
 
 
 class RnnvizApp(App):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so a subclass defined anywhere finds it
     TITLE = "rnnviz"
     AUTO_FOCUS = None  # the keys must work at once; focus lands in a field only when the user goes there
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]

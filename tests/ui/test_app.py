@@ -1,9 +1,13 @@
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from textual.widgets import Button, Input
 
 from rnncore import RNN, Embedding, Network, Trainer, datasets
+from rnnviz.__main__ import parse_args, session_from_args
 from rnnviz.app import RnnvizApp
 from rnnviz.screens import ConfirmScreen, HelpScreen, PathScreen
 from rnnviz.session import Session
@@ -261,3 +265,46 @@ async def test_help_opens_and_closes(app):
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)
         assert isinstance(app.query_one("#prediction"), PredictionPanel)
+
+
+# --- the command line -------------------------------------------------------------
+
+
+def cli_error(capsys, *argv):
+    """The exit status and stderr of a bad command line, which must stop before any screen."""
+    with pytest.raises(SystemExit) as stopped:
+        session_from_args(parse_args(list(argv)))
+    return stopped.value.code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--layers", "rnn:8,lstm:4"], "layer 2 'lstm:4': kind must be rnn or dense"),
+    (["--data", "/no/such/file.txt"], "no such file"),
+    (["--embed", "0"], "Embedding size must be an integer from 1"),
+    (["--embed", "many"], "argument --embed: invalid int value: 'many'"),
+    (["--seed", "-1"], "--seed must be 0 or more"),
+    (["--load", "/no/such/model.npz"], "no such file"),
+    (["--colour", "red"], "unrecognized arguments: --colour red"),
+])
+def test_a_bad_argument_is_one_line_and_status_2(capsys, argv, says):
+    code, err = cli_error(capsys, *argv)
+    assert code == 2
+    assert err.startswith("rnnviz: ") and says in err
+    assert err.count("\n") == 1
+
+
+def test_arguments_build_the_session(tmp_path):
+    Session(data="toy", embed=4, layers="rnn:6").save(tmp_path / "m.npz")
+    session = session_from_args(parse_args(["--data", "toy", "--embed", "5", "--layers", "rnn:8,dense:4:relu,rnn:3",
+                                            "--seed", "7"]))
+    assert (session.data_name, session.embed, session.layers, session.seed) == ("toy", 5, "rnn:8,dense:4:relu,rnn:3", 7)
+    loaded = session_from_args(parse_args(["--data", "toy", "--load", str(tmp_path / "m.npz")]))
+    assert loaded.net.recurrent_sizes() == [6]
+
+
+def test_the_command_exits_2_before_drawing_anything():
+    result = subprocess.run([sys.executable, "-m", "rnnviz", "--layers", "rnn:0"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == "rnnviz: layer 1 'rnn:0': size must be an integer from 1 to 4096\n"

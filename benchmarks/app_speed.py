@@ -1,0 +1,132 @@
+"""How fast the app is, next to its targets.
+
+1. Training throughput inside the app (headless, the worker running at full speed) over Session.step() alone.
+2. Latency from a typed character to the prediction panel showing the new prefix, paused and while training.
+3. Time from starting the `rnnviz` command to its first drawn screen.
+
+    python benchmarks/app_speed.py [--seconds 3] [--layers rnn:64] [--data digits]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+
+from textual import events
+from textual.widgets import Input
+
+from rnnviz.app import RnnvizApp
+from rnnviz.session import Session
+from rnnviz.widgets.prediction import PredictionPanel
+
+SIZE = (120, 40)
+STARTUP = """
+import time
+from rnnviz.__main__ import parse_args, session_from_args
+from rnnviz.app import RnnvizApp
+
+class FirstFrame(RnnvizApp):
+    def on_ready(self):
+        print(time.time())
+        self.exit()
+
+FirstFrame(session_from_args(parse_args([]))).run(headless=True, size=(120, 40))
+"""
+
+
+async def app_steps_per_second(data: str, layers: str, seconds: float) -> float:
+    app = RnnvizApp(Session(data, layers=layers))
+    async with app.run_test(size=SIZE):
+        app.action_start()
+        await asyncio.sleep(1.0)  # past the first redraws and the JIT-free warm-up of NumPy's caches
+        start, steps = time.perf_counter(), app.session.step_count
+        await asyncio.sleep(seconds)
+        rate = (app.session.step_count - steps) / (time.perf_counter() - start)
+        await app.stop_training()
+    return rate
+
+
+def session_steps_per_second(data: str, layers: str, seconds: float) -> float:
+    session = Session(data, layers=layers)
+    for _ in range(20):
+        session.step()
+    start, steps = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        session.step()
+        steps += 1
+    return steps / (time.perf_counter() - start)
+
+
+async def keystroke_latencies(data: str, layers: str, training: bool, keys: str = "1 3 5 7 1 3 5 7 ") -> list[float]:
+    """Seconds from a key event reaching the app to PredictionPanel.show() having run for it."""
+    app = RnnvizApp(Session(data, layers=layers))
+    shown = []
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(PredictionPanel)
+        original = panel.show
+        panel.show = lambda prediction: (original(prediction), shown.append(time.perf_counter()))
+        app.screen.set_focus(panel.query_one("#prefix", Input))
+        if training:
+            app.action_start()
+            await asyncio.sleep(0.5)
+        latencies = [await _one_key(pilot, key, shown) for key in keys]
+        await app.stop_training()
+    return latencies
+
+
+async def _one_key(pilot, key: str, shown: list) -> float:
+    count = len(shown)
+    start = time.perf_counter()
+    pilot.app.post_message(events.Key("space" if key == " " else key, key))
+    while len(shown) == count:
+        await asyncio.sleep(0.0005)
+    latency = shown[-1] - start
+    await asyncio.sleep(0.05)  # a person types a few characters a second, not a burst
+    return latency
+
+
+def startup_seconds(runs: int = 3) -> float:
+    """Best of `runs`: a fresh interpreter each time, imports included, until the first frame is drawn."""
+    times = []
+    for _ in range(runs):
+        start = time.time()
+        out = subprocess.run([sys.executable, "-c", STARTUP], capture_output=True, text=True, check=True).stdout
+        times.append(float(out.split()[-1]) - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--data", default="digits")
+    parser.add_argument("--layers", default="rnn:64")
+    args = parser.parse_args()
+    in_app = asyncio.run(app_steps_per_second(args.data, args.layers, args.seconds))
+    alone = session_steps_per_second(args.data, args.layers, args.seconds)
+    paused = asyncio.run(keystroke_latencies(args.data, args.layers, training=False))
+    busy = asyncio.run(keystroke_latencies(args.data, args.layers, training=True))
+    startup = startup_seconds()
+    rows = [
+        ("training in the app / Session alone", f"{in_app:,.0f} / {alone:,.0f} steps/s", in_app / alone, ">= 0.70",
+         in_app / alone >= 0.7),
+        ("keystroke -> prediction, paused (median, max)", _ms(paused), max(paused) * 1000, "<= 100 ms",
+         max(paused) <= 0.1),
+        ("keystroke -> prediction, training (median, max)", _ms(busy), max(busy) * 1000, "<= 100 ms",
+         max(busy) <= 0.1),
+        ("command start -> first frame", f"{startup:.2f} s", startup, "<= 1.5 s", startup <= 1.5),
+    ]
+    print(f"rnnviz app speed: --data {args.data} --layers {args.layers}")
+    print(f"{'measure':<48} {'value':<24} {'figure':>9}  {'target':<10} met")
+    for name, value, figure, target, met in rows:
+        print(f"{name:<48} {value:<24} {figure:>9.2f}  {target:<10} {'yes' if met else 'NO'}")
+
+
+def _ms(latencies: list[float]) -> str:
+    return f"{statistics.median(latencies) * 1000:.1f} ms, {max(latencies) * 1000:.1f} ms"
+
+
+if __name__ == "__main__":
+    main()
