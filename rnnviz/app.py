@@ -275,6 +275,7 @@ class RnnvizApp(App):
     def _training_changed(self, message: TrainingPanel.Changed) -> None:
         if message.field == "speed":
             self.speed = message.value
+            self.session.history.mark(self.session.step_count, f"speed={message.value:g}")
         else:
             self.session.set_config(message.field, message.value)
         self.show_figures()

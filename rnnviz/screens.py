@@ -23,17 +23,9 @@ Watch a recurrent network learn to predict the next symbol of a sequence.
 - **Prediction**: type a prefix such as `1 3 5`; the bars show the next-symbol probabilities, the line below the greedy
   continuation, and each heatmap the hidden units (rows) after each symbol (columns), from -1 (blue) to +1 (red).
 
-| key | action |
-|---|---|
-| space | run or pause training |
-| n | one training step |
-| r | reset the weights |
-| ctrl+s / ctrl+o | save / load a checkpoint |
-| / | type a prefix in the prediction panel |
-| escape | leave a field, so the keys above work again |
-| ctrl+p | command palette |
-| ? | this help |
-| q | quit |
+**Keys**: `space` run or pause · `n` one step · `r` reset the weights · `ctrl+s` / `ctrl+o` save / load a
+checkpoint · `/` type a prefix · `escape` leave a field, so these keys work again · `ctrl+p` command palette ·
+`?` this help · `q` quit.
 """
 
 
@@ -62,8 +54,8 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Label(self.question, id="question")
             with Horizontal(classes="buttons"):
-                yield Button(self.yes, variant="primary", id="yes")
-                yield Button("Cancel", id="no")
+                yield Button(f"{self.yes} (y)", variant="primary", id="yes")
+                yield Button("Cancel (n)", id="no")
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()

@@ -88,6 +88,9 @@ async def test_learning_rate_change_while_running_reaches_the_trainer_and_the_ch
         marks = [label for _, label in app.session.history.markers]
         assert marks == ["lr=0.05"]
         await wait_until(pilot, lambda: app.query_one(TrainingCharts).markers_drawn == 1)
+        await fill_in(pilot, "#speed", "200")
+        assert app.speed == 200
+        assert app.session.history.markers[-1][1].endswith("speed=200")
         await pilot.press("escape", "space")
         await wait_until(pilot, lambda: not training_threads())
         assert app.session.history.markers[0][0] > 5
