@@ -45,7 +45,7 @@ class Network:
 
     @classmethod
     def from_spec(cls, spec: dict) -> Network:
-        layers = [LAYER_TYPES[s["type"]](*[v for k, v in s.items() if k != "type"]) for s in spec["layers"]]
+        layers = [LAYER_TYPES[s["type"]](**{k: v for k, v in s.items() if k != "type"}) for s in spec["layers"]]
         return cls(spec["vocab_size"], layers, seed=spec["seed"], dtype=spec["dtype"])
 
     def recurrent_sizes(self) -> list[int]:
@@ -112,6 +112,8 @@ class Network:
         ids = self._check_prefix(prefix)
         if ids.size == 0:
             raise ValueError("generate needs a prefix of at least one symbol")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"n must be a non-negative integer, got {n!r}")
         if not temperature >= 0:
             raise ValueError(f"temperature must be 0 or more, got {temperature}")
         rng = rng if rng is not None else np.random.default_rng()
@@ -148,10 +150,12 @@ class Network:
             grads[f"{name}.{key}"] = value
 
     def _check_prefix(self, prefix):
-        ids = np.asarray(prefix, dtype=np.int64).reshape(-1)
-        if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
-            raise ValueError(f"symbols must be ids from 0 to {self.vocab_size - 1}, got {prefix!r}")
-        return ids
+        ids = np.asarray(prefix).reshape(-1)
+        if ids.size == 0:
+            return ids.astype(np.int64)
+        if ids.dtype.kind not in "iu" or ids.min() < 0 or ids.max() >= self.vocab_size:
+            raise ValueError(f"symbols must be integer ids from 0 to {self.vocab_size - 1}, got {prefix!r}")
+        return ids.astype(np.int64)
 
     def _check_batch(self, x, y, mask):
         x, y = np.asarray(x), np.asarray(y)
@@ -160,8 +164,8 @@ class Network:
             shapes = f"{x.shape}, {y.shape}, {mask.shape}"
             raise ValueError(f"x, y and mask must be (B, T) arrays of one shape, got {shapes}")
         for name, a in (("x", x), ("y", y)):
-            if a.size and (a.min() < 0 or a.max() >= self.vocab_size):
-                raise ValueError(f"{name} holds ids outside 0..{self.vocab_size - 1}")
+            if a.size and (a.dtype.kind not in "iu" or a.min() < 0 or a.max() >= self.vocab_size):
+                raise ValueError(f"{name} holds ids outside the integers 0..{self.vocab_size - 1}")
         return x, y, mask
 
 
