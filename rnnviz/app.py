@@ -217,14 +217,8 @@ class RnnvizApp(App):
         self.refresh_all()
 
     def action_save(self) -> None:
-        self.push_screen(PathScreen("Save the checkpoint to", self.checkpoint, self._save_to), self._saved)
-
-    def _save_to(self, path: str) -> str | None:
-        try:
-            self.session.save(path)
-        except CheckpointError as e:
-            return str(e)
-        return None
+        ask = PathScreen("Save the checkpoint to", self.checkpoint, partial(_checkpoint_error, self.session.save))
+        self.push_screen(ask, self._saved)
 
     def _saved(self, path: str | None) -> None:
         if path:
@@ -233,14 +227,8 @@ class RnnvizApp(App):
 
     async def action_load(self) -> None:
         await self.stop_training()
-        self.push_screen(PathScreen("Load the checkpoint from", self.checkpoint, self._load_from), self._loaded)
-
-    def _load_from(self, path: str) -> str | None:
-        try:
-            self.session.load(path)
-        except CheckpointError as e:
-            return str(e)
-        return None
+        ask = PathScreen("Load the checkpoint from", self.checkpoint, partial(_checkpoint_error, self.session.load))
+        self.push_screen(ask, self._loaded)
 
     def _loaded(self, path: str | None) -> None:
         if path:
@@ -339,6 +327,15 @@ class RnnvizApp(App):
             panel.show(self.session.predict(panel.prefix_text))
         except ValueError as e:
             panel.show_error(str(e))
+
+
+def _checkpoint_error(action, path: str) -> str | None:
+    """Save or load; what went wrong, for the path dialog to show, or None."""
+    try:
+        action(path)
+    except CheckpointError as e:
+        return str(e)
+    return None
 
 
 COMMANDS = [
