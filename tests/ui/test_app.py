@@ -88,9 +88,9 @@ async def test_learning_rate_change_while_running_reaches_the_trainer_and_the_ch
         marks = [label for _, label in app.session.history.markers]
         assert marks == ["lr=0.05"]
         await wait_until(pilot, lambda: app.query_one(TrainingCharts).markers_drawn == 1)
-        await fill_in(pilot, "#speed", "200")
-        assert app.speed == 200
-        assert app.session.history.markers[-1][1].endswith("speed=200")
+        await fill_in(pilot, "#speed", "40")
+        assert app.speed == 40
+        assert app.session.history.markers[-1][1].endswith("speed=40")
         await pilot.press("escape", "space")
         await wait_until(pilot, lambda: not training_threads())
         assert app.session.history.markers[0][0] > 5
@@ -253,10 +253,12 @@ async def test_command_palette_runs_the_app_actions(app):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
         await pilot.pause()
-        await pilot.press(*"One training step")
+        await pilot.press(*"one train")
         await pilot.pause(0.3)
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.session.step_count == 1)
+        await pilot.pause(0.1)
+        assert app.session.step_count == 1 and not app.running
 
 
 async def test_help_opens_and_closes(app):
