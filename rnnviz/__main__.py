@@ -41,7 +41,13 @@ def session_from_args(args: argparse.Namespace) -> Session:
     return session
 
 
-if __name__ == "__main__":
-    from .app import main
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    session = session_from_args(args)
+    from .app import RnnvizApp  # after the arguments are checked: a bad one never waits for Textual to load
 
+    RnnvizApp(session, checkpoint=args.load or "model.npz").run()
+
+
+if __name__ == "__main__":
     main()

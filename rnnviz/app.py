@@ -1,15 +1,13 @@
 """The rnnviz app: composition, key bindings, the one training worker and message routing.
 
-The worker thread only calls `session.step()` and posts messages; every widget
-is touched on the app's thread. Charts and the prediction redraw on a timer,
+The worker thread runs `TrainingLoop` (worker.py), which only steps the session
+and posts messages; every widget is touched on the app's thread. Charts and the prediction redraw on a timer,
 so a fast run costs the screen a few redraws a second, not one per step.
 """
 from __future__ import annotations
 
 import contextlib
 import threading
-import time
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -17,14 +15,12 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
-from textual.message import Message
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
-from rnncore import CheckpointError, StepEvent
+from rnncore import CheckpointError
 from rnncore.optim import scheduled_lr
 
-from .__main__ import parse_args, session_from_args
 from .screens import ConfirmScreen, HelpScreen, PathScreen
 from .session import BUILTIN_DATASETS, Session
 from .widgets.charts import TrainingCharts
@@ -32,24 +28,11 @@ from .widgets.figures import Figures
 from .widgets.model import ModelPanel
 from .widgets.prediction import PredictionPanel
 from .widgets.training import TrainingPanel
+from .worker import Diverged, Trained, TrainingLoop
 
-POST_EVERY = 0.1  # seconds between the worker's messages: the header updates at most 10 times a second
 TRAIN_THREAD = "rnnviz-train"
 REDRAW_EVERY = 0.25  # seconds between chart and prediction redraws while training
-
-
-@dataclass
-class Trained(Message):
-    """Steps the worker has done since its last message."""
-
-    event: StepEvent  # the latest
-    steps: int
-    tokens_per_sec: float  # over the wall-clock time since the last message
-
-
-@dataclass
-class Diverged(Message):
-    event: StepEvent
+DEFAULT_SPEED = 20.0  # steps/s: slow enough to watch digits being learnt (it takes ~20 steps); 0 = full speed
 
 
 class RnnvizApp(App):
@@ -70,16 +53,26 @@ class RnnvizApp(App):
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
 
-    def __init__(self, session: Session | None = None, speed: float = 0.0, checkpoint: str = "model.npz"):
+    def __init__(self, session: Session | None = None, speed: float = DEFAULT_SPEED, checkpoint: str = "model.npz"):
         super().__init__()
         self.session = session or Session()
-        self.speed = speed  # steps per second; 0 = as fast as possible
+        self.loop = TrainingLoop(self.session, self.post_message, speed)
         self.checkpoint = checkpoint
-        self.running = False
         self.tokens_per_sec: float | None = None
-        self._wake = threading.Event()  # set on pause, so a worker pacing itself stops waiting
         self._worker: Worker | None = None
         self._stale = False  # charts and prediction lag behind the session
+
+    @property
+    def running(self) -> bool:
+        return self.loop.running
+
+    @property
+    def speed(self) -> float:
+        return self.loop.speed
+
+    @speed.setter
+    def speed(self, steps_per_second: float) -> None:
+        self.loop.speed = steps_per_second
 
     def compose(self) -> ComposeResult:
         session = self.session
@@ -105,15 +98,13 @@ class RnnvizApp(App):
     # --- training -------------------------------------------------------------
     def action_start(self) -> None:
         if not self.running:
-            self.running = True
-            self._wake.clear()
+            self.loop.start()
             self._worker = self._train()
             self._show_state()
 
     def action_pause(self) -> None:
         """Ask the worker to stop after its current step (see `stop_training` to wait for it)."""
-        self.running = False
-        self._wake.set()
+        self.loop.stop()
         self._show_state()
 
     def _show_state(self) -> None:
@@ -137,36 +128,10 @@ class RnnvizApp(App):
         thread = threading.current_thread()
         name, thread.name = thread.name, TRAIN_THREAD  # the pool's thread, named while it trains: tests look for it
         try:
-            self._train_loop(get_current_worker())
+            worker = get_current_worker()
+            self.loop.run(lambda: worker.is_cancelled)
         finally:
             thread.name = name
-
-    def _train_loop(self, worker: Worker) -> None:
-        steps = tokens = 0
-        since = time.perf_counter()
-        while self.running and not worker.is_cancelled:
-            started = time.perf_counter()
-            event = self.session.step()
-            steps, tokens = steps + 1, tokens + event.tokens
-            now = time.perf_counter()
-            if event.diverged or now - since >= POST_EVERY:
-                self.post_message(Trained(event, steps, tokens / (now - since)))
-                steps = tokens = 0
-                since = now
-            if event.diverged:
-                self.post_message(Diverged(event))
-                return
-            self._pace(started)
-        if steps:
-            self.post_message(Trained(event, steps, tokens / max(time.perf_counter() - since, 1e-9)))
-
-    def _pace(self, started: float) -> None:
-        """Wait out this step's share of a second at `speed` steps/s; a pause or a new speed cuts it short."""
-        while self.running and self.speed > 0:
-            left = 1 / self.speed - (time.perf_counter() - started)
-            if left <= 0:
-                return
-            self._wake.wait(min(left, 0.05))
 
     def on_trained(self, message: Trained) -> None:
         self.tokens_per_sec = message.tokens_per_sec
@@ -349,8 +314,3 @@ COMMANDS = [
     ("Help", "What each panel shows and the keys", "help"),
 ]
 
-
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    session = session_from_args(args)
-    RnnvizApp(session, checkpoint=args.load or "model.npz").run()

@@ -25,8 +25,8 @@ DEFAULT_SEED = 0
 
 
 def default_config() -> TrainConfig:
-    """Adam at 0.01 on batches of 32: digits reaches ~95% eval accuracy within ~20 steps, a fraction of a second."""
-    return TrainConfig(lr=0.01, optimizer="adam", batch_size=32, eval_every=10)
+    """Adam at 0.01 on batches of 32: digits reaches ~95% eval accuracy within ~20 steps."""
+    return TrainConfig(lr=0.01, optimizer="adam", batch_size=32, eval_every=5)
 
 
 def load_dataset(name: str):

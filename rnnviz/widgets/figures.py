@@ -41,8 +41,9 @@ class Figures(Static):
         self._show()
 
     def _show(self) -> None:
+        lines = len(self.text.plain.splitlines())
         self.text = _wrap(self.pieces, self.content_region.width)
-        self.update(self.text)
+        self.update(self.text, layout=len(self.text.plain.splitlines()) != lines)  # a re-layout costs the worker ~5%
 
 
 def _wrap(pieces: list[Text], width: int) -> Text:

@@ -1,0 +1,77 @@
+"""The loop the app's one training thread runs: steps, pacing, and merged messages.
+
+It never touches a widget: it calls `session.step()` and posts small messages,
+at most one `Trained` every `POST_EVERY` seconds however fast the steps go.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from rnncore import StepEvent
+
+from .session import Session
+
+POST_EVERY = 0.1  # seconds between the worker's messages: the header updates at most 10 times a second
+
+
+@dataclass
+class Trained(Message):
+    """Steps the worker has done since its last message."""
+
+    event: StepEvent  # the latest
+    steps: int
+    tokens_per_sec: float  # over the wall-clock time since the last message
+
+
+@dataclass
+class Diverged(Message):
+    event: StepEvent
+
+
+class TrainingLoop:
+    def __init__(self, session: Session, post: Callable[[Message], object], speed: float = 0.0):
+        self.session, self.post = session, post
+        self.speed = speed  # steps per second; 0 = as fast as possible
+        self.running = False
+        self._wake = threading.Event()  # set on stop, so a loop pacing itself stops waiting
+
+    def start(self) -> None:
+        self.running = True
+        self._wake.clear()
+
+    def stop(self) -> None:
+        """Ask the loop to end after its current step."""
+        self.running = False
+        self._wake.set()
+
+    def run(self, cancelled: Callable[[], bool]) -> None:
+        steps = tokens = 0
+        since = time.perf_counter()
+        while self.running and not cancelled():
+            started = time.perf_counter()
+            event = self.session.step()
+            steps, tokens = steps + 1, tokens + event.tokens
+            now = time.perf_counter()
+            if event.diverged or now - since >= POST_EVERY:
+                self.post(Trained(event, steps, tokens / (now - since)))
+                steps = tokens = 0
+                since = now
+            if event.diverged:
+                self.post(Diverged(event))
+                return
+            self._pace(started)
+        if steps:
+            self.post(Trained(event, steps, tokens / max(time.perf_counter() - since, 1e-9)))
+
+    def _pace(self, started: float) -> None:
+        """Wait out this step's share of a second at `speed` steps/s; a stop or a new speed cuts it short."""
+        while self.running and self.speed > 0:
+            left = 1 / self.speed - (time.perf_counter() - started)
+            if left <= 0:
+                return
+            self._wake.wait(min(left, 0.05))
