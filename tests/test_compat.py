@@ -5,9 +5,9 @@ import pytest
 
 from rnncore import datasets
 from rnncore.compat import EmbeddingLayer, FCLayer, InputLayer, NNetwork, RNNLayer, SoftmaxOutputLayer
+from rnncore.toyrun import CEILING, toy_epochs, toy_network
 
 WORD_DIM, VOC_SIZE, RNN_HIDDEN_DIM, RNN_HIDDEN_DIM2, MAX_BPTT_STEPS = 32, 10, 64, 32, 15
-CEILING = 70  # of the toy eval set's 71 targets
 
 
 def construct_nn(l2=0.0):
@@ -31,31 +31,11 @@ def construct_nn(l2=0.0):
     return nn
 
 
-def toy_py_network(seed=0):
-    """The network the original toy.py actually ran: embedding 32, one RNN of 64."""
-    nn = NNetwork(seed=seed)
-    nn.set_input(InputLayer("word sequence input", -1))
-    nn.set_output(SoftmaxOutputLayer("word predict", VOC_SIZE))
-    for layer in (EmbeddingLayer("embedding", VOC_SIZE, WORD_DIM), RNNLayer("rnn1", RNN_HIDDEN_DIM, MAX_BPTT_STEPS)):
-        layer.set_lambda2(0.0002)
-        nn.add_hidden_layer(layer)
-    nn.connect_layers()
-    return nn
-
-
 def toy_loop(nn, max_epochs, seed=0):
-    """The original's loop: one sequence per SGD step, random order each epoch,
-    lr 0.008 held for 1500 epochs then decayed as 1/t. Returns (epoch, correct)."""
-    data, rng = datasets.toy(), np.random.default_rng(seed)
-    correct = 0
-    for epoch in range(1, max_epochs + 1):
-        lr = 0.008 * 1500 / max(epoch, 1500)
-        for i in rng.permutation(len(data.train)):
-            nn.train(data.train[i][:-1], data.train[i][1:], lr)
-        correct = sum(nn.evaluate(s[:-1], s[1:])[0] for s in data.eval)
-        if correct == CEILING:
-            break
-    return epoch, correct
+    """The original's loop (rnncore.toyrun) until the ceiling. Returns (epoch, correct)."""
+    for result in toy_epochs(nn, seed):
+        if result.correct == CEILING or result.epoch == max_epochs:
+            return result.epoch, result.correct
 
 
 def test_readme_construct_nn_runs_unchanged():
@@ -66,7 +46,7 @@ def test_readme_construct_nn_runs_unchanged():
 
 
 def test_get_detail_in_the_original_style():
-    assert toy_py_network().get_detail().splitlines() == [
+    assert toy_network().get_detail().splitlines() == [
         "[0, -1],l2=0.00000, activation=[None], word sequence input",
         "[-1, 32],l2=0.00020, activation=[None], embedding",
         "[32, 64],l2=0.00020, activation=[None], rnn1",
@@ -75,7 +55,7 @@ def test_get_detail_in_the_original_style():
 
 
 def test_the_original_toy_run_reaches_the_ceiling():
-    epoch, correct = toy_loop(toy_py_network(), max_epochs=300)
+    epoch, correct = toy_loop(toy_network(), max_epochs=300)
     assert correct == CEILING, f"{correct}/71 after {epoch} epochs"
 
 
@@ -86,14 +66,14 @@ def test_the_readme_network_reaches_the_ceiling():
 
 def test_same_seed_same_run_and_another_seed_another():
     def costs(seed):
-        nn, seq = toy_py_network(seed), datasets.toy().train[0]
+        nn, seq = toy_network(seed), datasets.toy().train[0]
         return [nn.train(seq[:-1], seq[1:], 0.008) for _ in range(3)]
     assert costs(0) == costs(0)
     assert costs(0) != costs(1)
 
 
 def test_evaluate_sums_the_cost_of_the_targets():
-    nn, seq = toy_py_network(), datasets.toy().eval[0]
+    nn, seq = toy_network(), datasets.toy().eval[0]
     correct, cost = nn.evaluate(seq[:-1], seq[1:])
     probs = nn.net.predict_proba(seq[:-1])
     assert cost == pytest.approx(-np.log(probs[np.arange(len(seq) - 1), seq[1:]]).sum())
@@ -101,7 +81,7 @@ def test_evaluate_sums_the_cost_of_the_targets():
 
 
 def test_train_sums_the_embedding_gradient_and_applies_each_layers_l2():
-    nn, seq = toy_py_network(), datasets.toy().train[1]
+    nn, seq = toy_network(), datasets.toy().train[1]
     x, y, lr = seq[:-1], seq[1:], 0.01
     before = {k: v.copy() for k, v in nn.net.params.items()}
     _, grads = nn.net.loss_and_grads(x[None], y[None])
@@ -126,7 +106,7 @@ def test_fc_layer_maps_to_dense_and_shows_its_activation():
 
 
 def test_the_running_cost_is_logged_every_interval(caplog):
-    nn, seq = toy_py_network(), datasets.toy().train[0]
+    nn, seq = toy_network(), datasets.toy().train[0]
     nn.set_log_interval(2)
     with caplog.at_level(logging.INFO, logger="rnncore.compat"):
         for _ in range(5):
