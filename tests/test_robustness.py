@@ -1,0 +1,402 @@
+"""Robustness without the screen: random configs, prefixes and data sets; the written-down limits at the
+command line; bad text files; determinism across runs and processes; divergence; Ctrl+C during a save."""
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import rnncore.checkpoint
+from rnncore import RNN, Dense, Embedding, Network, TrainConfig, Trainer, Vocab, datasets, load
+from rnncore.cli import main
+from rnncore.datasets import DIGITS, MAX_TEXT_VOCAB, UNKNOWN
+from rnncore.layers import MAX_SIZE
+from rnncore.network import MAX_LAYERS
+from rnncore.optim import OPTIMIZERS, SCHEDULES
+from rnncore.trainer import MAX_BATCH, MAX_BPTT, MAX_LR
+from rnnviz.__main__ import parse_args, session_from_args
+from rnnviz.inference import predict
+from rnnviz.session import Session
+
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SMALL = ["--embed", "4", "--layers", "rnn:4"]
+
+
+def finite(net):
+    return all(np.isfinite(p).all() for p in net.params.values())
+
+
+def same_params(a, b):
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+# --- 1. random configs, prefixes and data sets ---------------------------------------------
+# Each field's values at and just past its written-down limits (and some nonsense), sorted by hand
+# into good and bad: the test does not ask TrainConfig which is which.
+FIELD_VALUES = {
+    "lr": ([MAX_LR, 1e-12, 0.5, 1], [0.0, -0.01, MAX_LR * (1 + 1e-9), math.nan, math.inf, "0.1", None, True]),
+    "schedule": (list(SCHEDULES), ["linear", "", None]),
+    "decay_steps": ([1, 10**9], [0, 10**9 + 1, 1.5, -1]),
+    "optimizer": (list(OPTIMIZERS), ["rmsprop", "Adam"]),
+    "momentum": ([0.0, 0.999], [1.0, -0.1, math.nan]),
+    "batch_size": ([1, MAX_BATCH, np.int64(3)], [0, MAX_BATCH + 1, 2.0, False]),
+    "bptt": ([0, 1, MAX_BPTT], [-1, MAX_BPTT + 1, 0.5]),
+    "l2": ([0.0, 1.0, 0.0002], [1.0001, -1e-9, math.inf]),
+    "clip": ([0.0, 1e-6, 1e300], [-1.0, math.inf, math.nan, "5"]),
+    "eval_every": ([0, 1, 10**9], [-1, 2.5]),
+    "keep_every": ([1, 10**9], [0, -5]),
+    "seed": ([0, 2**63 - 1], [-1, 2**63, 1.0]),
+    "dtype": (["float32", "float64"], ["float16", "int8", np.float32]),
+}
+
+
+@st.composite
+def configs(draw):
+    """(values, bad fields): some fields at a good or bad value, the others left at their default."""
+    values, bad = {}, set()
+    for field in draw(st.sets(st.sampled_from(sorted(FIELD_VALUES)), max_size=4)):
+        is_bad = draw(st.booleans())
+        values[field] = draw(st.sampled_from(FIELD_VALUES[field][is_bad]))
+        if is_bad:
+            bad.add(field)
+    return values, bad
+
+
+@FAST
+@given(configs())
+def test_any_config_either_trains_with_finite_weights_or_names_a_bad_field(drawn):
+    values, bad = drawn
+    net = Network(10, [Embedding(4), RNN(4)], seed=0)
+    try:
+        trainer = Trainer(net, datasets.toy(), TrainConfig(**values))
+    except ValueError as e:
+        assert bad and str(e).split(" ")[0] in bad, (e, bad)
+        return
+    assert not bad, f"accepted {values}"
+    for step in (1, 2, 3):
+        event = trainer.train_step()
+        assert event.step == step and (math.isfinite(event.loss) or event.skipped)
+        assert finite(net)
+
+
+@pytest.mark.parametrize("field", sorted(FIELD_VALUES))
+def test_each_field_takes_its_limits_and_refuses_past_them_by_name(field):
+    good, bad = FIELD_VALUES[field]
+    for value in good:
+        assert TrainConfig(**{field: value}).validate()
+    for value in bad:
+        with pytest.raises(ValueError, match=f"^{field} must be"):
+            TrainConfig(**{field: value}).validate()
+
+
+DIGIT_NET = Network(10, [Embedding(4), RNN(5), Dense(3), RNN(2)], seed=1)
+TEXT_VOCAB = Vocab(["a", "b", " ", ",", "\n", "é", UNKNOWN])
+TEXT_NET = Network(len(TEXT_VOCAB), [Embedding(3), RNN(4)], seed=2)
+typed = st.text(st.sampled_from("0123456789 ,ab\té\n\x00\ufffd🙂x-"), max_size=12) | st.text(max_size=6)
+
+
+def check_prediction(net, vocab, text, expected):
+    """`expected`: the symbols `text` stands for, or None if it holds one outside the vocabulary."""
+    before = {k: v.copy() for k, v in net.params.items()}
+    try:
+        prediction = predict(net, vocab, text)
+    except ValueError as e:
+        assert expected is None and "not in the vocabulary" in str(e)
+        return
+    assert expected is not None and prediction.prefix == expected
+    assert [h.shape for h in prediction.hidden] == [(len(expected), n) for n in net.recurrent_sizes()]
+    if expected:
+        assert prediction.probs.shape == (len(vocab),) and abs(prediction.probs.sum() - 1) < 1e-9
+        assert prediction.best in vocab.symbols and set(prediction.continuation) <= set(vocab.symbols)
+    else:
+        assert prediction.probs is None and prediction.best is None
+    assert same_params(before, net.params)
+
+
+@FAST
+@given(typed)
+def test_any_typed_digit_prefix_predicts_or_says_which_symbol_is_unknown(text):
+    symbols = list(text.replace(",", "").replace(" ", ""))
+    check_prediction(DIGIT_NET, datasets.toy().vocab, text, symbols if set(symbols) <= set(DIGITS) else None)
+
+
+@FAST
+@given(typed)
+def test_any_typed_text_prefix_predicts_or_says_which_symbol_is_unknown(text):
+    check_prediction(TEXT_NET, TEXT_VOCAB, text, list(text) if set(text) <= set(TEXT_VOCAB.symbols) else None)
+
+
+@st.composite
+def sequence_sets(draw):
+    seq = st.lists(st.integers(0, 9), min_size=2, max_size=9).map(np.array)
+    return draw(st.lists(seq, min_size=1, max_size=7)), draw(st.integers(1, 5)), draw(st.integers(0, 4))
+
+
+@FAST
+@given(sequence_sets())
+def test_random_sequence_lengths_train_every_target_once_per_epoch(drawn):
+    train, batch_size, bptt = drawn
+    data = datasets.Dataset("random", datasets.toy().vocab, train, train[:2])
+    trainer = Trainer(Network(10, [Embedding(3), RNN(3)], seed=0), data,
+                      TrainConfig(batch_size=batch_size, bptt=bptt, eval_every=1))
+    tokens, event = 0, None
+    while event is None or event.epoch < 1:
+        event = trainer.train_step()
+        tokens += event.tokens
+        assert math.isfinite(event.loss) and 0 <= event.eval_accuracy <= 1 and event.eval_cost >= 0
+    assert event.epoch == 1 and tokens == sum(len(s) - 1 for s in train)
+
+
+# --- 2. the written-down limits at the command line -----------------------------------------
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def stack(n, layer="rnn:2"):
+    return ",".join([layer] * n)
+
+
+AT_THE_LIMIT = [
+    ["--embed", MAX_SIZE],
+    ["--layers", stack(MAX_LAYERS)],
+    ["--layers", f"dense:{MAX_SIZE}:tanh,rnn:2"],
+    ["--lr", MAX_LR, "--optimizer", "sgd", "--clip", 0],
+    ["--batch-size", MAX_BATCH],
+    ["--bptt", MAX_BPTT],
+    ["--bptt", 1, "--batch-size", 1],
+    ["--l2", 1, "--momentum", 0.999, "--optimizer", "sgd"],
+    ["--seed", 2**63 - 1, "--keep-every", 1, "--eval-every", 1, "--decay-steps", 1],
+]
+
+
+@pytest.mark.parametrize("options", AT_THE_LIMIT, ids=[" ".join(map(str, o)) for o in AT_THE_LIMIT])
+def test_train_accepts_each_value_at_its_limit(tmp_path, capsys, options):
+    if "--layers" not in options:
+        options = ["--layers", "rnn:4", *options]
+    if "--embed" not in options:
+        options = ["--embed", "4", *options]
+    code, _, err = run(capsys, "train", "--data", "toy", "--steps", 2, "--save", tmp_path / "m.npz", *options)
+    assert code == 0, err
+    assert finite(load(tmp_path / "m.npz").net)
+
+
+PAST_THE_LIMIT = [
+    (["--embed", MAX_SIZE + 1], f"size must be an integer from 1 to {MAX_SIZE}, got {MAX_SIZE + 1}"),
+    (["--layers", f"rnn:{MAX_SIZE + 1}"], f"--layers: layer 1 'rnn:{MAX_SIZE + 1}': size must be an integer"),
+    (["--layers", f"rnn:4,dense:{MAX_SIZE + 1}"], "--layers: layer 2"),
+    (["--layers", stack(MAX_LAYERS + 1)], f"at most {MAX_LAYERS} layers, got {MAX_LAYERS + 1}"),
+    (["--lr", "10.000001"], f"--lr must be a number in (0, {MAX_LR}]"),
+    (["--lr", "0"], "--lr must be a number"),
+    (["--lr", "inf"], "--lr must be a number"),
+    (["--batch-size", MAX_BATCH + 1], f"--batch-size must be an integer from 1 to {MAX_BATCH}"),
+    (["--bptt", MAX_BPTT + 1], f"--bptt must be an integer from 0 (full) to {MAX_BPTT}"),
+    (["--bptt", "-1"], "--bptt must be"),
+    (["--l2", "1.5"], "--l2 must be a number in [0, 1]"),
+    (["--momentum", "1"], "--momentum must be a number in [0, 1)"),
+    (["--clip", "inf"], "--clip must be 0 (off) or a positive number"),
+    (["--clip", "-1"], "--clip must be"),
+    (["--decay-steps", "0"], "--decay-steps must be an integer of at least 1"),
+    (["--keep-every", "0"], "--keep-every must be an integer of at least 1"),
+    (["--eval-every", "-1"], "--eval-every must be an integer of at least 0"),
+    (["--seed", str(2**63)], "--seed must be a non-negative integer"),
+    (["--dtype", "float16"], "--dtype must be float32 | float64"),
+]
+
+
+@pytest.mark.parametrize("options, says", PAST_THE_LIMIT, ids=[" ".join(map(str, o)) for o, _ in PAST_THE_LIMIT])
+def test_train_refuses_each_value_past_its_limit_in_one_line(tmp_path, capsys, options, says):
+    path = tmp_path / "m.npz"
+    code, out, err = run(capsys, "train", "--data", "toy", "--steps", 1, "--save", path, *SMALL, *options)
+    assert code == 2 and err.count("\n") == 1 and err.startswith("rnncore: error: ")
+    assert says in err and "Traceback" not in out + err
+    assert not path.exists()  # refused before anything ran
+
+
+def rnnviz_refuses(capsys, *argv):
+    with pytest.raises(SystemExit) as stopped:
+        session_from_args(parse_args([str(a) for a in argv]))
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and err.startswith("rnnviz: ") and err.count("\n") == 1
+    return err
+
+
+def test_rnnviz_refuses_sizes_and_stacks_past_their_limits(capsys):
+    assert f"got {MAX_SIZE + 1}" in rnnviz_refuses(capsys, "--embed", MAX_SIZE + 1)
+    assert f"layer 2 'rnn:{MAX_SIZE + 1}'" in rnnviz_refuses(capsys, "--layers", f"rnn:4,rnn:{MAX_SIZE + 1}")
+    assert f"at most {MAX_LAYERS} layers" in rnnviz_refuses(capsys, "--layers", stack(MAX_LAYERS + 1))
+    session = session_from_args(parse_args(["--data", "toy", "--embed", "3", "--layers", stack(MAX_LAYERS)]))
+    assert len(session.net.layers) == MAX_LAYERS + 1
+
+
+# --- 5. text data ------------------------------------------------------------------------------
+BAD_TEXTS = {
+    "empty.txt": (b"", "is empty"),
+    "binary.bin": (bytes(range(256)) * 4, "looks binary"),
+    "utf16.txt": ("a perfectly good text, in UTF-16".encode("utf-16"), "looks binary"),
+    "latin1.txt": ("déjà vu, à la carte, crème brûlée".encode("latin-1"), "is not UTF-8 text"),
+    "short.txt": (b"abc", "at least 20"),
+}
+
+
+def write_bad_texts(folder):
+    for name, (data, _) in BAD_TEXTS.items():
+        (folder / name).write_bytes(data)
+
+
+def many_chars(path, distinct=3000, repeats=2):
+    """A UTF-8 text of `distinct` characters, most of them tied in count (the vocabulary must break ties the
+    same way in every process); the first 300 are more common."""
+    chars = [chr(0x4E00 + i) for i in range(distinct)]
+    path.write_text("".join(chars[:300]) * 3 + "".join(chars) * repeats, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(BAD_TEXTS))
+def test_train_on_an_unusable_text_file_is_one_line_naming_it(tmp_path, capsys, name):
+    write_bad_texts(tmp_path)
+    code, out, err = run(capsys, "train", "--data", tmp_path / name, "--steps", 1, *SMALL)
+    assert code == 2 and err.count("\n") == 1 and name in err and BAD_TEXTS[name][1] in err
+    assert "Traceback" not in out + err
+
+
+def test_a_directory_as_data_is_one_line(tmp_path, capsys):
+    code, _, err = run(capsys, "train", "--data", tmp_path, "--steps", 1, *SMALL)
+    assert code == 2 and err.count("\n") == 1 and "cannot read" in err
+
+
+@pytest.mark.parametrize("name", sorted(BAD_TEXTS))
+def test_rnnviz_data_an_unusable_text_file_is_one_line_naming_it(tmp_path, capsys, name):
+    write_bad_texts(tmp_path)
+    err = rnnviz_refuses(capsys, "--data", tmp_path / name)
+    assert name in err and BAD_TEXTS[name][1] in err
+
+
+def test_thousands_of_distinct_characters_train_with_the_rarest_as_one_unknown(tmp_path, capsys):
+    path, model = many_chars(tmp_path / "many.txt"), tmp_path / "many.npz"
+    code, out, err = run(capsys, "train", "--data", path, "--steps", 3, "--save", model, *SMALL)
+    assert code == 0, err
+    assert f"vocabulary of {MAX_TEXT_VOCAB}" in out
+    saved = load(model)
+    common = [chr(0x4E00 + i) for i in range(300)]
+    assert len(saved.vocab) == MAX_TEXT_VOCAB and saved.vocab.symbols[-1] == UNKNOWN
+    assert set(saved.vocab.symbols[:-1]) <= set(common)  # only the more common ones have a symbol of their own
+    code, out, _ = run(capsys, "generate", model, common[0] + common[1], "-n", 5, "--seed", 0)
+    assert code == 0 and len(out.strip()) == 7 and set(out.strip()) <= set(saved.vocab.symbols)
+    rare = chr(0x4E00 + 2999)
+    code, _, err = run(capsys, "predict", model, rare)
+    assert code == 2 and err.count("\n") == 1 and "not in the vocabulary" in err
+    session = Session(data=str(path), embed=4, layers="rnn:4")
+    assert len(session.vocab) == MAX_TEXT_VOCAB and math.isfinite(session.step().loss)
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        session.predict(rare)
+
+
+# --- 6. determinism ------------------------------------------------------------------------------
+RUNS = {
+    "sgd-momentum-inverse": {"optimizer": "sgd", "momentum": 0.9, "schedule": "inverse", "decay_steps": 50, "lr": 0.05},
+    "adagrad-cosine-float64": {"optimizer": "adagrad", "schedule": "cosine", "decay_steps": 150, "dtype": "float64"},
+    "adam-exponential-l2-clip": {"schedule": "exponential", "decay_steps": 80, "l2": 0.001, "clip": 0.5},
+}
+
+
+@pytest.mark.parametrize("name", sorted(RUNS) + ["text-stream"])
+def test_200_steps_repeat_bit_for_bit(tmp_path, name):
+    if name == "text-stream":
+        (tmp_path / "t.txt").write_text("the cat sat on the mat; the dog sat on the log.\n" * 20)
+        data, config = datasets.text(tmp_path / "t.txt"), {"batch_size": 4, "bptt": 7, "eval_every": 25}
+    else:
+        data, config = datasets.digits(count=40, seed=5), {**RUNS[name], "batch_size": 4, "bptt": 5, "eval_every": 25}
+
+    def run_once():
+        net = Network(len(data.vocab), [Embedding(6), RNN(8), Dense(5), RNN(4)], seed=9)
+        trainer = Trainer(net, data, TrainConfig(**config, seed=3))
+        events = [trainer.train_step() for _ in range(200)]
+        return [(e.loss, e.grad_norm, e.eval_accuracy, e.eval_cost) for e in events], net.params
+
+    first, weights = run_once()
+    again, weights_again = run_once()
+    assert first == again and same_params(weights, weights_again)
+    assert len({loss for loss, *_ in first}) > 100  # it really trained
+
+
+def test_two_processes_with_different_hash_seeds_train_the_same_bits(tmp_path):
+    path = many_chars(tmp_path / "many.txt", distinct=600, repeats=1)
+    models = []
+    for hash_seed in ("1", "2"):
+        model = tmp_path / f"m{hash_seed}.npz"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-m", "rnncore", "train", "--data", str(path), "--steps", "5", *SMALL,
+                        "--save", str(model)], env=env, check=True, capture_output=True, timeout=120)
+        models.append(load(model))
+    a, b = models
+    assert a.vocab.symbols == b.vocab.symbols and same_params(a.net.params, b.net.params)
+
+
+# --- 3. divergence ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_an_exploding_run_never_leaves_a_non_finite_weight_and_rolls_back_to_kept_ones(optimizer, dtype):
+    # relu and identity layers put no ceiling on the activations: plain SGD at the largest rate blows up
+    net = Network(10, [Embedding(8), RNN(16), Dense(16, "relu"), Dense(16, "identity")], seed=0)
+    trainer = Trainer(net, datasets.digits(count=40), TrainConfig(lr=MAX_LR, optimizer=optimizer, clip=0,
+                                                                 batch_size=4, dtype=dtype, keep_every=5))
+    diverged = 0
+    with np.errstate(all="ignore"):
+        for _ in range(40):
+            event = trainer.train_step()
+            diverged += event.diverged
+            assert finite(net) and all(np.isfinite(v).all() for v in trainer.optimizer.state.values())
+            kept_step, kept, _ = trainer.last_good
+            assert kept_step % 5 == 0 and all(np.isfinite(v).all() for v in kept.values())
+    assert diverged > 0
+    assert trainer.rollback() == kept_step and same_params(kept, net.params)
+    assert np.isfinite(net.predict_proba([1, 3, 5])).all()
+
+
+# --- 8. Ctrl+C -----------------------------------------------------------------------------------
+def test_ctrl_c_in_the_middle_of_a_save_keeps_the_previous_checkpoint(tmp_path, capsys, monkeypatch):
+    path, saves, savez = tmp_path / "m.npz", [], np.savez
+
+    def savez_then_interrupt(file, **arrays):
+        saves.append(len(saves))
+        if len(saves) == 1:
+            return savez(file, **arrays)
+        file.write(b"PK\x03\x04 the first bytes of a zip")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rnncore.checkpoint.np, "savez", savez_then_interrupt)
+    code, _, err = run(capsys, "train", "--data", "toy", *SMALL, "--steps", 20, "--save", path, "--save-every", 5)
+    monkeypatch.undo()
+    assert code == 130 and len(saves) == 2
+    assert f"interrupted at step 10; the last checkpoint is {path} (step 5)" in err
+    assert load(path).trainer_state["step"] == 5
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+def test_a_real_sigint_exits_130_and_names_a_whole_checkpoint(tmp_path):
+    path = tmp_path / "m.npz"
+    argv = [sys.executable, "-m", "rnncore", "train", "--data", "toy", *SMALL, "--steps", str(10**9),
+            "--save", str(path), "--save-every", "50", "--eval-every", "0"]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not path.exists():
+            assert time.monotonic() < deadline and process.poll() is None, "no checkpoint appeared"
+            time.sleep(0.02)
+        time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    step = int(err.split("the last checkpoint is ")[1].split("(step ")[1].split(")")[0])
+    assert step % 50 == 0 and load(path).trainer_state["step"] == step
+    assert "Traceback" not in out + err and [p.name for p in tmp_path.iterdir()] == ["m.npz"]

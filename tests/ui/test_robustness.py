@@ -1,0 +1,446 @@
+"""Robustness of the app: limits refused beside their field, bad checkpoints and data files, a save that fails
+half way, divergence, determinism across pauses, a 100,000-step history, keys mashed while training, and
+quitting in the middle of a step."""
+import asyncio
+import json
+import math
+import pickle
+import threading
+import time
+import tracemalloc
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from textual import events
+from textual.app import App
+from textual.widgets import Button, Input, Label, Select
+
+import rnncore.checkpoint
+from rnncore import RNN, Embedding, Network, StepEvent, Trainer, datasets
+from rnncore.layers import MAX_SIZE
+from rnncore.network import BatchResult
+from rnncore.trainer import MAX_BATCH, MAX_BPTT, MAX_LR
+from rnnviz.app import RnnvizApp
+from rnnviz.screens import ConfirmScreen, PathScreen
+from rnnviz.session import Session
+from rnnviz.widgets.charts import TrainingCharts
+from rnnviz.widgets.model import MAX_SEED, ModelPanel
+from rnnviz.widgets.training import MAX_SPEED, TrainingPanel
+
+from .conftest import SPEED, training_threads, wait_until
+
+SIZE = (120, 40)
+
+
+class Recorder(App):
+    """One widget, and every message it posts."""
+
+    def __init__(self, widget):
+        super().__init__()
+        self.widget, self.messages = widget, []
+
+    def compose(self):
+        yield self.widget
+
+    def on_mount(self):
+        for button in self.query(Button):
+            button.active_effect_duration = 0
+
+    def on_training_panel_changed(self, message):
+        self.messages.append((message.field, message.value))
+
+    def on_model_panel_apply(self, message):
+        self.messages.append((message.embed, message.layers, message.seed))
+
+
+def error_beside(app, field):
+    label = app.query_one(f"#{field}-error", Label)
+    return str(label.render()) if label.has_class("-shown") else ""
+
+
+async def enter(pilot, field, text):
+    field.value = text
+    field.focus()
+    await pilot.press("enter")
+
+
+CHARS = {"space": " ", "slash": "/", "question_mark": "?"}
+
+
+async def type_fast(app, *keys, gap=0.03):
+    """Keys as a quick typist sends them. Pilot's press waits for the app to go idle after each key, which takes
+    up to a second while training runs; these go through the same event queue without that wait."""
+    for key in keys:
+        app.post_message(events.Key(key, CHARS.get(key, key if len(key) == 1 else None)))
+        await asyncio.sleep(gap)
+
+
+def params_of(session):
+    return {k: v.copy() for k, v in session.net.params.items()}
+
+
+def same_params(a, b):
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def recording(session):
+    events, step = [], session.step
+
+    def record():
+        events.append(step())
+        return events[-1]
+
+    session.step = record
+    return events
+
+
+def noting(app):
+    """Every notification the app shows, as (message, severity)."""
+    notes, notify = [], app.notify
+
+    def record(message, *args, **kwargs):
+        notes.append((str(message), kwargs.get("severity", "information")))
+        return notify(message, *args, **kwargs)
+
+    app.notify = record
+    return notes
+
+
+# --- 2. every limit, refused beside its field with the old value kept ------------------------------
+# (field, text, words of the error, or None if the value sits at the limit and is taken)
+TRAINING_LIMITS = [
+    ("lr", "0", "lr must be"), ("lr", "-1e-9", "lr must be"), ("lr", f"{MAX_LR * 1.0001:g}", f"(0, {MAX_LR}]"),
+    ("lr", "nan", "finite"), ("lr", "1e400", "finite"), ("lr", f"{MAX_LR:g}", None),
+    ("batch_size", "0", "from 1 to"), ("batch_size", str(MAX_BATCH + 1), f"from 1 to {MAX_BATCH}"),
+    ("batch_size", "1.5", "whole number"), ("batch_size", str(MAX_BATCH), None), ("batch_size", "1", None),
+    ("bptt", "-1", "bptt must be"), ("bptt", str(MAX_BPTT + 1), f"to {MAX_BPTT}"), ("bptt", str(MAX_BPTT), None),
+    ("l2", "1.0001", "l2 must be"), ("l2", "-0.001", "l2 must be"), ("l2", "1", None),
+    ("clip", "-0.5", "clip must be"), ("clip", "inf", "finite"), ("clip", "0", None),
+    ("speed", "-1", "speed must be"), ("speed", f"{MAX_SPEED + 1:g}", f"to {MAX_SPEED:g}"), ("speed", "nan", "finite"),
+    ("speed", f"{MAX_SPEED:g}", None),
+]
+
+
+def current(panel, field):
+    return panel.speed if field == "speed" else getattr(panel.config, field)
+
+
+async def test_the_training_panel_takes_each_limit_and_refuses_past_it_keeping_the_old_value():
+    app = Recorder(TrainingPanel(speed=0.0))
+    async with app.run_test(size=(60, 30)) as pilot:
+        for field, text, says in TRAINING_LIMITS:
+            control = app.query_one(f"#{field}", Input)
+            before, shown, count = current(app.widget, field), control.value, len(app.messages)
+            await enter(pilot, control, text)
+            if says is None:
+                value = int(text) if field in ("batch_size", "bptt") else float(text)
+                assert error_beside(app, field) == "" and app.messages[count:] == [(field, value)]
+                assert current(app.widget, field) == value
+            else:
+                assert says in error_beside(app, field), (field, text, error_beside(app, field))
+                assert app.messages[count:] == [] and current(app.widget, field) == before
+                assert control.value == shown  # the old value is back in the field
+        config = app.widget.config
+        assert (config.lr, config.batch_size, config.bptt, config.l2, config.clip, app.widget.speed) == (
+            MAX_LR, 1, MAX_BPTT, 1.0, 0.0, MAX_SPEED)
+
+
+MODEL_LIMITS = [
+    ("embed", "0", "embed must be"), ("embed", str(MAX_SIZE + 1), f"from 1 to {MAX_SIZE}"), ("embed", "1e3", "embed"),
+    ("seed", "-1", "seed must be"), ("seed", str(MAX_SEED + 1), f"to {MAX_SEED}"),
+    ("layers", str(MAX_SIZE + 1), f"size must be an integer from 1 to {MAX_SIZE}"), ("layers", "0", "size"),
+]
+
+
+async def test_the_model_panel_takes_each_limit_and_refuses_past_it():
+    app = Recorder(ModelPanel(["toy"], "toy", embed=8, layers="rnn:16", seed=0))
+    async with app.run_test(size=(60, 30)) as pilot:
+        size = app.widget.rows[0].query_one(".size", Input)
+        fields = {"embed": app.query_one("#embed", Input), "seed": app.query_one("#seed", Input), "layers": size}
+        for field, text, says in MODEL_LIMITS:
+            await enter(pilot, fields[field], text)
+            assert app.messages == [] and says in error_beside(app, field), (field, text)
+            fields[field].value = {"embed": "8", "seed": "0", "layers": "16"}[field]
+        for field in ("embed", "layers", "seed"):
+            fields[field].value = str(MAX_SEED if field == "seed" else MAX_SIZE)
+        await enter(pilot, size, size.value)
+        assert app.messages == [(MAX_SIZE, f"rnn:{MAX_SIZE}", MAX_SEED)]
+        assert all(error_beside(app, field) == "" for field in fields)
+
+
+# --- 4. bad checkpoints through the load dialog, a save that fails half way -------------------------
+class Payload:
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def bad_checkpoints(good, folder):
+    """name -> path of a file the load dialog must refuse."""
+    with np.load(good) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    header = json.loads(arrays["header"].tobytes())
+    raw = good.read_bytes()
+
+    def write(name, data=None, **changes):
+        path = folder / name
+        if data is not None:
+            path.write_bytes(data)
+            return path
+        new = {**arrays, **changes}
+        with open(path, "wb") as f:
+            np.savez(f, **new)
+        return path
+
+    def header_with(**fields):
+        return np.frombuffer(json.dumps({**header, **fields}).encode(), np.uint8)
+
+    evil = np.empty(1, object)
+    evil[0] = Payload(folder / "code-ran")
+    flipped = bytearray(raw)
+    flipped[len(raw) // 2:len(raw) // 2 + 16] = bytes(b ^ 0xFF for b in flipped[len(raw) // 2:len(raw) // 2 + 16])
+    return {
+        "empty": write("empty.npz", b""),
+        "truncated": write("truncated.npz", raw[:len(raw) // 2]),
+        "corrupted": write("corrupted.npz", bytes(flipped)),
+        "text": write("text.npz", b"this is not a checkpoint\n"),
+        "pickle file": write("pickled.npz", pickle.dumps(Payload(folder / "code-ran"))),
+        "wrong version": write("version.npz", header=header_with(version=99)),
+        "wrong shape": write("shape.npz", **{"param/rnn0.Whh": np.zeros((16, 15), np.float32)}),
+        "pickle member": write("member.npz", **{"param/out.b": evil}),
+        "other vocabulary": write("vocab.npz", header=header_with(vocab=list("abcdefghij"))),
+    }
+
+
+async def test_every_bad_checkpoint_is_an_inline_error_and_the_network_is_untouched(tmp_path):
+    good = tmp_path / "good.npz"
+    Session(data="toy", embed=8, layers="rnn:16", seed=4).save(good)  # the same shapes as the app's network
+    bad = bad_checkpoints(good, tmp_path)
+    session = Session(data="toy", embed=8, layers="rnn:16")
+    for _ in range(3):
+        session.step()
+    app = RnnvizApp(session, speed=SPEED)
+    async with app.run_test(size=SIZE) as pilot:
+        before, net, step = params_of(session), session.net, session.step_count
+        await pilot.press("ctrl+o")
+        for kind, path in bad.items():
+            await enter(pilot, app.screen.query_one("#path", Input), str(path))
+            assert isinstance(app.screen, PathScreen), kind
+            assert path.name in str(app.screen.query_one("#path-error").content), kind
+            assert app.session.net is net and same_params(before, session.net.params), kind
+        await pilot.press("escape")
+        assert app.session.step_count == step and same_params(before, app.session.net.params)
+        await enter(pilot, app.screen.query_one("#prefix", Input), "1 3")  # the app still answers
+        assert app.query_one("#bars").best == session.predict("1 3").best
+    assert not (tmp_path / "code-ran").exists()
+
+
+async def test_a_save_that_fails_half_way_shows_why_and_keeps_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    session = Session(data="toy", embed=8, layers="rnn:16")
+    session.save(path)
+    old = path.read_bytes()
+    session.step()
+
+    def half_then_full_disk(file, **arrays):
+        file.write(old[:len(old) // 2])
+        raise OSError(28, "No space left on device")
+
+    app = RnnvizApp(session, speed=SPEED, checkpoint=str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        monkeypatch.setattr(rnncore.checkpoint.np, "savez", half_then_full_disk)
+        await pilot.press("ctrl+s")
+        await pilot.press("enter")
+        assert isinstance(app.screen, PathScreen)
+        assert "No space left on device" in str(app.screen.query_one("#path-error").content)
+        assert path.read_bytes() == old and [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+        monkeypatch.undo()
+        await pilot.press("enter")  # the disk has room again: the same dialog saves
+        assert not isinstance(app.screen, PathScreen)
+    assert rnncore.load(path).trainer_state["step"] == 1
+
+
+# --- 5. a data file that went bad, chosen in the model panel ------------------------------------------
+async def test_a_data_file_that_went_bad_is_reported_and_the_network_kept(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("the cat sat on the mat. " * 10)
+    app = RnnvizApp(Session(data=str(text), embed=8, layers="rnn:8"), speed=SPEED)
+    notes = noting(app)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(ModelPanel)
+
+        async def apply(dataset):
+            panel.query_one("#dataset", Select).value = dataset
+            panel.query_one("#apply", Button).press()
+            await pilot.pause()
+            await pilot.pause()
+
+        await apply("toy")
+        await wait_until(pilot, lambda: app.session.data_name == "toy")
+        before, net = params_of(app.session), app.session.net
+        damages = [(b"\x00\x01binary" * 10, "binary"), (b"", "empty"), (b"caf\xe9" * 10, "UTF-8"), (None, "no such")]
+        for damage, says in damages:
+            if damage is None:
+                text.unlink()
+            else:
+                text.write_bytes(damage)
+            await apply(str(text))
+            message, severity = notes[-1]
+            assert severity == "error" and "notes.txt" in message and says in message, notes[-1]
+            assert app.session.data_name == "toy" and app.session.net is net and same_params(before, net.params)
+            assert panel.query_one("#dataset", Select).value == "toy"
+
+
+# --- 3. divergence ---------------------------------------------------------------------------------------
+def broken(net, loss, grads):
+    def run_batch(x, y, mask=None, state=None):
+        return BatchResult(loss, {k: np.full_like(v, grads) for k, v in net.params.items()}, None)
+    return run_batch
+
+
+async def test_divergence_pauses_says_why_and_rolls_back_to_finite_kept_weights():
+    session = Session(data="toy", embed=8, layers="rnn:16")
+    session.set_config("keep_every", 2)
+    for _ in range(5):
+        session.step()
+    kept_step, kept, _ = session.trainer.last_good
+    assert kept_step == 4
+    app = RnnvizApp(session, speed=SPEED)
+    notes = noting(app)
+    async with app.run_test(size=SIZE) as pilot:
+        before = params_of(session)
+        session.net.run_batch = broken(session.net, 1.0, np.nan)  # gradients overflow on the next step
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "diverged" in notes[-1][0] and "overflowed" in notes[-1][0] and notes[-1][1] == "warning"
+        assert "step 4" in str(app.screen.query_one("#question").render())
+        assert same_params(before, session.net.params)  # the skipped step changed nothing
+        await pilot.press("y")
+        await pilot.pause()
+        assert same_params(kept, session.net.params) and session.history.markers[-1][1] == "rollback to 4"
+
+        session.net.run_batch = broken(session.net, 1e6, 0.0)  # a finite cost far above a guess, while running
+        await pilot.press("space")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_until(pilot, lambda: not training_threads())
+        assert not app.running and "cost 1e+06 is far above a guess" in notes[-1][0]
+        await pilot.press("n")  # no roll back: the weights stay, paused, and all finite
+        await pilot.pause()
+        assert not app.running and not isinstance(app.screen, ConfirmScreen)
+        assert all(np.isfinite(v).all() for v in session.net.params.values())
+
+
+# --- 6. determinism across pauses, single steps and a setting changed on the way ----------------------
+async def test_pausing_stepping_and_a_new_lr_train_exactly_like_a_headless_trainer(app):
+    events = recording(app.session)
+    config = replace(app.session.config)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(2):
+            count = len(events)
+            await type_fast(app, "space")
+            await wait_until(pilot, lambda count=count: len(events) >= count + 12)
+            await type_fast(app, "space")
+            await wait_until(pilot, lambda: not training_threads())
+            await pilot.press("n", "n")
+            await enter(pilot, app.query_one("#lr", Input), "0.03")
+            await pilot.press("escape")
+    assert [e.step for e in events] == list(range(1, len(events) + 1))
+    assert {e.lr for e in events} == {config.lr, 0.03}
+    trainer = Trainer(Network(10, [Embedding(8), RNN(16)], seed=0), datasets.toy(), config)
+    for event in events:
+        trainer.config.lr = event.lr
+        again = trainer.train_step()
+        assert (again.loss, again.eval_accuracy) == (event.loss, event.eval_accuracy)
+    assert same_params(trainer.net.params, app.session.net.params)
+
+
+# --- 7. a 100,000-step history -----------------------------------------------------------------------
+def synthetic(step):
+    evaluated = step % 10 == 0
+    return StepEvent(step, step / 50, 2.3 / math.sqrt(step), 0.01, 1.0, 1.0, 32, 1e5,
+                     eval_accuracy=1 - 1 / math.sqrt(step) if evaluated else None,
+                     eval_cost=1 / math.sqrt(step) if evaluated else None)
+
+
+async def test_after_100k_steps_the_history_and_the_plotted_points_stay_bounded(app):
+    history = app.session.history
+    async with app.run_test(size=SIZE) as pilot:
+        for step in range(1, 50_001):
+            history.add(synthetic(step))
+        tracemalloc.start()
+        for step in range(50_001, 100_001):
+            history.add(synthetic(step))
+        grown = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        app.redraw()
+        await pilot.pause()
+        view, charts = history.snapshot(), app.query_one(TrainingCharts)
+        width = charts.query_one("#cost-chart").size.width
+        assert grown < 1_000_000  # bytes for the second 50,000 events: kept whole, they would take ~5 MB
+        assert len(view.steps) <= history.max_points and len(view.eval_steps) <= history.max_points
+        assert view.steps[0] < 100 and view.steps[-1] > 99_900 and view.eval_steps[-1] > 99_000
+        assert 0 < charts.cost_points <= 2 * width and 0 < charts.eval_points <= 2 * width
+
+
+# --- 8. keys while training, resizing, quitting in the middle of a step --------------------------------
+MASH = ["n", "r", "n", "slash", *"1 3 5", "x", "backspace", "escape", "tab", "tab", "7", "shift+tab", "escape",
+        "question_mark", "escape", "ctrl+s", "escape", "tab", "enter", "escape", "space", "2", "4", "ctrl+p", "escape",
+        "ctrl+o", "escape", "space"]
+
+
+async def test_keys_and_resizes_while_training_never_break_the_app(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await type_fast(app, "space")
+        await wait_until(pilot, lambda: app.session.step_count > 3)
+        for i, key in enumerate(MASH):
+            await type_fast(app, key)
+            if i in (4, 19):  # in the prefix field, then with the save dialog open
+                await pilot.resize_terminal(*{4: (80, 24), 19: (30, 10)}[i])
+        await wait_until(pilot, lambda: app.running)  # the last space started it again
+        await app.stop_training()
+        await pilot.resize_terminal(*SIZE)
+        while app.screen is not app.screen_stack[0]:
+            await pilot.press("escape")
+        await pilot.press("escape")
+        step = app.session.step_count
+        await pilot.press("n")
+        assert app.session.step_count == step + 1 and not training_threads()
+        steps = app.session.history.steps
+        assert steps[-1] == step + 1 and all(a < b for a, b in zip(steps, steps[1:], strict=False))
+        assert all(np.isfinite(v).all() for v in app.session.net.params.values())
+
+
+async def test_quitting_in_the_middle_of_a_step_finishes_it_and_leaves_no_thread(app):
+    events, inside, slow = recording(app.session), threading.Event(), threading.Event()
+    run_batch = app.session.net.run_batch
+
+    def slow_run_batch(*args, **kwargs):
+        result = run_batch(*args, **kwargs)  # gradients computed; the update comes after the pause
+        if slow.is_set():
+            inside.set()
+            time.sleep(0.3)
+        return result
+
+    app.session.net.run_batch = slow_run_batch
+    async with app.run_test(size=SIZE) as pilot:
+        await type_fast(app, "space")
+        await wait_until(pilot, lambda: len(events) >= 3)
+        slow.set()
+        await wait_until(pilot, inside.is_set)
+        await type_fast(app, "q")
+        while app.return_code is None:
+            await asyncio.sleep(0.02)
+    assert not training_threads() and not app.running and app.return_code == 0
+    assert app.session.step_count == len(events) and events[-1].step == len(events)
+    trainer = Trainer(Network(10, [Embedding(8), RNN(16)], seed=0), datasets.toy(), replace(app.session.config))
+    assert [trainer.train_step().loss for _ in events] == [e.loss for e in events]
+    assert same_params(trainer.net.params, app.session.net.params)  # the last step was finished, not cut off
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_thread():
+    yield
+    assert not training_threads()
