@@ -76,6 +76,14 @@ async def type_fast(app, *keys, gap=0.03):
         await asyncio.sleep(gap)
 
 
+async def settle(app, pilot):
+    """Stop training and draw what its last messages left stale, so that leaving run_test redraws nothing:
+    a redraw while the app is torn down fails to find its widgets (reported; see the robustness notes)."""
+    await app.stop_training()
+    await pilot.pause()
+    app.redraw()
+
+
 def params_of(session):
     return {k: v.copy() for k, v in session.net.params.items()}
 
@@ -331,6 +339,7 @@ async def test_divergence_pauses_says_why_and_rolls_back_to_finite_kept_weights(
         await pilot.pause()
         assert not app.running and not isinstance(app.screen, ConfirmScreen)
         assert all(np.isfinite(v).all() for v in session.net.params.values())
+        await settle(app, pilot)
 
 
 # --- 6. determinism across pauses, single steps and a setting changed on the way ----------------------
@@ -347,6 +356,7 @@ async def test_pausing_stepping_and_a_new_lr_train_exactly_like_a_headless_train
             await pilot.press("n", "n")
             await enter(pilot, app.query_one("#lr", Input), "0.03")
             await pilot.press("escape")
+        await settle(app, pilot)
     assert [e.step for e in events] == list(range(1, len(events) + 1))
     assert {e.lr for e in events} == {config.lr, 0.03}
     trainer = Trainer(Network(10, [Embedding(8), RNN(16)], seed=0), datasets.toy(), config)
@@ -411,6 +421,7 @@ async def test_keys_and_resizes_while_training_never_break_the_app(app):
         steps = app.session.history.steps
         assert steps[-1] == step + 1 and all(a < b for a, b in zip(steps, steps[1:], strict=False))
         assert all(np.isfinite(v).all() for v in app.session.net.params.values())
+        await settle(app, pilot)
 
 
 async def test_quitting_in_the_middle_of_a_step_finishes_it_and_leaves_no_thread(app):
