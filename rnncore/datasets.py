@@ -82,6 +82,8 @@ def pad(seqs):
 def sequence_chunks(seqs, batch_size, bptt):
     for i in range(0, len(seqs), batch_size):
         x, y, mask = pad(seqs[i:i + batch_size])
+        if not x.shape[1]:  # only one-symbol sequences: nothing to predict
+            continue
         k = bptt or x.shape[1]
         for t in range(0, x.shape[1], k):
             yield x[:, t:t + k], y[:, t:t + k], mask[:, t:t + k], t > 0

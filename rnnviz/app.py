@@ -15,7 +15,6 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
 from rnncore import CheckpointError
@@ -25,6 +24,7 @@ from .screens import ConfirmScreen, HelpScreen, PathScreen
 from .session import BUILTIN_DATASETS, Session
 from .widgets.charts import TrainingCharts
 from .widgets.figures import Figures
+from .widgets.footer import PrunedFooter
 from .widgets.model import ModelPanel
 from .widgets.prediction import PredictionPanel
 from .widgets.training import TrainingPanel
@@ -84,7 +84,7 @@ class RnnvizApp(App):
                 yield TrainingPanel(session.config, self.speed, id="training")
             yield TrainingCharts(id="charts")
             yield PredictionPanel(id="prediction")
-        yield Footer(compact=True)
+        yield PrunedFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(PredictionPanel).border_title = "Prediction"
@@ -134,6 +134,8 @@ class RnnvizApp(App):
             thread.name = name
 
     def on_trained(self, message: Trained) -> None:
+        if not self.is_running:  # a message that arrives while the app shuts down finds no widgets to update
+            return
         self.tokens_per_sec = message.tokens_per_sec
         self._stale = True
         self.show_figures()
@@ -283,7 +285,7 @@ class RnnvizApp(App):
         self.predict()
 
     def _redraw_if_stale(self) -> None:
-        if self._stale:
+        if self._stale and self.is_running:
             self.redraw()
 
     def predict(self) -> None:

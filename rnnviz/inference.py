@@ -34,6 +34,8 @@ def predict(net: Network, vocab: Vocab, text: str, continuation: int = 10) -> Pr
     if not ids:
         return Prediction([], None, list(vocab.symbols), hidden, [])
     probs = net.predict_proba(ids)[-1].astype(np.float64)  # (vocab,)
+    if not (np.isfinite(probs).all() and all(np.isfinite(h).all() for h in hidden)):
+        raise ValueError("the network's outputs overflow: its weights are too large; roll back or reset")
     probs /= probs.sum()  # float32 softmax sums to 1 only within ~1e-7
     greedy = net.generate(ids, continuation, temperature=0) if continuation else []
     return Prediction(vocab.decode(ids), probs, list(vocab.symbols), hidden, vocab.decode(greedy))

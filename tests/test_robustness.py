@@ -400,3 +400,9 @@ def test_a_real_sigint_exits_130_and_names_a_whole_checkpoint(tmp_path):
     step = int(err.split("the last checkpoint is ")[1].split("(step ")[1].split(")")[0])
     assert step % 50 == 0 and load(path).trainer_state["step"] == step
     assert "Traceback" not in out + err and [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+def test_sequences_without_targets_are_skipped_not_a_range_error():
+    data = datasets.Dataset("short", datasets.toy().vocab, [np.array([3]), np.array([1, 2, 3])], [np.array([1, 2])])
+    trainer = Trainer(Network(10, [Embedding(2), RNN(3)]), data, TrainConfig(batch_size=1, bptt=0))
+    assert sum(trainer.train_step().tokens for _ in range(2)) == 4  # 2 targets a step, the 1-symbol row skipped

@@ -2,6 +2,7 @@
 half way, divergence, determinism across pauses, a 100,000-step history, keys mashed while training, and
 quitting in the middle of a step."""
 import asyncio
+import gc
 import json
 import math
 import pickle
@@ -455,3 +456,28 @@ async def test_quitting_in_the_middle_of_a_step_finishes_it_and_leaves_no_thread
 def no_leftover_thread():
     yield
     assert not training_threads()
+
+
+async def test_a_network_whose_outputs_overflow_is_an_inline_error_not_a_crash():
+    session = Session(data="toy", embed=8, layers="rnn:16,dense:16:relu,dense:16:identity")
+    for name, p in session.net.params.items():
+        if name.endswith(".W"):
+            p[...] = 1e15  # finite weights, as a diverged SGD run can leave them; the float32 logits overflow
+    app = RnnvizApp(session, speed=50)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.query_one("#prefix", Input).value = "1 3"
+        await pilot.pause()
+        error = app.query_one("#error")
+        assert error.has_class("shown") and "overflow" in str(error.content)
+
+
+async def test_run_and_pause_leave_no_footer_keys_behind():
+    app = RnnvizApp(Session(data="toy", embed=8, layers="rnn:16"), speed=50)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(10):
+            app.action_start()
+            await app.stop_training()
+            await pilot.pause()
+        gc.collect()
+        alive = [o for o in gc.get_objects() if type(o).__name__ == "FooterKey"]
+        assert len(alive) == len(app.query("FooterKey"))
