@@ -65,13 +65,16 @@ def load(path) -> Checkpoint:
     arrays = _read_arrays(path)
     header = _header(path, arrays.pop("header", None))
     try:
-        net = Network.from_spec(header["network"])
+        shapes = Network.param_shapes(header["network"])
         vocab = Vocab(header["vocab"])
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: the header's architecture is invalid ({e})") from None
+    _check_params(path, shapes, arrays)  # before any weight is drawn: a forged header can't make us build a huge net
+    net = Network.from_spec(header["network"])
     if len(vocab) != net.vocab_size:
         raise CheckpointError(f"{path}: {len(vocab)} symbols for a vocabulary of {net.vocab_size}")
-    _fill_params(path, net, arrays)
+    for name, param in net.params.items():
+        param[...] = arrays[f"param/{name}"]
     return Checkpoint(net, vocab, _trainer_state(path, header, arrays, net), header)
 
 
@@ -121,17 +124,16 @@ def _header(path, raw):
     return header
 
 
-def _fill_params(path, net, arrays):
-    for name, param in net.params.items():
+def _check_params(path, shapes, arrays):
+    for name, shape in shapes.items():
         saved = arrays.get(f"param/{name}")
         if saved is None:
             raise CheckpointError(f"{path}: parameter {name} is missing")
-        if saved.shape != param.shape or saved.dtype.kind != "f":
-            raise CheckpointError(f"{path}: parameter {name} is {saved.dtype}{saved.shape}, expected {param.shape}")
+        if saved.shape != shape or saved.dtype.kind != "f":
+            raise CheckpointError(f"{path}: parameter {name} is {saved.dtype}{saved.shape}, expected {shape}")
         if not np.isfinite(saved).all():
             raise CheckpointError(f"{path}: parameter {name} holds NaN or infinite values")
-        param[...] = saved
-    extra = sorted(k for k in arrays if k.startswith("param/") and k[6:] not in net.params)
+    extra = sorted(k for k in arrays if k.startswith("param/") and k[6:] not in shapes)
     if extra:
         raise CheckpointError(f"{path}: parameters the architecture does not have: {', '.join(extra)}")
 

@@ -45,6 +45,9 @@ class Embedding:
     def spec(self):
         return {"type": "embed", "dim": self.dim}
 
+    def shapes(self, vocab_size):
+        return {"E": (vocab_size, self.dim)}
+
     def init(self, vocab_size, rng, dtype):
         # The original's +-1 (not Glorot): distinct, well-separated symbol vectors
         # from the start let the toy task generalise to its 70/71 ceiling.
@@ -84,6 +87,9 @@ class RNN:
 
     def spec(self):
         return {"type": "rnn", "hidden": self.hidden, "whh_init": self.whh_init}
+
+    def shapes(self, in_dim):
+        return {"Wxh": (in_dim, self.hidden), "Whh": (self.hidden, self.hidden), "bh": (self.hidden,)}
 
     def init(self, in_dim, rng, dtype):
         H = self.hidden
@@ -163,6 +169,9 @@ class Dense:
     def spec(self):
         return {"type": "dense", "units": self.units, "activation": self.activation}
 
+    def shapes(self, in_dim):
+        return {"W": (in_dim, self.units), "b": (self.units,)}
+
     def init(self, in_dim, rng, dtype):
         return {"W": uniform(rng, (in_dim, self.units), dtype), "b": np.zeros(self.units, dtype)}
 
@@ -202,6 +211,9 @@ class SoftmaxOutput:
 
     def __init__(self, vocab_size: int):
         self.units = vocab_size
+
+    def shapes(self, in_dim):
+        return {"W": (in_dim, self.units), "b": (self.units,)}
 
     def init(self, in_dim, rng, dtype):
         return {"W": uniform(rng, (in_dim, self.units), dtype), "b": np.zeros(self.units, dtype)}

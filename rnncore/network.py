@@ -45,8 +45,17 @@ class Network:
 
     @classmethod
     def from_spec(cls, spec: dict) -> Network:
-        layers = [LAYER_TYPES[s["type"]](**{k: v for k, v in s.items() if k != "type"}) for s in spec["layers"]]
-        return cls(spec["vocab_size"], layers, seed=spec["seed"], dtype=spec["dtype"])
+        return cls(spec["vocab_size"], _layers_from_spec(spec), seed=spec["seed"], dtype=spec["dtype"])
+
+    @staticmethod
+    def param_shapes(spec: dict) -> dict:
+        """name -> shape of every parameter `from_spec(spec)` would have, without drawing a single weight."""
+        vocab_size = _check_vocab(spec["vocab_size"])
+        shapes, in_dim = {}, vocab_size
+        for name, layer in [*_name_layers(_layers_from_spec(spec)), ("out", SoftmaxOutput(vocab_size))]:
+            shapes.update({f"{name}.{key}": shape for key, shape in layer.shapes(in_dim).items()})
+            in_dim = getattr(layer, "dim", None)
+        return shapes
 
     def recurrent_sizes(self) -> list[int]:
         return [layer.hidden for _, layer in self.layers if layer.recurrent]
@@ -182,6 +191,10 @@ def _check_vocab(vocab_size):
     if not is_int or not 2 <= vocab_size <= MAX_VOCAB:
         raise ValueError(f"vocab_size must be an integer from 2 to {MAX_VOCAB}, got {vocab_size!r}")
     return int(vocab_size)
+
+
+def _layers_from_spec(spec):
+    return [LAYER_TYPES[s["type"]](**{k: v for k, v in s.items() if k != "type"}) for s in spec["layers"]]
 
 
 def _name_layers(layers):

@@ -257,3 +257,19 @@ def test_a_failed_first_save_leaves_nothing(tmp_path, monkeypatch):
 def test_saving_over_an_old_checkpoint_replaces_it(saved):
     save(saved, Network(10, [Embedding(2)], seed=5))
     assert load(saved).net.describe() == "embed(2) -> softmax(10)"
+
+
+def test_a_header_claiming_a_huge_network_is_refused_before_any_weight_is_drawn(saved, monkeypatch):
+    arrays = arrays_of(saved)
+    header = header_of(arrays)
+    header["network"] = {**header["network"], "vocab_size": 65536,
+                         "layers": [{"type": "embed", "dim": 4096}, {"type": "rnn", "hidden": 4096}]}
+    drawn = []
+    monkeypatch.setattr(Network, "__init__", lambda *a, **k: drawn.append(a))  # would build ~2 GB of weights
+    expect_error(rewrite(saved, arrays, header), r"embed\.E is float32\(10, 4\), expected \(65536, 4096\)")
+    assert drawn == []
+
+
+def test_param_shapes_are_the_shapes_the_network_draws():
+    net = trained(steps=0).net
+    assert Network.param_shapes(net.spec()) == {name: p.shape for name, p in net.params.items()}
