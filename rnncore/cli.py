@@ -26,7 +26,7 @@ from .optim import OPTIMIZERS, SCHEDULES
 from .spec import parse_layers
 from .trainer import StepEvent, TrainConfig, Trainer
 
-EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
+EXIT_DIVERGED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 DEFAULT_EMBED, DEFAULT_LAYERS = 32, "rnn:64,rnn:32"
 CONFIG_HELP = {  # every TrainConfig field is an option of `train`
     "lr": "base learning rate", "schedule": " | ".join(SCHEDULES), "decay_steps": "steps of the schedule",
@@ -148,7 +148,7 @@ def make_trainer(args, data) -> Trainer:
     given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name) is not None}
     if args.load is None:
         config = checked(replace(TrainConfig(), **given))
-        layers = [Embedding(args.embed or DEFAULT_EMBED), *parse_layer_spec(args.layers or DEFAULT_LAYERS)]
+        layers = [embedding(args.embed or DEFAULT_EMBED), *parse_layer_spec(args.layers or DEFAULT_LAYERS)]
         return Trainer(Network(len(data.vocab), layers, seed=config.seed, dtype=config.dtype), data, config)
     if args.embed is not None or args.layers is not None:
         raise UsageError("--embed and --layers come from the checkpoint when resuming with --load")
@@ -158,6 +158,13 @@ def make_trainer(args, data) -> Trainer:
     trainer = Trainer(saved.net, data, TrainConfig(), state=saved.trainer_state)
     trainer.config = checked(replace(trainer.config, **given))  # options given now override the saved ones
     return trainer
+
+
+def embedding(size):
+    try:
+        return Embedding(size)
+    except ValueError as e:
+        raise UsageError(f"--embed: {e}") from None
 
 
 def parse_layer_spec(text):
@@ -185,6 +192,8 @@ def train_loop(args, trainer, out, err) -> int:
                 log.record(event)
                 bar.update(task, advance=1, **log.fields())
                 report(bar.console, event)
+                if event.diverged:
+                    return stop_diverged(args, trainer, log, event, err)
                 if args.save and args.save_every and event.step % args.save_every == 0:
                     write_checkpoint(args.save, trainer, log)
         if args.save and log.saved_at != trainer.step:
@@ -196,6 +205,16 @@ def train_loop(args, trainer, out, err) -> int:
         return EXIT_INTERRUPTED
     say(out, log.summary(trainer) + (f"; saved {args.save}" if args.save else ""))
     return 0
+
+
+def stop_diverged(args, trainer, log, event, err) -> int:
+    """The cost exploded: go back to the last good weights, keep them if asked to save, and say so."""
+    good = trainer.rollback()
+    if args.save:
+        write_checkpoint(args.save, trainer, log)
+    say(err, f"rnncore: the cost exploded at step {event.step} (lr {event.lr:g}); rolled back to the weights of "
+             f"step {good}; {last_checkpoint(args, log)}; try a lower --lr or --clip")
+    return EXIT_DIVERGED
 
 
 def progress_bar(console: Console) -> Progress:

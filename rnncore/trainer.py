@@ -110,11 +110,12 @@ class Trainer:
         self._follow_config(cfg)
         x, y, mask, carry = self._next_chunk(cfg)
         started = time.perf_counter()
-        loss, grads, state = self.net.run_batch(x, y, mask, self.hidden if carry else None)
-        add_l2(self.net.params, grads, cfg.l2)
-        norm, clipped = clip_by_global_norm(grads, cfg.clip)
-        lr = scheduled_lr(cfg.lr, cfg.schedule, self.step + 1, cfg.decay_steps)
-        skipped = not (math.isfinite(loss) and math.isfinite(norm)) or not self._update(grads, lr)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is caught below and reported in the event
+            loss, grads, state = self.net.run_batch(x, y, mask, self.hidden if carry else None)
+            add_l2(self.net.params, grads, cfg.l2)
+            norm, clipped = clip_by_global_norm(grads, cfg.clip)
+            lr = scheduled_lr(cfg.lr, cfg.schedule, self.step + 1, cfg.decay_steps)
+            skipped = not (math.isfinite(loss) and math.isfinite(norm)) or not self._update(grads, lr)
         self.hidden = None if skipped else state
         self.step += 1
         tokens = int(mask.sum())

@@ -243,3 +243,18 @@ def test_ctrl_c_without_a_checkpoint_says_so(capsys, monkeypatch):
     code, _, err = run(capsys, "train", "--data", "toy", *SMALL, "--steps", 5)
     assert code == 130
     assert "interrupted at step 2; no checkpoint was saved" in err
+
+
+def test_an_exploding_run_stops_rolls_back_and_saves_the_good_weights(capsys, tmp_path):
+    path = tmp_path / "model.npz"
+    code, out, err = run(capsys, "train", "--data", "toy", "--layers", "rnn:16,dense:16:relu,dense:16:identity",
+                         "--optimizer", "sgd", "--lr", "10", "--clip", "0", "--steps", "200", "--save", str(path))
+    assert code == 1
+    assert "exploded" in err and "rolled back to the weights of step 0" in err and str(path) in err
+    probs = load(path).net.predict_proba([1, 3])
+    assert np.isfinite(probs).all()
+
+
+def test_a_bad_embedding_size_names_the_option(capsys):
+    code, _, err = run(capsys, "train", "--embed", "5000", "--steps", "1")
+    assert code == 2 and err.startswith("rnncore: error: --embed:") and len(err.strip().splitlines()) == 1
