@@ -242,8 +242,10 @@ class RnnvizApp(App):
             await self.stop_training()
             try:
                 self.session.rebuild(message.dataset, message.embed, message.layers, message.seed)
-            except ValueError as e:
-                self.notify(str(e), severity="error")
+            except ValueError as e:  # the panel checked the sizes: what is left is a data file gone bad
+                self.refresh_all()
+                self.query_one(ModelPanel).show_error("dataset", str(e))
+                return
             self.refresh_all()
 
         await self._confirm_then("Build a new network? The trained one is lost.", rebuild)

@@ -97,6 +97,7 @@ class ModelPanel(Widget):
         with Horizontal(classes="field"):
             yield Label("data")
             yield Select(self._options(), value=dataset, allow_blank=False, compact=True, id="dataset")
+        yield Label("", id="dataset-error", classes="error")
         with Horizontal(classes="field"):
             yield Label("embed")
             yield Input(str(embed), compact=True, id="embed", tooltip=f"embedding size, 1 to {MAX_SIZE}")
@@ -141,7 +142,7 @@ class ModelPanel(Widget):
     def add_layer(self) -> None:
         self._clear_errors()
         if len(self.rows) >= MAX_LAYERS:
-            self._show_error("layers", f"at most {MAX_LAYERS} layers")
+            self.show_error("layers", f"at most {MAX_LAYERS} layers")
         else:
             self.query_one("#layers", Vertical).mount(LayerRow(NEW_LAYER))
 
@@ -151,7 +152,7 @@ class ModelPanel(Widget):
         self._clear_errors()
         rows = self.rows
         if len(rows) <= 1:
-            self._show_error("layers", "keep at least one layer")
+            self.show_error("layers", "keep at least one layer")
             return
         selected = [row for row in rows if row.has_class("-selected")]
         (selected or rows)[-1].remove()
@@ -175,7 +176,7 @@ class ModelPanel(Widget):
             try:
                 values[field] = check()
             except ValueError as error:
-                self._show_error(field, str(error))
+                self.show_error(field, str(error))
         if len(values) == len(checks):
             dataset = self.query_one("#dataset", Select).value
             self.post_message(self.Apply(str(dataset), values["embed"], values["layers"], values["seed"]))
@@ -196,14 +197,15 @@ class ModelPanel(Widget):
             raise ValueError("add an rnn layer: rnnviz shows recurrent networks")
         return text
 
-    def _show_error(self, field: str, message: str) -> None:
+    def show_error(self, field: str, message: str) -> None:
+        """`message` under `field` (dataset, embed, layers or seed); an empty one hides it."""
         error = self.query_one(f"#{field}-error", Label)
         error.update(message)
         error.set_class(bool(message), "-shown")
 
     def _clear_errors(self) -> None:
-        for field in ("embed", "layers", "seed"):
-            self._show_error(field, "")
+        for field in ("dataset", "embed", "layers", "seed"):
+            self.show_error(field, "")
 
 
 def _specs(layers: str) -> list[str]:
