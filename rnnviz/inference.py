@@ -30,10 +30,11 @@ def predict(net: Network, vocab: Vocab, text: str, continuation: int = 10) -> Pr
     if continuation < 0:
         raise ValueError(f"continuation must be 0 or more, got {continuation}")
     ids = _parse(vocab, text)
-    hidden = net.hidden_states(ids)  # (T, H) each
-    if not ids:
-        return Prediction([], None, list(vocab.symbols), hidden, [])
-    probs = net.predict_proba(ids)[-1].astype(np.float64)  # (vocab,)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, as a message
+        hidden = net.hidden_states(ids)  # (T, H) each
+        if not ids:
+            return Prediction([], None, list(vocab.symbols), hidden, [])
+        probs = net.predict_proba(ids)[-1].astype(np.float64)  # (vocab,)
     if not (np.isfinite(probs).all() and all(np.isfinite(h).all() for h in hidden)):
         raise ValueError("the network's outputs overflow: its weights are too large; roll back or reset")
     probs /= probs.sum()  # float32 softmax sums to 1 only within ~1e-7
