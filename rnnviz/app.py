@@ -259,6 +259,8 @@ class RnnvizApp(App):
         async def answered(yes: bool | None) -> None:
             if yes:
                 await action()
+            else:
+                self.refresh_all()  # the panels drop edits that were not applied
 
         self.push_screen(ConfirmScreen(question), answered)
 

@@ -152,6 +152,20 @@ async def test_adding_and_removing_layers_then_apply_rebuilds_the_network(app):
         assert "rnn:16,rnn:12" in app.query_one(Figures).text.plain
 
 
+async def test_declining_to_rebuild_puts_the_current_model_back_in_the_panel(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        panel = app.query_one(ModelPanel)
+        panel.query_one("#add-layer", Button).press()
+        await pilot.pause()
+        panel.query_one("#apply", Button).press()
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.session.step_count == 1 and app.session.net.recurrent_sizes() == [16]
+        assert len(panel.rows) == 1
+
+
 async def test_save_then_load_restores_the_same_predictions(app, tmp_path):
     path = tmp_path / "m.npz"
     async with app.run_test(size=SIZE) as pilot:
