@@ -2,6 +2,8 @@ import threading
 import time
 
 import pytest
+from textual.app import App
+from textual.widgets import Button
 
 from rnnviz.app import RnnvizApp
 from rnnviz.session import Session
@@ -25,3 +27,36 @@ async def wait_until(pilot, condition, timeout=10.0):
 
 def training_threads():
     return [t for t in threading.enumerate() if t.name == "rnnviz-train"]
+
+
+class Harness(App):
+    """One widget alone, and every message it posts."""
+
+    def __init__(self, widget):
+        super().__init__()
+        self.widget, self.messages = widget, []
+
+    def compose(self):
+        yield self.widget
+
+    def on_mount(self):
+        for button in self.query(Button):
+            button.active_effect_duration = 0  # a button ignores clicks during its 0.2 s flash
+
+    def on_training_panel_changed(self, message):
+        self.messages.append((message.field, message.value))
+
+    def on_model_panel_apply(self, message):
+        self.messages.append((message.dataset, message.embed, message.layers, message.seed))
+
+
+def recording(session):
+    """Every event the session's steps return, in order."""
+    events, step = [], session.step
+
+    def record():
+        events.append(step())
+        return events[-1]
+
+    session.step = record
+    return events

@@ -18,7 +18,7 @@ from rnnviz.widgets.heatmap import HiddenHeatmap
 from rnnviz.widgets.model import ModelPanel
 from rnnviz.widgets.prediction import PredictionPanel
 
-from .conftest import training_threads, wait_until
+from .conftest import recording, training_threads, wait_until
 
 SIZE = (120, 40)
 
@@ -38,18 +38,6 @@ async def fill_in(pilot, selector, text):
     field.value = text
     await pilot.press("enter")
     await pilot.pause()
-
-
-def recording(session):
-    """Every event the session's steps return, in order."""
-    events, step = [], session.step
-
-    def record():
-        events.append(step())
-        return events[-1]
-
-    session.step = record
-    return events
 
 
 async def test_space_runs_and_space_pauses(app):

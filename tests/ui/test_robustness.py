@@ -14,7 +14,6 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from textual import events
-from textual.app import App
 from textual.widgets import Button, Input, Label, Select
 
 import rnncore.checkpoint
@@ -29,30 +28,9 @@ from rnnviz.widgets.charts import TrainingCharts
 from rnnviz.widgets.model import MAX_SEED, ModelPanel
 from rnnviz.widgets.training import MAX_SPEED, TrainingPanel
 
-from .conftest import SPEED, training_threads, wait_until
+from .conftest import SPEED, Harness, recording, training_threads, wait_until
 
 SIZE = (120, 40)
-
-
-class Recorder(App):
-    """One widget, and every message it posts."""
-
-    def __init__(self, widget):
-        super().__init__()
-        self.widget, self.messages = widget, []
-
-    def compose(self):
-        yield self.widget
-
-    def on_mount(self):
-        for button in self.query(Button):
-            button.active_effect_duration = 0
-
-    def on_training_panel_changed(self, message):
-        self.messages.append((message.field, message.value))
-
-    def on_model_panel_apply(self, message):
-        self.messages.append((message.embed, message.layers, message.seed))
 
 
 def error_beside(app, field):
@@ -93,17 +71,6 @@ def same_params(a, b):
     return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
 
 
-def recording(session):
-    events, step = [], session.step
-
-    def record():
-        events.append(step())
-        return events[-1]
-
-    session.step = record
-    return events
-
-
 def noting(app):
     """Every notification the app shows, as (message, severity)."""
     notes, notify = [], app.notify
@@ -136,7 +103,7 @@ def current(panel, field):
 
 
 async def test_the_training_panel_takes_each_limit_and_refuses_past_it_keeping_the_old_value():
-    app = Recorder(TrainingPanel(speed=0.0))
+    app = Harness(TrainingPanel(speed=0.0))
     async with app.run_test(size=(60, 30)) as pilot:
         for field, text, says in TRAINING_LIMITS:
             control = app.query_one(f"#{field}", Input)
@@ -163,7 +130,7 @@ MODEL_LIMITS = [
 
 
 async def test_the_model_panel_takes_each_limit_and_refuses_past_it():
-    app = Recorder(ModelPanel(["toy"], "toy", embed=8, layers="rnn:16", seed=0))
+    app = Harness(ModelPanel(["toy"], "toy", embed=8, layers="rnn:16", seed=0))
     async with app.run_test(size=(60, 30)) as pilot:
         size = app.widget.rows[0].query_one(".size", Input)
         fields = {"embed": app.query_one("#embed", Input), "seed": app.query_one("#seed", Input), "layers": size}
@@ -174,7 +141,7 @@ async def test_the_model_panel_takes_each_limit_and_refuses_past_it():
         for field in ("embed", "layers", "seed"):
             fields[field].value = str(MAX_SEED if field == "seed" else MAX_SIZE)
         await enter(pilot, size, size.value)
-        assert app.messages == [(MAX_SIZE, f"rnn:{MAX_SIZE}", MAX_SEED)]
+        assert app.messages == [("toy", MAX_SIZE, f"rnn:{MAX_SIZE}", MAX_SEED)]
         assert all(error_beside(app, field) == "" for field in fields)
 
 

@@ -4,8 +4,7 @@ import math
 import pytest
 from rich.console import Console
 from rich.text import Text
-from textual.app import App
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Input, Label, Select
 
 from rnncore import StepEvent, TrainConfig
 from rnnviz.history import History
@@ -14,24 +13,7 @@ from rnnviz.widgets.figures import Figures
 from rnnviz.widgets.model import LayerRow, ModelPanel
 from rnnviz.widgets.training import TrainingPanel
 
-
-class Harness(App):
-    def __init__(self, widget):
-        super().__init__()
-        self.widget, self.messages = widget, []
-
-    def compose(self):
-        yield self.widget
-
-    def on_mount(self):
-        for button in self.query(Button):
-            button.active_effect_duration = 0  # a button ignores clicks during its 0.2 s flash
-
-    def on_training_panel_changed(self, message):
-        self.messages.append((message.field, message.value))
-
-    def on_model_panel_apply(self, message):
-        self.messages.append((message.dataset, message.embed, message.layers, message.seed))
+from .conftest import Harness
 
 
 async def type_into(pilot, selector, text, key="enter"):
