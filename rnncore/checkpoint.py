@@ -153,7 +153,7 @@ def _trainer_state(path, header, arrays, net):
         param = net.params.get(key.rsplit("/", 1)[-1])
         if param is not None and value.shape != param.shape:
             raise CheckpointError(f"{path}: optimizer state {key} does not match its parameter's shape")
-    _check_hidden(path, state["arrays"], net.recurrent_sizes())
+    _check_hidden(path, state["arrays"], net.state_sizes())
     return state
 
 

@@ -1,10 +1,12 @@
 """Layers: each one's forward and backward side by side.
 
 Activations are time-major inside the network: (T, B, D). A layer keeps no
-state between calls; `forward` returns a cache that `backward` takes back, so
-inference can run between two training steps without disturbing anything.
-Parameters live in the network's dict; a layer gets and returns its own slice
-of it under short local names ("W", "b", "Wxh", ...).
+state between calls: `forward(p, x, state)` returns `(y, cache, state)` and
+`backward(p, cache, dy)` returns `(dx, grads)`, so inference can run between
+two training steps without disturbing anything. Parameters live in the
+network's dict; a layer gets and returns its own slice of it under short
+local names ("W", "b", "Wxh", ...). A recurrent layer's state is one (B, S)
+array, so the network, the trainer and checkpoints carry any cell alike.
 """
 from __future__ import annotations
 
@@ -14,30 +16,57 @@ MAX_SIZE = 4096  # largest width of any layer: keeps a typo from eating the memo
 ONE_HOT_LIMIT = 1 << 18  # ids x vocabulary below which the embedding gradient is a one-hot matmul
 
 
-def uniform(rng, shape, dtype):
-    """The original's init: uniform in +-sqrt(6 / (in + out)) (Glorot)."""
+# --- initialisers: (rng, shape, dtype) -> array ---------------------------------
+def glorot(rng, shape, dtype):
+    """The original's init: uniform in +-sqrt(6 / (in + out))."""
     limit = np.sqrt(6.0 / (shape[0] + shape[1]))
     return rng.uniform(-limit, limit, shape).astype(dtype)
 
 
-def orthogonal(rng, n, dtype):
+def orthogonal(rng, shape, dtype):
     """A random rotation: repeated `h @ Whh` neither grows nor shrinks h at init,
     so gradients through long sequences neither vanish nor explode at the start."""
-    q, r = np.linalg.qr(rng.standard_normal((n, n)))
+    q, r = np.linalg.qr(rng.standard_normal(shape))
     return (q * np.sign(np.diag(r))).astype(dtype)
 
 
-def check_size(kind, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_SIZE:
-        raise ValueError(f"{kind} size must be an integer from 1 to {MAX_SIZE}, got {value!r}")
+def zeros(rng, shape, dtype):
+    return np.zeros(shape, dtype)
+
+
+def check_size(kind, value, limit=MAX_SIZE):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= limit:
+        raise ValueError(f"{kind} size must be an integer from 1 to {limit}, got {value!r}")
     return int(value)
 
 
-class Embedding:
+def flat(a):
+    """(T, B, D) -> (T * B, D), a view when `a` is contiguous."""
+    return a.reshape(-1, a.shape[-1])
+
+
+class Layer:
+    """What every layer shares: its parameters' shapes, declared once, each drawn by its initialiser."""
+
+    kind = ""  # its name in specs and in Network.params: "rnn" -> "rnn0.Whh"
+    recurrent = False
+    options = ()  # what a spec may give after the size ("dense:32:relu"); the first is the default
+    option_name = ""  # what that option is, in messages
+
+    def shapes(self, in_dim) -> dict:
+        raise NotImplementedError
+
+    def initialiser(self, key):
+        return zeros if key.startswith("b") else glorot
+
+    def init(self, in_dim, rng, dtype) -> dict:
+        return {key: self.initialiser(key)(rng, shape, dtype) for key, shape in self.shapes(in_dim).items()}
+
+
+class Embedding(Layer):
     """Looks up one learned vector per symbol: (T, B) ids -> (T, B, dim)."""
 
     kind = "embed"
-    recurrent = False
 
     def __init__(self, dim: int):
         self.dim = check_size("Embedding", dim)
@@ -48,16 +77,16 @@ class Embedding:
     def shapes(self, vocab_size):
         return {"E": (vocab_size, self.dim)}
 
-    def init(self, vocab_size, rng, dtype):
+    def initialiser(self, key):
         # The original's +-1 (not Glorot): distinct, well-separated symbol vectors
         # from the start let the toy task generalise to its 70/71 ceiling.
-        return {"E": rng.uniform(-1, 1, (vocab_size, self.dim)).astype(dtype)}
+        return lambda rng, shape, dtype: rng.uniform(-1, 1, shape).astype(dtype)
 
     def forward(self, p, ids, state=None):
         return p["E"][ids], ids, None
 
     def backward(self, p, ids, dout):
-        return None, {"E": sum_rows_by_id(ids.ravel(), dout.reshape(-1, self.dim), len(p["E"]))}
+        return None, {"E": sum_rows_by_id(ids.ravel(), flat(dout), len(p["E"]))}
 
 
 def sum_rows_by_id(ids, rows, n):
@@ -69,21 +98,22 @@ def sum_rows_by_id(ids, rows, n):
     return np.bincount(cells, rows.ravel(), minlength=n * D).reshape(n, D).astype(rows.dtype)
 
 
-class RNN:
+class RNN(Layer):
     """Elman RNN: h_t = tanh(x_t @ Wxh + h_{t-1} @ Whh + bh)."""
 
     kind = "rnn"
     recurrent = True
+    options = ("orthogonal", "uniform")  # how Whh is drawn; "uniform" is the original's Glorot
+    option_name = "whh_init"
 
     def __init__(self, hidden: int, whh_init: str = "orthogonal"):
         self.hidden = check_size("RNN", hidden)
-        if whh_init not in ("orthogonal", "uniform"):
-            raise ValueError(f"whh_init must be 'orthogonal' or 'uniform', got {whh_init!r}")
+        if whh_init not in self.options:
+            raise ValueError(f"whh_init must be one of {', '.join(self.options)}, got {whh_init!r}")
         self.whh_init = whh_init
 
-    @property
-    def dim(self):
-        return self.hidden
+    dim = state_size = property(lambda self: self.hidden)
+    option = property(lambda self: self.whh_init)
 
     def spec(self):
         return {"type": "rnn", "hidden": self.hidden, "whh_init": self.whh_init}
@@ -91,89 +121,75 @@ class RNN:
     def shapes(self, in_dim):
         return {"Wxh": (in_dim, self.hidden), "Whh": (self.hidden, self.hidden), "bh": (self.hidden,)}
 
-    def init(self, in_dim, rng, dtype):
-        H = self.hidden
-        Whh = orthogonal(rng, H, dtype) if self.whh_init == "orthogonal" else uniform(rng, (H, H), dtype)
-        return {"Wxh": uniform(rng, (in_dim, H), dtype), "Whh": Whh, "bh": np.zeros(H, dtype)}
+    def initialiser(self, key):
+        return orthogonal if key == "Whh" and self.whh_init == "orthogonal" else super().initialiser(key)
 
-    def forward(self, p, x, h0):
+    def forward(self, p, x, state):
         T, B, _ = x.shape
-        hs = np.empty((T + 1, B, self.hidden), p["Whh"].dtype)  # hs[0] = h0, hs[t + 1] = h_t
-        hs[0] = 0 if h0 is None else h0
-        np.matmul(flat(x), p["Wxh"], out=flat(hs[1:]))  # every input projection in one matmul
+        hs = np.empty((T + 1, B, self.hidden), p["Whh"].dtype)  # hs[0] = h_0 (carried in), hs[t] = h_t
+        hs[0] = 0 if state is None else state
+        np.matmul(flat(x), p["Wxh"], out=flat(hs[1:]))  # every step's input projection in one matmul
         hs[1:] += p["bh"]
-        recur(list(hs), p["Whh"])
+        carry = np.empty_like(hs[0])  # (B, H)
+        for t in range(1, T + 1):  # only h_{t-1} @ Whh is sequential
+            np.matmul(hs[t - 1], p["Whh"], out=carry)
+            hs[t] += carry
+            np.tanh(hs[t], out=hs[t])
         return hs[1:], (x, hs), hs[T]
 
-    def backward(self, p, cache, dout):
+    def backward(self, p, cache, dh_out):
         x, hs = cache
-        dZ = np.square(hs[1:])  # (T, B, H)
-        np.subtract(1, dZ, out=dZ)  # tanh' = 1 - h^2, becomes dL/dZ in place
-        recur_backward(list(dZ), list(dout), p["Whh"].T.copy())
-        dZ2 = flat(dZ)  # (T * B, H)
-        grads = {"Wxh": flat(x).T @ dZ2, "Whh": flat(hs[:-1]).T @ dZ2, "bh": dZ2.sum(0)}
-        return (dZ2 @ p["Wxh"].T).reshape(*x.shape), grads
+        dz = np.square(hs[1:])  # (T, B, H)
+        np.subtract(1, dz, out=dz)  # tanh'(z_t) = 1 - h_t^2; becomes dL/dz_t in place below
+        WhhT = p["Whh"].T.copy()  # contiguous: the per-step matmul runs faster on it
+        dh = np.zeros_like(hs[0])  # (B, H) dL/dh_t from the steps after t
+        for t in reversed(range(len(dz))):
+            dh += dh_out[t]  # ... plus from the layer above
+            dz[t] *= dh  # dz_t = dh_t * tanh'(z_t)
+            if t:  # dL/dh_0 is not needed: h_0 is zeros or the state carried from the last chunk, whose graph is
+                np.matmul(dz[t], WhhT, out=dh)  # gone (truncated BPTT). dh_{t-1} = dz_t Whh^T
+        dz2 = flat(dz)  # (T * B, H)
+        grads = {"Wxh": flat(x).T @ dz2,  # dWxh = sum_t x_t^T dz_t
+                 "Whh": flat(hs[:-1]).T @ dz2,  # dWhh = sum_t h_{t-1}^T dz_t
+                 "bh": dz2.sum(0)}  # dbh = sum_t dz_t
+        return (dz2 @ p["Wxh"].T).reshape(x.shape), grads  # dx_t = dz_t Wxh^T
 
-
-def flat(a):
-    """(T, B, D) -> (T * B, D), a view when `a` is contiguous."""
-    return a.reshape(-1, a.shape[-1])
-
-
-def recur(hs, Whh):
-    """hs[t] for t >= 1 holds x_t @ Wxh + bh on entry and h_t = tanh(that + h_{t-1} @ Whh) on exit."""
-    carry = np.empty_like(hs[0])  # (B, H)
-    for h_prev, h in zip(hs[:-1], hs[1:], strict=True):  # only this product is sequential
-        np.matmul(h_prev, Whh, out=carry)
-        h += carry
-        np.tanh(h, out=h)
-
-
-def recur_backward(dZ, dout, WhhT):
-    """dZ[t] holds tanh'(z_t) on entry and dL/dz_t on exit; dL/dh_t = dout[t] + dL/dz_{t+1} @ Whh.T."""
-    if not dZ:
-        return
-    dh = dout[-1].copy()  # (B, H)
-    for t in range(len(dZ) - 1, 0, -1):
-        dZ[t] *= dh
-        np.matmul(dZ[t], WhhT, out=dh)
-        dh += dout[t - 1]
-    dZ[0] *= dh
+    @staticmethod
+    def traces(cache) -> dict:
+        """What the layer computed at each step, by name: (T, B, H) each."""
+        return {"h": cache[1][1:]}
 
 
 ACTIVATIONS = {
     # name: (f(z), f'(z) written in terms of y = f(z))
-    "identity": (lambda z: z, None),
     "tanh": (np.tanh, lambda y: 1 - y * y),
     "relu": (lambda z: np.maximum(z, 0), lambda y: (y > 0).astype(y.dtype)),
     "sigmoid": (lambda z: 0.5 * (1 + np.tanh(0.5 * z)), lambda y: y * (1 - y)),
+    "identity": (lambda z: z, None),
 }
 
 
-class Dense:
+class Dense(Layer):
     """Fully connected layer applied at every step: y = act(x @ W + b)."""
 
     kind = "dense"
-    recurrent = False
+    options = tuple(ACTIVATIONS)
+    option_name = "activation"
 
-    def __init__(self, units: int, activation: str = "tanh"):
-        self.units = check_size("Dense", units)
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
+    def __init__(self, units: int, activation: str = "tanh", limit: int = MAX_SIZE):
+        self.units = check_size("Dense", units, limit)  # the output layer's limit is the vocabulary's
+        if activation not in self.options:
+            raise ValueError(f"activation must be one of {', '.join(self.options)}, got {activation!r}")
         self.activation = activation
 
-    @property
-    def dim(self):
-        return self.units
+    dim = property(lambda self: self.units)
+    option = property(lambda self: self.activation)
 
     def spec(self):
         return {"type": "dense", "units": self.units, "activation": self.activation}
 
     def shapes(self, in_dim):
         return {"W": (in_dim, self.units), "b": (self.units,)}
-
-    def init(self, in_dim, rng, dtype):
-        return {"W": uniform(rng, (in_dim, self.units), dtype), "b": np.zeros(self.units, dtype)}
 
     def forward(self, p, x, state=None):
         y = ACTIVATIONS[self.activation][0](affine(x, p["W"], p["b"]))
@@ -183,7 +199,8 @@ class Dense:
         x, y = cache
         derivative = ACTIVATIONS[self.activation][1]
         dz = flat(dy if derivative is None else dy * derivative(y))  # (T * B, units)
-        grads = {"W": flat(x).T @ dz, "b": dz.sum(0)}
+        grads = {"W": flat(x).T @ dz,  # dW = sum over steps of x^T dz
+                 "b": dz.sum(0)}
         return (dz @ p["W"].T).reshape(x.shape), grads
 
 
@@ -192,6 +209,10 @@ def affine(x, W, b):
     z = flat(x) @ W
     z += b
     return z.reshape(*x.shape[:-1], W.shape[1])
+
+
+STACKABLE = {layer.kind: layer for layer in (RNN, Dense)}  # what may follow the embedding, by spec name
+LAYER_TYPES = {"embed": Embedding, **STACKABLE}
 
 
 def log_softmax(logits):
@@ -203,35 +224,14 @@ def log_softmax(logits):
     return logp.T.reshape(logits.shape)
 
 
-class SoftmaxOutput:
-    """Projection to the vocabulary and softmax cross-entropy, mean over unmasked targets."""
-
-    kind = "out"
-    recurrent = False
-
-    def __init__(self, vocab_size: int):
-        self.units = vocab_size
-
-    def shapes(self, in_dim):
-        return {"W": (in_dim, self.units), "b": (self.units,)}
-
-    def init(self, in_dim, rng, dtype):
-        return {"W": uniform(rng, (in_dim, self.units), dtype), "b": np.zeros(self.units, dtype)}
-
-    def logits(self, p, x):
-        return affine(x, p["W"], p["b"])  # (T, B, V)
-
-    def loss(self, logp, y, mask):
-        """Mean cross-entropy and the gradient with respect to the logits."""
-        weight = flat(mask[..., None]) / max(mask.sum(), 1)  # (T * B, 1): each target's share of the mean
-        rows, targets, logp2 = np.arange(len(weight)), y.ravel(), flat(logp)
-        dl = np.exp(logp2)  # (T * B, V) softmax, becomes (softmax - onehot) * weight in place
-        dl[rows, targets] -= 1
-        dl *= weight
-        loss = -(logp2[rows, targets] @ weight)
-        return float(loss[0]), dl.reshape(logp.shape)
-
-    def backward(self, p, x, dlogits):
-        dl = flat(dlogits)  # (T * B, V)
-        grads = {"W": flat(x).T @ dl, "b": dl.sum(0)}
-        return (dl @ p["W"].T).reshape(x.shape), grads
+def cross_entropy(logits, y, mask):
+    """Mean of -log softmax(logits)[y] over the unmasked targets, and its gradient with respect to the logits.
+    logits (T, B, V); y and mask (T, B)."""
+    logp = log_softmax(logits)
+    weight = flat(mask[..., None]) / max(mask.sum(), 1)  # (T * B, 1): each target's share of the mean
+    rows, targets, logp2 = np.arange(len(weight)), y.ravel(), flat(logp)
+    dlogits = np.exp(logp2)  # (T * B, V) softmax, becomes (softmax - onehot) * weight in place
+    dlogits[rows, targets] -= 1
+    dlogits *= weight
+    loss = -(logp2[rows, targets] @ weight)
+    return float(loss[0]), dlogits.reshape(logits.shape)

@@ -1,28 +1,41 @@
-"""A stack of layers: embedding, then RNN and Dense layers in any order, then softmax."""
+"""A stack of layers: an embedding, then recurrent and dense layers in any order, then a projection to the
+vocabulary ("out", a Dense layer without activation) whose softmax predicts the next symbol."""
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import numpy as np
 
-from .layers import RNN, Dense, Embedding, SoftmaxOutput, log_softmax
+from .layers import LAYER_TYPES, STACKABLE, Dense, Embedding, cross_entropy, log_softmax
 
 MAX_LAYERS = 16  # recurrent and dense layers after the embedding
 MAX_VOCAB = 65536
-LAYER_TYPES = {"embed": Embedding, "rnn": RNN, "dense": Dense}
 
 
 class BatchResult(NamedTuple):
     loss: float  # mean cross-entropy over unmasked targets
     grads: dict  # name -> ndarray, same keys as Network.params
-    state: list  # final hidden state of each recurrent layer, (B, H) each
+    state: list  # final state of each recurrent layer, (B, S) each
+
+
+class Run(NamedTuple):
+    """One pass over one sequence."""
+
+    logp: np.ndarray  # (T, V) log-probabilities of the next symbol after each position
+    traces: dict  # recurrent layer name -> {"h": (T, H), and what else the cell computes, e.g. "c"}
+    state: list  # each recurrent layer's final state, (1, S): give it back to `run` to continue
+
+    @property
+    def hidden(self) -> dict:
+        """Recurrent layer name -> (T, H) its output h at each position."""
+        return {name: trace["h"] for name, trace in self.traces.items()}
 
 
 class Network:
     def __init__(self, vocab_size: int, layers: list, seed: int = 0, dtype=np.float32):
         self.vocab_size = _check_vocab(vocab_size)
         self.layers = _name_layers(layers)
-        self.output = SoftmaxOutput(self.vocab_size)
+        self.output = Dense(self.vocab_size, "identity", MAX_VOCAB)
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
@@ -31,11 +44,11 @@ class Network:
         self._keys = {}  # layer name -> [(local key, params key)], so `_local` needn't scan every name
         rng = np.random.default_rng(seed)
         in_dim = self.vocab_size
-        for name, layer in [*self.layers, ("out", self.output)]:
+        for name, layer in self._stack():
             for key, value in layer.init(in_dim, rng, self.dtype).items():
                 self.params[f"{name}.{key}"] = value
                 self._keys.setdefault(name, []).append((key, f"{name}.{key}"))
-            in_dim = getattr(layer, "dim", None)
+            in_dim = layer.dim
 
     # --- description -------------------------------------------------------
     def spec(self) -> dict:
@@ -52,13 +65,18 @@ class Network:
         """name -> shape of every parameter `from_spec(spec)` would have, without drawing a single weight."""
         vocab_size = _check_vocab(spec["vocab_size"])
         shapes, in_dim = {}, vocab_size
-        for name, layer in [*_name_layers(_layers_from_spec(spec)), ("out", SoftmaxOutput(vocab_size))]:
+        for name, layer in [*_name_layers(_layers_from_spec(spec)), ("out", Dense(vocab_size, "identity", MAX_VOCAB))]:
             shapes.update({f"{name}.{key}": shape for key, shape in layer.shapes(in_dim).items()})
-            in_dim = getattr(layer, "dim", None)
+            in_dim = layer.dim
         return shapes
 
-    def recurrent_sizes(self) -> list[int]:
-        return [layer.hidden for _, layer in self.layers if layer.recurrent]
+    def recurrent(self) -> list[tuple[str, object]]:
+        """(name, layer) of each recurrent layer, bottom up."""
+        return [(name, layer) for name, layer in self.layers if layer.recurrent]
+
+    def state_sizes(self) -> list[int]:
+        """Columns of each recurrent layer's carried state (H for an RNN)."""
+        return [layer.state_size for _, layer in self.recurrent()]
 
     def describe(self) -> str:
         return " -> ".join([f"{name}({layer.dim})" for name, layer in self.layers] + [f"softmax({self.vocab_size})"])
@@ -77,15 +95,9 @@ class Network:
     def run_batch(self, x, y, mask=None, state=None) -> BatchResult:
         """Forward and backward over a (B, T) batch; `state` carries hidden states in (truncated BPTT)."""
         x, y, mask = self._check_batch(x, y, mask)
-        top, caches, new_state, _ = self._forward(x.T, state)
-        logp = log_softmax(self.output.logits(self._local("out"), top))
-        loss, dlogits = self.output.loss(logp, y.T, mask.T)
-        grads = {}
-        d, out_grads = self.output.backward(self._local("out"), top, dlogits)
-        self._store(grads, "out", out_grads)
-        for (name, layer), cache in zip(reversed(self.layers), reversed(caches), strict=True):
-            d, layer_grads = layer.backward(self._local(name), cache, d)
-            self._store(grads, name, layer_grads)
+        logits, caches, new_state = self._forward(x.T, state)
+        loss, dlogits = cross_entropy(logits, y.T, mask.T)
+        grads, _ = self._backward(caches, dlogits)
         return BatchResult(loss, grads, new_state)
 
     def loss_and_grads(self, x, y, mask=None, state=None):
@@ -95,29 +107,32 @@ class Network:
     def evaluate(self, x, y, mask=None) -> tuple[float, int, int]:
         """(summed cost, correct, targets) over the unmasked targets of a (B, T) batch."""
         x, y, mask = self._check_batch(x, y, mask)
-        logp = self._log_probs(x.T, None)[0]
+        logp = log_softmax(self._forward(x.T, None)[0])
         picked = np.take_along_axis(logp, y.T[..., None], -1)[..., 0]
         mask = mask.T.astype(bool)
         correct = (logp.argmax(-1) == y.T) & mask
         return float(-picked[mask].sum()), int(correct.sum()), int(mask.sum())
 
     # --- inference (no side effects) ---------------------------------------
+    def run(self, ids, state=None) -> Run:
+        """One pass over a sequence of ids, from `state` (a Run's) or from zeros."""
+        ids = self._check_prefix(ids)
+        logits, caches, new_state = self._forward(ids[:, None], state)
+        traces = {name: {key: a[:, 0] for key, a in layer.traces(cache).items()}
+                  for (name, layer), cache in zip(self.layers, caches[:-1], strict=True) if layer.recurrent}
+        return Run(log_softmax(logits)[:, 0], traces, new_state)
+
     def predict_proba(self, prefix) -> np.ndarray:
         """(len(prefix), vocab): the next-symbol distribution after each position."""
-        ids = self._check_prefix(prefix)
-        if ids.size == 0:
-            return np.zeros((0, self.vocab_size), self.dtype)
-        return np.ascontiguousarray(np.exp(self._log_probs(ids[:, None], None)[0][:, 0]))  # (T, V), row-major
+        return np.exp(self.run(prefix).logp)
 
     def hidden_states(self, prefix) -> list[np.ndarray]:
         """One (len(prefix), H) array per recurrent layer."""
-        ids = self._check_prefix(prefix)
-        if ids.size == 0:
-            return [np.zeros((0, h), self.dtype) for h in self.recurrent_sizes()]
-        return [h[:, 0] for h in self._forward(ids[:, None], None)[3]]
+        return list(self.run(prefix).hidden.values())
 
-    def generate(self, prefix, n: int, temperature: float = 1.0, rng=None) -> list[int]:
-        """Continue `prefix` by `n` symbols; temperature 0 is greedy."""
+    def generate(self, prefix, n: int, temperature: float = 1.0, rng=None, run: Run | None = None) -> list[int]:
+        """Continue `prefix` by `n` symbols; temperature 0 is greedy. `run`, the prefix's own Run if the caller
+        has it, spares a second pass over the prefix."""
         ids = self._check_prefix(prefix)
         if ids.size == 0:
             raise ValueError("generate needs a prefix of at least one symbol")
@@ -126,37 +141,40 @@ class Network:
         if not temperature >= 0:
             raise ValueError(f"temperature must be 0 or more, got {temperature}")
         rng = rng if rng is not None else np.random.default_rng()
-        logp, state = self._log_probs(ids[:, None], None)
+        run = run or self.run(ids)
         out = []
-        for _ in range(n):
-            nxt = _pick(logp[-1, 0].astype(np.float64), temperature, rng)
-            out.append(nxt)
-            logp, state = self._log_probs(np.array([[nxt]]), state)
+        while len(out) < n:
+            if out:
+                run = self.run(out[-1:], run.state)
+            out.append(_pick(run.logp[-1].astype(np.float64), temperature, rng))
         return out
 
     # --- plumbing ----------------------------------------------------------
+    def _stack(self):
+        return [*self.layers, ("out", self.output)]
+
     def _forward(self, ids_tb, state):
-        h, caches, new_state, hiddens = ids_tb, [], [], []
-        for name, layer in self.layers:
-            h0 = state[len(new_state)] if (layer.recurrent and state) else None
-            h, cache, last = layer.forward(self._local(name), h, h0)
+        """(T, B) ids -> logits (T, B, V), every layer's cache, and each recurrent layer's final state."""
+        h, caches, new_state = ids_tb, [], []
+        for name, layer in self._stack():
+            layer_state = state[len(new_state)] if (layer.recurrent and state) else None
+            h, cache, last = layer.forward(self._local(name), h, layer_state)
             caches.append(cache)
             if layer.recurrent:
                 new_state.append(last)
-                hiddens.append(h)
-        return h, caches, new_state, hiddens
+        return h, caches, new_state
 
-    def _log_probs(self, ids_tb, state):
-        top, _, new_state, _ = self._forward(ids_tb, state)
-        return log_softmax(self.output.logits(self._local("out"), top)), new_state
+    def _backward(self, caches, dlogits):
+        """Every parameter's gradient, and the gradient with respect to the embedded inputs (T, B, E)."""
+        grads, d = {}, dlogits
+        for (name, layer), cache in zip(reversed(self._stack()), reversed(caches), strict=True):
+            d_in = d
+            d, local = layer.backward(self._local(name), cache, d)
+            grads.update({f"{name}.{key}": value for key, value in local.items()})
+        return grads, d_in
 
     def _local(self, name):
         return {key: self.params[full] for key, full in self._keys[name]}
-
-    @staticmethod
-    def _store(grads, name, local):
-        for key, value in local.items():
-            grads[f"{name}.{key}"] = value
 
     def _check_prefix(self, prefix):
         ids = np.asarray(prefix).reshape(-1)
@@ -198,16 +216,17 @@ def _layers_from_spec(spec):
 
 
 def _name_layers(layers):
+    """[("embed", Embedding), ("rnn0", RNN), ("dense0", Dense), ("rnn1", RNN), ...]: numbered by kind."""
     layers = list(layers)
     if not layers or not isinstance(layers[0], Embedding):
         raise ValueError("the first layer must be an Embedding, e.g. [Embedding(32), RNN(64)]")
     rest = layers[1:]
     if len(rest) > MAX_LAYERS:
         raise ValueError(f"at most {MAX_LAYERS} layers after the embedding, got {len(rest)}")
-    named, counts = [("embed", layers[0])], {"rnn": 0, "dense": 0}
+    named, counts = [("embed", layers[0])], dict.fromkeys(STACKABLE, 0)
     for layer in rest:
-        if not isinstance(layer, (RNN, Dense)):
-            raise ValueError(f"after the embedding only RNN and Dense layers stack, got {layer!r}")
+        if type(layer) not in STACKABLE.values():
+            raise ValueError(f"after the embedding only {', '.join(STACKABLE)} layers stack, got {layer!r}")
         named.append((f"{layer.kind}{counts[layer.kind]}", layer))
         counts[layer.kind] += 1
     return named

@@ -1,16 +1,14 @@
 """Layer stacks as short text: "rnn:64,rnn:32,dense:32:tanh".
 
-Each comma-separated part is one layer after the embedding:
-`rnn:SIZE` (optionally `rnn:SIZE:uniform` for the original's Whh init) or
-`dense:SIZE[:ACTIVATION]` (tanh by default). An empty text is no layers at
-all: the embedding feeds the softmax directly.
+Each comma-separated part is one layer after the embedding, `KIND:SIZE` or
+`KIND:SIZE:OPTION`: `rnn:SIZE` (optionally `rnn:SIZE:uniform` for the
+original's Whh init) or `dense:SIZE[:ACTIVATION]` (tanh by default). An empty
+text is no layers at all: the embedding feeds the softmax directly.
 """
 from __future__ import annotations
 
-from .layers import ACTIVATIONS, MAX_SIZE, RNN, Dense
+from .layers import MAX_SIZE, STACKABLE
 from .network import MAX_LAYERS
-
-WHH_INITS = ("orthogonal", "uniform")
 
 
 def parse_layers(text: str) -> list:
@@ -23,7 +21,15 @@ def parse_layers(text: str) -> list:
 
 def format_layers(layers) -> str:
     """The spec text of `layers` (the inverse of parse_layers)."""
-    return ",".join(_format_one(layer) for layer in layers)
+    return ",".join(format_layer(layer) for layer in layers)
+
+
+def format_layer(layer) -> str:
+    """"rnn:64", "rnn:64:uniform", "dense:32:relu": the option is written when it is not the default."""
+    if type(layer) not in STACKABLE.values():
+        raise ValueError(f"only {', '.join(STACKABLE)} layers have a spec, got {layer!r}")
+    text = f"{layer.kind}:{layer.dim}"
+    return text + f":{layer.option}" if layer.options and layer.option != layer.options[0] else text
 
 
 def _parse_one(position: int, part: str):
@@ -31,30 +37,21 @@ def _parse_one(position: int, part: str):
         return ValueError(f"layer {position} '{part}': {why}")
 
     kind, *fields = [field.strip() for field in part.lower().split(":")]
-    if kind not in ("rnn", "dense"):
-        raise bad("kind must be rnn or dense")
+    layer = STACKABLE.get(kind)
+    if layer is None:
+        raise bad(f"kind must be {' or '.join(STACKABLE)}")
+    usage = f"write {kind}:SIZE" + (f"[:{layer.option_name.upper()}]" if layer.options else "")
     if not fields or len(fields) > 2:
-        raise bad(f"write {kind}:SIZE" + (":ACTIVATION" if kind == "dense" else ""))
+        raise bad(usage)
+    if len(fields) == 2 and not layer.options:
+        raise bad(f"{kind} takes no option; {usage}")
     size = _size(fields[0], bad)
-    option = fields[1] if len(fields) == 2 else None
-    if kind == "rnn":
-        if option is not None and option not in WHH_INITS:
-            raise bad(f"the RNN option must be {' or '.join(WHH_INITS)}")
-        return RNN(size, option or "orthogonal")
-    if option is not None and option not in ACTIVATIONS:
-        raise bad(f"activation must be one of {', '.join(ACTIVATIONS)}")
-    return Dense(size, option or "tanh")
+    if len(fields) == 2 and fields[1] not in layer.options:
+        raise bad(f"{layer.option_name} must be one of {', '.join(layer.options)}")
+    return layer(size, *fields[1:])
 
 
 def _size(text, bad) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= MAX_SIZE:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_SIZE:
         raise bad(f"size must be an integer from 1 to {MAX_SIZE}")
     return int(text)
-
-
-def _format_one(layer) -> str:
-    if isinstance(layer, RNN):
-        return f"rnn:{layer.hidden}" + ("" if layer.whh_init == "orthogonal" else f":{layer.whh_init}")
-    if isinstance(layer, Dense):
-        return f"dense:{layer.units}:{layer.activation}"
-    raise ValueError(f"only RNN and Dense layers have a spec, got {layer!r}")

@@ -40,7 +40,7 @@ def toy_loop(nn, max_epochs, seed=0):
 
 def test_readme_construct_nn_runs_unchanged():
     nn = construct_nn(l2=0.0002)
-    assert nn.net.recurrent_sizes() == [RNN_HIDDEN_DIM, RNN_HIDDEN_DIM2]
+    assert [layer.dim for _, layer in nn.net.recurrent()] == [RNN_HIDDEN_DIM, RNN_HIDDEN_DIM2]
     assert nn.net.params["rnn1.Wxh"].shape == (RNN_HIDDEN_DIM, RNN_HIDDEN_DIM2)
     assert nn.net.params["out.W"].shape == (RNN_HIDDEN_DIM2, VOC_SIZE)
 

@@ -4,7 +4,7 @@ import pytest
 from gradcheck import TOLERANCE, check_arrays
 
 from rnncore import RNN, Dense, Embedding
-from rnncore.layers import ACTIVATIONS, SoftmaxOutput, log_softmax
+from rnncore.layers import ACTIVATIONS, cross_entropy
 
 F64 = np.float64
 T, B = 5, 3
@@ -81,37 +81,37 @@ def masked_cross_entropy(logits, y, mask):
     return -(np.log(picked) * mask).sum() / mask.sum()
 
 
-def test_softmax_loss_with_a_mask_matches_numpy_and_its_gradient_checks():
-    out, rng = SoftmaxOutput(6), np.random.default_rng(4)
+def test_cross_entropy_with_a_mask_matches_numpy_and_its_gradient_checks():
+    rng = np.random.default_rng(4)
     logits = rng.standard_normal((T, B, 6)) * 2
     y = rng.integers(0, 6, (T, B))
     mask = (rng.random((T, B)) < 0.7).astype(F64)
     mask[0, 0] = 1
-    loss, dlogits = out.loss(log_softmax(logits), y, mask)
+    loss, dlogits = cross_entropy(logits, y, mask)
     assert loss == pytest.approx(masked_cross_entropy(logits, y, mask), rel=1e-12)
-    errors = check_arrays(lambda: out.loss(log_softmax(logits), y, mask)[0], {"logits": logits}, {"logits": dlogits})
+    errors = check_arrays(lambda: cross_entropy(logits, y, mask)[0], {"logits": logits}, {"logits": dlogits})
     assert errors["logits"] < TOLERANCE
     assert np.all(dlogits[mask == 0] == 0)
 
 
-def test_softmax_projection_gradient_checks():
-    out, rng = SoftmaxOutput(6), np.random.default_rng(5)
+def test_output_projection_and_cross_entropy_gradient_checks():
+    out, rng = Dense(6, "identity"), np.random.default_rng(5)
     p = out.init(4, rng, F64)
     x, y = rng.standard_normal((T, B, 4)), rng.integers(0, 6, (T, B))
     mask = np.ones((T, B))
 
     def loss():
-        return out.loss(log_softmax(out.logits(p, x)), y, mask)[0]
+        return cross_entropy(out.forward(p, x)[0], y, mask)[0]
 
-    assert np.allclose(out.logits(p, x), x @ p["W"] + p["b"])
-    dx, grads = out.backward(p, x, out.loss(log_softmax(out.logits(p, x)), y, mask)[1])
+    logits, cache, _ = out.forward(p, x)
+    assert np.allclose(logits, x @ p["W"] + p["b"])
+    dx, grads = out.backward(p, cache, cross_entropy(logits, y, mask)[1])
     assert max(check_arrays(loss, {**p, "x": x}, {**grads, "x": dx}).values()) < TOLERANCE
 
 
 def test_a_fully_masked_batch_has_zero_loss_and_zero_gradient():
-    out = SoftmaxOutput(4)
     logits = np.random.default_rng(6).standard_normal((2, 2, 4))
-    loss, dlogits = out.loss(log_softmax(logits), np.zeros((2, 2), int), np.zeros((2, 2)))
+    loss, dlogits = cross_entropy(logits, np.zeros((2, 2), int), np.zeros((2, 2)))
     assert loss == 0 and not dlogits.any()
 
 

@@ -83,7 +83,7 @@ def test_prefixes_of_any_length_give_well_shaped_predictions(data):
     probs = net.predict_proba(prefix)
     assert probs.shape == (len(prefix), net.vocab_size) and np.allclose(probs.sum(1), 1, atol=1e-5)
     states = net.hidden_states(prefix)
-    assert [s.shape for s in states] == [(len(prefix), h) for h in net.recurrent_sizes()]
+    assert [s.shape for s in states] == [(len(prefix), layer.dim) for _, layer in net.recurrent()]
 
 
 @FAST

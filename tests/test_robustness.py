@@ -110,7 +110,7 @@ def check_prediction(net, vocab, text, expected):
         assert expected is None and "not in the vocabulary" in str(e)
         return
     assert expected is not None and prediction.prefix == expected
-    assert [h.shape for h in prediction.hidden] == [(len(expected), n) for n in net.recurrent_sizes()]
+    assert [h.shape for h in prediction.hidden] == [(len(expected), layer.dim) for _, layer in net.recurrent()]
     if expected:
         assert prediction.probs.shape == (len(vocab),) and abs(prediction.probs.sum() - 1) < 1e-9
         assert prediction.best in vocab.symbols and set(prediction.continuation) <= set(vocab.symbols)

@@ -16,7 +16,7 @@ def test_default_session_is_digits_with_one_rnn():
     session = Session()
     assert session.data_name == "digits"
     assert session.vocab.symbols == list("0123456789")
-    assert session.net.recurrent_sizes() == [64]
+    assert [layer.dim for _, layer in session.net.recurrent()] == [64]
     assert session.architecture == "embed:32,rnn:64"
     assert not session.has_trained
 
@@ -86,7 +86,7 @@ def test_rebuild_keeps_the_settings_and_starts_over():
     session.set_config("lr", 0.02)
     steps(session, 3)
     session.rebuild(layers="rnn:16,dense:8:relu,rnn:4", embed=6)
-    assert session.net.recurrent_sizes() == [16, 4]
+    assert [layer.dim for _, layer in session.net.recurrent()] == [16, 4]
     assert session.layers == "rnn:16,dense:8:relu,rnn:4"
     assert session.net.params["embed.E"].shape == (10, 6)
     assert session.step_count == 0 and session.history.steps == [] and session.history.markers == []
@@ -142,7 +142,7 @@ def test_loading_a_checkpoint_with_another_architecture(tmp_path):
     session = Session(data="toy", embed=8, layers="rnn:8")
     session.load(tmp_path / "m.npz")
     assert (session.embed, session.layers) == (4, "rnn:6,rnn:5")
-    assert session.net.recurrent_sizes() == [6, 5]
+    assert [layer.dim for _, layer in session.net.recurrent()] == [6, 5]
 
 
 def test_a_bad_checkpoint_leaves_the_network_untouched(tmp_path):

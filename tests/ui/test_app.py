@@ -135,7 +135,7 @@ async def test_adding_and_removing_layers_then_apply_rebuilds_the_network(app):
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await pilot.pause()
-        assert app.session.net.recurrent_sizes() == [16, 12]
+        assert [layer.dim for _, layer in app.session.net.recurrent()] == [16, 12]
         assert app.session.step_count == 0
         assert "rnn:16,rnn:12" in app.query_one(Figures).text.plain
 
@@ -150,7 +150,7 @@ async def test_declining_to_rebuild_puts_the_current_model_back_in_the_panel(app
         await pilot.pause()
         await pilot.press("n")
         await pilot.pause()
-        assert app.session.step_count == 1 and app.session.net.recurrent_sizes() == [16]
+        assert app.session.step_count == 1 and [layer.dim for _, layer in app.session.net.recurrent()] == [16]
         assert len(panel.rows) == 1
 
 
@@ -306,7 +306,7 @@ def test_arguments_build_the_session(tmp_path):
                                             "--seed", "7"]))
     assert (session.data_name, session.embed, session.layers, session.seed) == ("toy", 5, "rnn:8,dense:4:relu,rnn:3", 7)
     loaded = session_from_args(parse_args(["--data", "toy", "--load", str(tmp_path / "m.npz")]))
-    assert loaded.net.recurrent_sizes() == [6]
+    assert [layer.dim for _, layer in loaded.net.recurrent()] == [6]
 
 
 def test_the_command_exits_2_before_drawing_anything():
