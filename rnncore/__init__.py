@@ -1,8 +1,9 @@
 """rnncore: a small, readable, fast recurrent network in NumPy."""
 from . import datasets
+from .cells import RNN
 from .checkpoint import Checkpoint, CheckpointError, load, save
 from .datasets import Dataset, Vocab
-from .layers import RNN, Dense, Embedding
+from .layers import Dense, Embedding
 from .network import Network
 from .trainer import StepEvent, TrainConfig, Trainer
 

@@ -23,7 +23,8 @@ import logging
 
 import numpy as np
 
-from .layers import RNN, Dense, Embedding
+from .cells import RNN
+from .layers import Dense, Embedding
 from .network import Network
 from .optim import SGD, add_l2
 

@@ -6,10 +6,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .layers import LAYER_TYPES, STACKABLE, Dense, Embedding, cross_entropy, log_softmax
+from .cells import RNN
+from .layers import Dense, Embedding, cross_entropy, log_softmax
 
 MAX_LAYERS = 16  # recurrent and dense layers after the embedding
 MAX_VOCAB = 65536
+STACKABLE = {layer.kind: layer for layer in (RNN, Dense)}  # what may follow the embedding, by spec name
+LAYER_TYPES = {"embed": Embedding, **STACKABLE}
 
 
 class BatchResult(NamedTuple):

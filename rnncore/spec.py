@@ -7,8 +7,8 @@ text is no layers at all: the embedding feeds the softmax directly.
 """
 from __future__ import annotations
 
-from .layers import MAX_SIZE, STACKABLE
-from .network import MAX_LAYERS
+from .layers import MAX_SIZE
+from .network import MAX_LAYERS, STACKABLE
 
 
 def parse_layers(text: str) -> list:
