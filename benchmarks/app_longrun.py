@@ -98,11 +98,11 @@ def redraw_times(app: RnnvizApp, repeats: int = 15) -> tuple[float, float]:
 async def long_run(app: RnnvizApp, steps: int, every: int) -> list[Sample]:
     session, samples = app.session, []
     app.action_start()
-    last_step, last_time = session.step_count, time.perf_counter()
+    last_step, last_time = session.trainer.step, time.perf_counter()
     for target in range(every, steps + 1, every):
-        while session.step_count < target:
+        while session.trainer.step < target:
             await asyncio.sleep(0.01)
-        now, step = time.perf_counter(), session.step_count
+        now, step = time.perf_counter(), session.trainer.step
         rate = (step - last_step) / (now - last_time)
         redraw_ms, render_ms = redraw_times(app)
         view = session.history.snapshot()
@@ -124,9 +124,9 @@ async def run_pause_cycles(app: RnnvizApp, pilot, cycles: int, steps: int = 20) 
 
     samples = [sample(0)]
     for done in range(1, cycles + 1):
-        target = app.session.step_count + steps
+        target = app.session.trainer.step + steps
         app.action_start()
-        while app.session.step_count < target:
+        while app.session.trainer.step < target:
             await asyncio.sleep(0.005)
         await app.stop_training()
         await pilot.pause()

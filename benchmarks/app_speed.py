@@ -42,9 +42,9 @@ async def app_steps_per_second(data: str, layers: str, seconds: float) -> float:
     async with app.run_test(size=SIZE):
         app.action_start()
         await asyncio.sleep(1.0)  # past the first redraws and the JIT-free warm-up of NumPy's caches
-        start, steps = time.perf_counter(), app.session.step_count
+        start, steps = time.perf_counter(), app.session.trainer.step
         await asyncio.sleep(seconds)
-        rate = (app.session.step_count - steps) / (time.perf_counter() - start)
+        rate = (app.session.trainer.step - steps) / (time.perf_counter() - start)
         await app.stop_training()
     return rate
 

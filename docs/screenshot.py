@@ -16,7 +16,7 @@ async def main() -> None:
     session = Session()
     for step in range(STEPS):
         if step == LR_CHANGE_AT:
-            session.set_config("lr", 0.003)
+            session.configure("lr", "0.003")
         session.step()
     app = RnnvizApp(session)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -2,10 +2,14 @@
 from . import datasets
 from .cells import RNN
 from .checkpoint import Checkpoint, CheckpointError, load, save
-from .datasets import Dataset, Vocab
-from .layers import Dense, Embedding
-from .network import Network
-from .trainer import StepEvent, TrainConfig, Trainer
+from .config import ModelConfig, SettingError, TrainConfig
+from .datasets import Dataset
+from .layers import MAX_SIZE, Dense, Embedding
+from .network import MAX_LAYERS, STACKABLE, Network, Run
+from .spec import format_layers, parse_layers
+from .trainer import StepEvent, Trainer
+from .vocab import Vocab, glyph
 
-__all__ = ["Checkpoint", "CheckpointError", "Dataset", "Dense", "Embedding", "Network", "RNN", "StepEvent",
-           "TrainConfig", "Trainer", "Vocab", "datasets", "load", "save"]
+__all__ = ["MAX_LAYERS", "MAX_SIZE", "RNN", "STACKABLE", "Checkpoint", "CheckpointError", "Dataset", "Dense",
+           "Embedding", "ModelConfig", "Network", "Run", "SettingError", "StepEvent", "TrainConfig", "Trainer",
+           "Vocab", "datasets", "format_layers", "glyph", "load", "parse_layers", "save"]

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import Vocab
+from .config import TrainConfig
+from .datasets import DIGITS, UNKNOWN
 from .network import Network
 from .optim import OPTIMIZERS
-from .trainer import TrainConfig
+from .vocab import Vocab
 
 FORMAT = "rnncore-checkpoint"
 VERSION = 1
@@ -40,7 +41,7 @@ def save(path, net, trainer=None, vocab=None):
     path = Path(path)
     vocab = vocab or (trainer.data.vocab if trainer else Vocab([str(i) for i in range(net.vocab_size)]))
     arrays = {f"param/{k}": v for k, v in net.params.items()}
-    header = {"format": FORMAT, "version": VERSION, "network": net.spec(), "vocab": vocab.symbols, "trainer": None}
+    header = {"format": FORMAT, "version": VERSION, "network": net.spec(), "vocab": vocab.spec(), "trainer": None}
     if trainer is not None:
         state = trainer.state_dict()
         arrays.update({f"trainer/{k}": v for k, v in state.pop("arrays").items()})
@@ -66,7 +67,7 @@ def load(path) -> Checkpoint:
     header = _header(path, arrays.pop("header", None))
     try:
         shapes = Network.param_shapes(header["network"])
-        vocab = Vocab(header["vocab"])
+        vocab = _vocab(header["vocab"])
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: the header's architecture is invalid ({e})") from None
     _check_params(path, shapes, arrays)  # before any weight is drawn: a forged header can't make us build a huge net
@@ -76,6 +77,15 @@ def load(path) -> Checkpoint:
     for name, param in net.params.items():
         param[...] = arrays[f"param/{name}"]
     return Checkpoint(net, vocab, _trainer_state(path, header, arrays, net), header)
+
+
+def _vocab(saved) -> Vocab:
+    """Version 1 files before the vocabulary had a separator hold a list: the digits, or a text's characters."""
+    if isinstance(saved, dict):
+        return Vocab(**saved)
+    if saved == list(DIGITS):
+        return Vocab(saved)
+    return Vocab(saved, separator="", unknown=UNKNOWN if UNKNOWN in saved else None)
 
 
 def _plain(value):

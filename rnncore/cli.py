@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +19,12 @@ from rich.text import Text
 
 from . import datasets, toyrun
 from .checkpoint import CheckpointError, load, save
-from .cli_args import DEFAULT_EMBED, DEFAULT_LAYERS, UsageError, build_parser
+from .cli_args import UsageError, build_parser, settings_error
+from .config import ModelConfig, SettingError, TrainConfig
 from .layers import Embedding
 from .network import Network
 from .spec import parse_layers
-from .trainer import StepEvent, TrainConfig, Trainer
+from .trainer import StepEvent, Trainer
 
 EXIT_DIVERGED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 def main(argv=None) -> int:
@@ -105,7 +106,7 @@ def figure(value: float | None) -> str:
 
 def run_train(args, out, err) -> int:
     check_save_path(args)
-    data = datasets.by_name(args.data)
+    data = datasets.by_name(args.data or ModelConfig().data)
     trainer = make_trainer(args, data)
     net = trainer.net
     say(out, f"data {data.name}: vocabulary of {len(data.vocab)}, {data.n_eval_targets():,} eval targets")
@@ -126,40 +127,33 @@ def check_save_path(args):
 def make_trainer(args, data) -> Trainer:
     given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name) is not None}
     if args.load is None:
-        config = checked(replace(TrainConfig(), **given))
-        layers = [embedding(args.embed or DEFAULT_EMBED), *parse_layer_spec(args.layers or DEFAULT_LAYERS)]
+        model, config = model_config(args), checked(TrainConfig, **given)
+        layers = [Embedding(model.embed), *parse_layers(model.layers)]
         return Trainer(Network(len(data.vocab), layers, seed=config.seed, dtype=config.dtype), data, config)
     if args.embed is not None or args.layers is not None:
         raise UsageError("--embed and --layers come from the checkpoint when resuming with --load")
     saved = load(args.load)
     if saved.vocab.symbols != data.vocab.symbols:
         raise UsageError(f"{args.load} was trained on another vocabulary than --data {args.data}")
-    trainer = Trainer(saved.net, data, TrainConfig(), state=saved.trainer_state)
-    trainer.config = checked(replace(trainer.config, **given))  # options given now override the saved ones
+    trainer = Trainer(saved.net, data, state=saved.trainer_state)
+    checked(trainer.configure, **given)  # options given now override the saved ones
     return trainer
 
 
-def embedding(size):
+def model_config(args) -> ModelConfig:
+    given = {k: v for k in ("embed", "layers") if (v := getattr(args, k)) is not None}
     try:
-        return Embedding(size)
-    except ValueError as e:
-        raise UsageError(f"--embed: {e}") from None
-
-
-def parse_layer_spec(text):
-    try:
-        return parse_layers(text)
-    except ValueError as e:
+        return checked(ModelConfig, **given)
+    except ValueError as e:  # a layer spec's error names the bad part
         raise UsageError(f"--layers: {e}") from None
 
 
-def checked(config: TrainConfig) -> TrainConfig:
-    """Validate, naming the option rather than the field: `--batch-size must be ...`."""
+def checked(make, **values):
+    """`make(**values)`, a setting's error named by its option: `--batch-size must be ...`."""
     try:
-        return config.validate()
-    except ValueError as e:
-        name, rest = str(e).split(" ", 1)
-        raise UsageError(f"--{name.replace('_', '-')} {rest}") from None
+        return make(**values)
+    except SettingError as e:
+        raise settings_error(e) from None
 
 
 def train_loop(args, trainer, out, err) -> int:

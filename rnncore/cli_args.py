@@ -4,18 +4,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import fields
 
-from .optim import OPTIMIZERS, SCHEDULES
-from .trainer import TrainConfig
-
-DEFAULT_EMBED, DEFAULT_LAYERS = 32, "rnn:64,rnn:32"
-CONFIG_HELP = {  # every TrainConfig field is an option of `train`
-    "lr": "base learning rate", "schedule": " | ".join(SCHEDULES), "decay_steps": "steps of the schedule",
-    "optimizer": " | ".join(OPTIMIZERS), "momentum": "momentum, sgd only", "batch_size": "sequences per step",
-    "bptt": "truncated backprop length, 0 = whole sequences", "l2": "weight decay on matrices",
-    "clip": "largest global gradient norm, 0 = off", "eval_every": "steps between evaluations, 0 = never",
-    "keep_every": "steps between snapshots for rolling back a divergence",
-    "seed": "seed of the weights and of the data order", "dtype": "float32 | float64",
-}
+from .config import ModelConfig, SettingError, Settings, TrainConfig
 
 
 class UsageError(Exception):
@@ -29,7 +18,7 @@ class Parser(argparse.ArgumentParser):
 
 def whole(low: int):
     def parse(text: str) -> int:
-        if not text.strip().isdecimal() or int(text) < low:
+        if not (text.strip().isascii() and text.strip().isdigit()) or int(text) < low:
             raise argparse.ArgumentTypeError(f"must be a whole number of at least {low}, got {text!r}")
         return int(text)
     return parse
@@ -56,16 +45,40 @@ def build_parser() -> Parser:
 
 def add_train_parser(commands):
     train = commands.add_parser("train", help="train a network with a progress bar")
-    train.add_argument("--data", default="digits", help="toy | digits | PATH of a UTF-8 text file (default digits)")
-    train.add_argument("--embed", type=whole(1), help=f"embedding size (default {DEFAULT_EMBED})")
-    train.add_argument("--layers", help=f"layer stack, e.g. rnn:64,dense:32:tanh (default {DEFAULT_LAYERS})")
+    add_settings(train, ModelConfig)
     train.add_argument("--steps", type=whole(0), default=1000, help="optimizer steps to run now (default 1000)")
     train.add_argument("--save", metavar="PATH", help="write a checkpoint here at the end")
     train.add_argument("--save-every", type=whole(0), default=0, metavar="K", help="... and every K steps")
     train.add_argument("--load", metavar="PATH", help="resume from this checkpoint (weights and trainer state)")
-    defaults = TrainConfig()
-    for field in fields(TrainConfig):
-        default = getattr(defaults, field.name)
-        kind = float if isinstance(default, float) else int if isinstance(default, int) else str
-        train.add_argument("--" + field.name.replace("_", "-"), type=kind, metavar=kind.__name__.upper(),
-                           help=f"{CONFIG_HELP[field.name]} (default {default})")
+    add_settings(train, TrainConfig)
+
+
+def add_settings(parser, config: type[Settings]):
+    """One option per field of `config`, its help and default read from the field; left unset (None) when not
+    given, so that a checkpoint's settings can stand."""
+    for f in fields(config):
+        about = config.describe(f.name)
+        rule = about["rule"]
+        allowed = "" if rule.kind is str and not rule.choices else f"; {rule.describe()}"
+        parser.add_argument(option(f.name), type=parser_type(config, f.name),
+                            metavar={int: "N", float: "X"}.get(rule.kind, f.name.upper()),
+                            help=f"{about['help']}{allowed} (default {about['default']})")
+
+
+def option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def parser_type(config: type[Settings], name: str):
+    def parse(text: str):
+        try:
+            return config.parse(name, text)
+        except SettingError as e:
+            raise argparse.ArgumentTypeError(f"must be {e.rule.describe()}, got {text!r}") from None
+    parse.__name__ = name  # argparse names the option's type in its messages
+    return parse
+
+
+def settings_error(e: SettingError) -> UsageError:
+    """A setting's error named by its option, as argparse names a value it cannot read."""
+    return UsageError(f"argument {option(e.name)}: {e.reason}")

@@ -1,4 +1,4 @@
-"""Vocabularies, the data sets and how they are cut into (B, T) batches."""
+"""The data sets and how they are cut into (B, T) batches."""
 from __future__ import annotations
 
 from collections import Counter
@@ -7,40 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .vocab import Vocab
+
 ODD, EVEN = (1, 3, 5, 7), (2, 4, 6, 8)
 DIGITS = "0123456789"
 UNKNOWN = "\ufffd"  # stands for every character beyond the text vocabulary's limit
 MAX_TEXT_VOCAB = 256
 STREAM_BPTT = 64  # chunk length for a text stream when the config asks for full BPTT
 EVAL_ROW = 100  # a text's held-out tail is cut into rows this long
-
-
-class Vocab:
-    def __init__(self, symbols):
-        self.symbols = list(symbols)
-        if len(set(self.symbols)) != len(self.symbols) or len(self.symbols) < 2:
-            raise ValueError("a vocabulary needs at least two distinct symbols")
-        self.index = {s: i for i, s in enumerate(self.symbols)}
-
-    def __len__(self):
-        return len(self.symbols)
-
-    def encode(self, symbols) -> list[int]:
-        missing = [s for s in symbols if s not in self.index]
-        if missing:
-            shown = "".join(dict.fromkeys(missing))
-            raise ValueError(f"not in the vocabulary: {shown!r}")
-        return [self.index[s] for s in symbols]
-
-    def decode(self, ids) -> list[str]:
-        return [self.symbols[i] for i in ids]
-
-    def parse(self, text: str) -> list[int]:
-        """A prefix as a user types it: digits with optional spaces or commas
-        for a digit vocabulary; every character (spaces too) for a text one."""
-        if self.symbols == list(DIGITS):
-            text = text.replace(",", " ").replace(" ", "")
-        return self.encode(text)
 
 
 @dataclass
@@ -144,8 +118,7 @@ def text(path, eval_fraction=0.1, max_vocab=MAX_TEXT_VOCAB) -> Dataset:
     path = Path(path)
     chars = _read_text(path)
     vocab = _text_vocab(chars, max_vocab)
-    unknown = vocab.index.get(UNKNOWN, -1)
-    ids = np.array([vocab.index.get(c, unknown) for c in chars], np.int64)
+    ids = np.array(vocab.encode(chars), np.int64)
     split = len(ids) - max(2, int(len(ids) * eval_fraction))
     if split < 2:
         raise ValueError(f"{path}: holding out {eval_fraction} leaves {split} characters to train on; need 2")
@@ -175,9 +148,9 @@ def _read_text(path) -> str:
 def _text_vocab(chars, max_vocab) -> Vocab:
     counts = Counter(chars)
     if len(counts) <= max_vocab:
-        return Vocab(sorted(counts))
+        return Vocab(sorted(counts), separator="")
     counts.pop(UNKNOWN, None)  # it stands for every dropped character, so it stays whatever its own count
-    return Vocab([*sorted(c for c, _ in counts.most_common(max_vocab - 1)), UNKNOWN])
+    return Vocab([*sorted(c for c, _ in counts.most_common(max_vocab - 1)), UNKNOWN], separator="", unknown=UNKNOWN)
 
 
 def by_name(name: str) -> Dataset:

@@ -1,73 +1,20 @@
 """The trainer: a generator that does one optimizer step per `next()`.
 
-Hyperparameters are read from `trainer.config` at every step, so a caller
-(the app, a script) may change them between two steps.
+A caller (the app, a script) may change the settings between two steps with
+`trainer.configure(lr=...)`: checked once, they take effect at the next step.
 """
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from .optim import OPTIMIZERS, SCHEDULES, add_l2, clip_by_global_norm, make_optimizer, scheduled_lr
+from .config import TrainConfig
+from .optim import add_l2, clip_by_global_norm, make_optimizer, scheduled_lr
 
-MAX_BATCH = 4096
-MAX_BPTT = 10_000
-MAX_LR = 10.0
 DIVERGED_LOSS = 3.0  # times the loss of a uniform guess, ln(vocab): past it the run has diverged
-
-
-@dataclass
-class TrainConfig:
-    lr: float = 0.01  # base learning rate, in (0, 10]
-    schedule: str = "constant"  # constant | inverse (the original's lr*tau/max(t,tau)) | exponential | cosine
-    decay_steps: int = 1500  # tau of inverse, half-life of exponential, length of cosine
-    optimizer: str = "adam"  # sgd | adagrad | adam; switching starts the new one with fresh state
-    momentum: float = 0.0  # sgd only, in [0, 1)
-    batch_size: int = 32  # sequences (or text rows) per step, 1 to 4096
-    bptt: int = 0  # truncated backprop length, state carried between chunks; 0 = whole sequences
-    l2: float = 0.0  # weight decay on matrices (the original's lambda2), in [0, 1]
-    clip: float = 5.0  # largest global gradient norm; 0 = no clipping
-    eval_every: int = 50  # steps between evaluations on the eval set; 0 = never
-    keep_every: int = 100  # steps between snapshots of good weights, for rolling back a divergence
-    seed: int = 0  # order in which the training data is shuffled
-    dtype: str = "float32"  # float32 | float64; the network is cast at the next step
-
-    def validate(self) -> TrainConfig:
-        for name, ok, rule in self._rules():
-            if not ok:
-                raise ValueError(f"{name} must be {rule}, got {getattr(self, name)!r}")
-        return self
-
-    def _rules(self):
-        def whole(v, lo, hi):
-            return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and lo <= v <= hi
-
-        def real(v, lo, hi):
-            return isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and lo <= v <= hi
-
-        return [
-            ("lr", real(self.lr, 0, MAX_LR) and self.lr > 0, f"a number in (0, {MAX_LR}]"),
-            ("schedule", self.schedule in SCHEDULES, " | ".join(SCHEDULES)),
-            ("decay_steps", whole(self.decay_steps, 1, 10**9), "an integer of at least 1"),
-            ("optimizer", self.optimizer in tuple(OPTIMIZERS), " | ".join(OPTIMIZERS)),
-            ("momentum", real(self.momentum, 0, 1) and self.momentum < 1, "a number in [0, 1)"),
-            ("batch_size", whole(self.batch_size, 1, MAX_BATCH), f"an integer from 1 to {MAX_BATCH}"),
-            ("bptt", whole(self.bptt, 0, MAX_BPTT), f"an integer from 0 (full) to {MAX_BPTT}"),
-            ("l2", real(self.l2, 0, 1), "a number in [0, 1]"),
-            ("clip", real(self.clip, 0, math.inf) and math.isfinite(self.clip), "0 (off) or a positive number"),
-            ("eval_every", whole(self.eval_every, 0, 10**9), "an integer of at least 0"),
-            ("keep_every", whole(self.keep_every, 1, 10**9), "an integer of at least 1"),
-            ("seed", whole(self.seed, 0, 2**63 - 1), "a non-negative integer"),
-            ("dtype", self.dtype in ("float32", "float64"), "float32 | float64"),
-        ]
-
-    @classmethod
-    def from_dict(cls, values: dict) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known}).validate()
 
 
 @dataclass(frozen=True)
@@ -91,8 +38,9 @@ class Trainer:
         if len(data.vocab) != net.vocab_size:
             raise ValueError(f"the data has {len(data.vocab)} symbols but the network's vocabulary is {net.vocab_size}")
         self.net, self.data = net, data
-        self.config = (config or TrainConfig()).validate()
+        self.config = config or TrainConfig()
         self.step = self.epoch = self.chunk = 0
+        self.schedule_start = 0  # the step at which the current schedule was chosen
         self.hidden = None  # carried state between BPTT chunks
         self.optimizer = make_optimizer(self.config.optimizer, self.config.momentum)
         self._plan, self._plan_key, self._resume_chunk = [], None, 0
@@ -105,8 +53,25 @@ class Trainer:
         while True:
             yield self.train_step()
 
+    def configure(self, **changes) -> TrainConfig:
+        """New settings, checked together (SettingError names the bad one), for the next step on."""
+        config = replace(self.config, **changes)
+        if config.schedule != self.config.schedule:
+            self.schedule_start = self.step
+        self.config = config  # one assignment: a step running in another thread reads the old or the new whole
+        return config
+
+    @property
+    def next_lr(self) -> float:
+        """The learning rate the next step will use."""
+        return self._lr(self.config)
+
+    def _lr(self, cfg) -> float:
+        return scheduled_lr(cfg.lr, cfg.schedule, self.step - self.schedule_start + 1, cfg.decay_steps)
+
     def train_step(self) -> StepEvent:
-        cfg = self.config.validate()
+        cfg = self.config  # read once: `configure` may swap it from another thread
+        lr = self._lr(cfg)
         self._follow_config(cfg)
         x, y, mask, carry = self._next_chunk(cfg)
         started = time.perf_counter()
@@ -114,7 +79,6 @@ class Trainer:
             loss, grads, state = self.net.run_batch(x, y, mask, self.hidden if carry else None)
             add_l2(self.net.params, grads, cfg.l2)
             norm, clipped = clip_by_global_norm(grads, cfg.clip)
-            lr = scheduled_lr(cfg.lr, cfg.schedule, self.step + 1, cfg.decay_steps)
             skipped = not (math.isfinite(loss) and math.isfinite(norm)) or not self._update(grads, lr)
         self.hidden = None if skipped else state
         self.step += 1
@@ -156,11 +120,12 @@ class Trainer:
         arrays = {f"optimizer/{k}": v.copy() for k, v in self.optimizer.state.items()}
         arrays.update({f"hidden/{i}": h.copy() for i, h in enumerate(self.hidden or [])})
         return {"config": asdict(self.config), "step": self.step, "epoch": self.epoch, "chunk": self.chunk,
-                "optimizer": self.optimizer.name, "arrays": arrays}
+                "schedule_start": self.schedule_start, "optimizer": self.optimizer.name, "arrays": arrays}
 
     def load_state(self, state: dict):
         self.config = TrainConfig.from_dict(state["config"])
         self.step, self.epoch, self.chunk = int(state["step"]), int(state["epoch"]), int(state["chunk"])
+        self.schedule_start = int(state.get("schedule_start", 0))
         self.optimizer = make_optimizer(state["optimizer"], self.config.momentum)
         arrays = state.get("arrays", {})
         self.optimizer.state = {k.split("/", 1)[1]: v.copy() for k, v in arrays.items() if k.startswith("optimizer/")}

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 
-from rnncore import CheckpointError
+from rnncore import CheckpointError, ModelConfig, SettingError, TrainConfig
 
-from .session import DEFAULT_DATA, DEFAULT_EMBED, DEFAULT_LAYERS, DEFAULT_SEED, Session
+from .session import Session, read_model
 
 
 class _Parser(argparse.ArgumentParser):
@@ -17,28 +18,33 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = _Parser(prog="rnnviz", description="Watch a recurrent network learn, in your terminal.")
-    parser.add_argument("--data", default=DEFAULT_DATA, metavar="toy|digits|PATH",
-                        help="the training data: digits (default), toy (the original's task) or a UTF-8 text file")
+    for name, metavar in (("data", "NAME|PATH"), ("embed", "N"), ("layers", "SPEC")):
+        about = ModelConfig.describe(name)
+        parser.add_argument(f"--{name}", default=about["default"], metavar=metavar,
+                            help=f"{about['help']} (default {about['default']})")
+    seed = TrainConfig.describe("seed")
+    parser.add_argument("--seed", default=str(seed["default"]), metavar="N", help=f"{seed['help']} (default 0)")
     parser.add_argument("--load", metavar="model.npz", help="start from a checkpoint (its architecture wins)")
-    parser.add_argument("--embed", type=int, default=DEFAULT_EMBED, metavar="N", help="embedding size (default 32)")
-    parser.add_argument("--layers", default=DEFAULT_LAYERS, metavar="SPEC",
-                        help="layers after the embedding, e.g. rnn:64,rnn:32 or rnn:64,dense:32:relu (default rnn:64)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="N", help="weights seed (default 0)")
     return parser.parse_args(argv)
 
 
 def session_from_args(args: argparse.Namespace) -> Session:
     """The session the arguments describe; a bad one ends the program with one line on stderr and status 2."""
     try:
-        if args.seed < 0:
-            raise ValueError(f"--seed must be 0 or more, got {args.seed}")
-        session = Session(args.data, args.embed, args.layers, args.seed)
+        model, seed = read_model(args.data, str(args.embed), args.layers, args.seed)
+        session = Session(seed=seed, **asdict(model))
         if args.load:
             session.load(args.load)
+    except SettingError as e:
+        _refuse(f"--{e.name}: {e.reason}")
     except (ValueError, CheckpointError) as e:
-        print(f"rnnviz: {e}", file=sys.stderr)
-        raise SystemExit(2) from None
+        _refuse(str(e))
     return session
+
+
+def _refuse(message: str):
+    print(f"rnnviz: {message}", file=sys.stderr)
+    raise SystemExit(2) from None
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,38 +1,36 @@
-"""The rnnviz app: composition, key bindings, the one training worker and message routing.
+"""The rnnviz app: composition, key bindings and message routing.
 
-The worker thread runs `TrainingLoop` (worker.py), which only steps the session
-and posts messages; every widget is touched on the app's thread. Charts and the prediction redraw on a timer,
-so a fast run costs the screen a few redraws a second, not one per step.
+The one training thread runs `TrainingLoop.run` (worker.py), which only steps
+the session and posts messages. Every widget is drawn from one `SessionView`
+in `_render`; charts and the prediction redraw on a timer, so a fast run costs
+the screen a few redraws a second, not one per step.
 """
 from __future__ import annotations
 
 import contextlib
-import threading
 from functools import partial
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
-from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
-from rnncore import CheckpointError
-from rnncore.optim import scheduled_lr
+from rnncore import SettingError
 
-from .screens import ConfirmScreen, HelpScreen, PathScreen
-from .session import BUILTIN_DATASETS, Session
+from .screens import COMMANDS, ConfirmScreen, HelpScreen, checkpoint_dialog
+from .session import BUILTIN_DATASETS, Session, read_model
 from .widgets.charts import TrainingCharts
 from .widgets.figures import Figures
 from .widgets.footer import PrunedFooter
 from .widgets.model import ModelPanel
 from .widgets.prediction import PredictionPanel
+from .widgets.speed import SpeedControl
 from .widgets.training import TrainingPanel
-from .worker import Diverged, Trained, TrainingLoop
+from .worker import DEFAULT_SPEED, Diverged, Trained, TrainingLoop
 
-TRAIN_THREAD = "rnnviz-train"
 REDRAW_EVERY = 0.25  # seconds between chart and prediction redraws while training
-DEFAULT_SPEED = 20.0  # steps/s: slow enough to watch digits being learnt (it takes ~20 steps); 0 = full speed
 
 
 class RnnvizApp(App):
@@ -41,15 +39,10 @@ class RnnvizApp(App):
     AUTO_FOCUS = None  # the keys must work at once; focus lands in a field only when the user goes there
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
-        Binding("space", "start", "Run"),
-        Binding("space", "pause", "Pause"),
-        Binding("n", "one_step", "Step"),
-        Binding("r", "reset", "Reset"),
-        Binding("ctrl+s", "save", "Save"),
-        Binding("ctrl+o", "load", "Load"),
+        Binding("space", "start", "Run"), Binding("space", "pause", "Pause"), Binding("n", "one_step", "Step"),
+        Binding("r", "reset", "Reset"), Binding("ctrl+s", "save", "Save"), Binding("ctrl+o", "load", "Load"),
         Binding("slash", "type_prefix", "Prefix", key_display="/"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"), Binding("q", "quit", "Quit"),
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
 
@@ -57,63 +50,68 @@ class RnnvizApp(App):
         super().__init__()
         self.session = session or Session()
         self.loop = TrainingLoop(self.session, self.post_message, speed)
-        self.checkpoint = checkpoint
-        self.tokens_per_sec: float | None = None
+        self.checkpoint, self.prefix = checkpoint, ""
         self._worker: Worker | None = None
         self._stale = False  # charts and prediction lag behind the session
 
-    @property
-    def running(self) -> bool:
-        return self.loop.running
-
-    @property
-    def speed(self) -> float:
-        return self.loop.speed
-
-    @speed.setter
-    def speed(self, steps_per_second: float) -> None:
-        self.loop.speed = steps_per_second
-
     def compose(self) -> ComposeResult:
-        session = self.session
+        view = self.session.view()
         yield Figures(id="figures")
         with Container(id="body"):
             with VerticalScroll(id="controls"):
-                yield ModelPanel(self._dataset_options(), session.data_name, session.embed, session.layers,
-                                 session.seed, id="model")
-                yield TrainingPanel(session.config, self.speed, id="training")
+                yield ModelPanel(list(BUILTIN_DATASETS), view.model, view.config.seed, id="model")
+                yield TrainingPanel(view.config, self.loop.speed, id="training")
             yield TrainingCharts(id="charts")
-            yield PredictionPanel(id="prediction")
+            yield PredictionPanel(self.session.example, id="prediction")
         yield PrunedFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(PredictionPanel).border_title = "Prediction"
-        self.refresh_all()
+        self._render()
         self.set_interval(REDRAW_EVERY, self._redraw_if_stale)
 
-    def _dataset_options(self) -> list[str]:
-        name = self.session.data_name
-        return list(BUILTIN_DATASETS) + ([] if name in BUILTIN_DATASETS else [name])
+    # --- drawing: everything the screen shows comes from one view of the session --------------
+    def _render(self, full: bool = True) -> None:
+        view = self.session.view()
+        self.query_one(Figures).show(view, self.loop.running, self.loop.tokens_per_sec)
+        self.query_one(TrainingPanel).show(view.config)
+        self.query_one(ModelPanel).show(view.model, view.config.seed)
+        if full:
+            self._stale = False
+            self.query_one(TrainingCharts).show(view.history)
+            self._predict()
+
+    def _redraw_if_stale(self) -> None:
+        if self._stale and self.is_running:
+            self._render()
+
+    def _predict(self) -> None:
+        panel = self.query_one(PredictionPanel)
+        try:
+            panel.show(self.session.predict(self.prefix))
+        except ValueError as e:
+            panel.show_error(str(e))
 
     # --- training -------------------------------------------------------------
     def action_start(self) -> None:
-        if not self.running:
+        if not self.loop.running:
             self.loop.start()
-            self._worker = self._train()
-            self._show_state()
+            self._worker = self.run_worker(self.loop.run, thread=True, exclusive=True, group="train")
+            self._render(full=False)
+            self.refresh_bindings()
 
     def action_pause(self) -> None:
         """Ask the worker to stop after its current step (see `stop_training` to wait for it)."""
         self.loop.stop()
-        self._show_state()
-
-    def _show_state(self) -> None:
-        self.show_figures()
+        self._render(full=False)
         self.refresh_bindings()
+
+    def action_toggle_run(self) -> None:
+        (self.action_pause if self.loop.running else self.action_start)()
 
     def check_action(self, action: str, parameters) -> bool:
         """Space runs or pauses: the footer shows whichever it does now."""
-        return {"start": not self.running, "pause": self.running}.get(action, True)
+        return {"start": not self.loop.running, "pause": self.loop.running}.get(action, True)
 
     async def stop_training(self) -> None:
         self.action_pause()
@@ -121,24 +119,12 @@ class RnnvizApp(App):
             with contextlib.suppress(WorkerCancelled, WorkerFailed):
                 await self._worker.wait()
             self._worker = None
-        self.redraw()
-
-    @work(thread=True, exclusive=True, group="train")
-    def _train(self) -> None:
-        thread = threading.current_thread()
-        name, thread.name = thread.name, TRAIN_THREAD  # the pool's thread, named while it trains: tests look for it
-        try:
-            worker = get_current_worker()
-            self.loop.run(lambda: worker.is_cancelled)
-        finally:
-            thread.name = name
+        self._render()
 
     def on_trained(self, message: Trained) -> None:
-        if not self.is_running:  # a message that arrives while the app shuts down finds no widgets to update
-            return
-        self.tokens_per_sec = message.tokens_per_sec
-        self._stale = True
-        self.show_figures()
+        if self.is_running:  # a message that arrives while the app shuts down finds no widgets to update
+            self._stale = True
+            self._render(full=False)
 
     def on_diverged(self, message: Diverged) -> None:
         self.action_pause()
@@ -146,68 +132,50 @@ class RnnvizApp(App):
         why = "its update overflowed" if event.skipped else f"its cost {event.loss:.3g} is far above a guess"
         self.notify(f"Step {event.step} diverged: {why}. Paused; lower the learning rate or roll back.",
                     severity="warning", timeout=8)
-        good = self.session.trainer.last_good[0]
-        question = f"Training diverged at step {event.step}. Roll back to the weights kept at step {good}?"
-        self.push_screen(ConfirmScreen(question, yes="Roll back"), self._rollback_if)
-
-    def _rollback_if(self, yes: bool | None) -> None:
-        if yes:
-            self.action_rollback()
+        question = f"Training diverged at step {event.step}. Roll back to the weights kept at step " \
+                   f"{self.session.view().last_good_step}?"
+        self.push_screen(ConfirmScreen(question, yes="Roll back"), lambda yes: yes and self.action_rollback())
 
     # --- actions --------------------------------------------------------------
-    def action_toggle_run(self) -> None:
-        if self.running:
-            self.action_pause()
-        else:
-            self.action_start()
-
     def action_one_step(self) -> None:
-        if self.running:
-            return
-        event = self.session.step()
-        self.show_figures()
-        self.redraw()
-        if event.diverged:
-            self.post_message(Diverged(event))
+        if not self.loop.running:
+            event = self.session.step()
+            self._render()
+            if event.diverged:
+                self.post_message(Diverged(event))
 
     def action_rollback(self) -> None:
-        good = self.session.rollback()
-        self.notify(f"Rolled back to the weights kept at step {good}.")
-        self.redraw()
+        self.notify(f"Rolled back to the weights kept at step {self.session.rollback()}.")
+        self._render()
 
     async def action_reset(self) -> None:
-        await self._confirm_then("Reset the weights? The trained network is lost.", self._reset)
-
-    async def _reset(self) -> None:
-        await self.stop_training()
-        self.session.reset_weights()
-        self.refresh_all()
+        await self._confirm_then("Reset the weights? The trained network is lost.", self.session.reset_weights)
 
     def action_save(self) -> None:
-        ask = PathScreen("Save the checkpoint to", self.checkpoint, partial(_checkpoint_error, self.session.save))
-        self.push_screen(ask, self._saved)
+        self.push_screen(checkpoint_dialog("Save the checkpoint to", self.checkpoint, self.session.save), self._saved)
 
     def _saved(self, path: str | None) -> None:
         if path:
             self.checkpoint = path
-            self.notify(f"Saved {path} at step {self.session.step_count}.")
+            self.notify(f"Saved {path} at step {self.session.view().step}.")
 
     async def action_load(self) -> None:
         await self.stop_training()
-        ask = PathScreen("Load the checkpoint from", self.checkpoint, partial(_checkpoint_error, self.session.load))
-        self.push_screen(ask, self._loaded)
+        self.push_screen(checkpoint_dialog("Load the checkpoint from", self.checkpoint, self.session.load),
+                         self._loaded)
 
     def _loaded(self, path: str | None) -> None:
         if path:
             self.checkpoint = path
-            self.refresh_all()
-            self.notify(f"Loaded {path}: {self.session.architecture}, step {self.session.step_count}.")
+            self._render()
+            view = self.session.view()
+            self.notify(f"Loaded {path}: {view.architecture}, step {view.step}.")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
     def action_type_prefix(self) -> None:
-        self.screen.set_focus(self.query_one(PredictionPanel).query_one("#prefix"))
+        self.screen.set_focus(self.query_one("#prefix"))
 
     def action_leave_field(self) -> None:
         self.screen.set_focus(None)
@@ -223,100 +191,54 @@ class RnnvizApp(App):
 
     # --- what the panels ask for -------------------------------------------------
     @on(PredictionPanel.PrefixChanged)
-    def _prefix_changed(self) -> None:
-        self.predict()
+    def _prefix_changed(self, message: PredictionPanel.PrefixChanged) -> None:
+        self.prefix = message.text
+        self._predict()
 
-    @on(TrainingPanel.Changed)
-    def _training_changed(self, message: TrainingPanel.Changed) -> None:
-        if message.field == "speed":
-            self.speed = message.value
-            self.session.history.mark(self.session.step_count, f"speed={message.value:g}")
-        else:
-            self.session.set_config(message.field, message.value)
-        self.show_figures()
-        self._stale = True
+    @on(TrainingPanel.Edited)
+    def _setting_edited(self, message: TrainingPanel.Edited) -> None:
+        panel = self.query_one(TrainingPanel)
+        try:
+            panel.accepted(message.name, self.session.configure(message.name, message.text))
+        except SettingError as e:
+            panel.show_error(message.name, str(e))
+        self._render()
+
+    @on(SpeedControl.Changed)
+    def _speed_changed(self, message: SpeedControl.Changed) -> None:
+        self.loop.speed = message.speed
+        self.session.history.mark(self.session.view().step, f"speed={message.speed:g}")
+        self._render()
 
     @on(ModelPanel.Apply)
     async def _model_applied(self, message: ModelPanel.Apply) -> None:
-        async def rebuild() -> None:
-            await self.stop_training()
+        panel = self.query_one(ModelPanel)
+        try:
+            model, seed = read_model(message.data, message.embed, message.layers, message.seed)
+        except SettingError as e:
+            panel.show_error(e.name, str(e))
+            return
+
+        def rebuild() -> None:
             try:
-                self.session.rebuild(message.dataset, message.embed, message.layers, message.seed)
-            except ValueError as e:  # the panel checked the sizes: what is left is a data file gone bad
-                self.refresh_all()
-                self.query_one(ModelPanel).show_error("dataset", str(e))
-                return
-            self.refresh_all()
+                self.session.rebuild(model, seed)
+            except ValueError as e:  # the sizes were checked: what is left is a data file gone bad
+                panel.show(self.session.model, self.session.config.seed, force=True)
+                panel.show_error("data", str(e))
 
         await self._confirm_then("Build a new network? The trained one is lost.", rebuild)
 
     async def _confirm_then(self, question: str, action) -> None:
-        """Run `action` now if nothing has trained yet, else once the user says yes."""
-        if not self.session.has_trained:
-            await action()
-            return
-
+        """Stop training and run `action` now if nothing has trained yet, else once the user says yes."""
         async def answered(yes: bool | None) -> None:
             if yes:
-                await action()
-            else:
-                self.refresh_all()  # the panels drop edits that were not applied
+                await self.stop_training()
+                action()
+                self.query_one(PredictionPanel).set_example(self.session.example)
+            self.query_one(ModelPanel).show(self.session.model, self.session.config.seed, force=not yes)
+            self._render()
 
-        self.push_screen(ConfirmScreen(question), answered)
-
-    # --- drawing --------------------------------------------------------------
-    def refresh_all(self) -> None:
-        """After the session changed under the panels: every panel shows it again."""
-        session = self.session
-        self.query_one(ModelPanel).set_model(session.data_name, session.embed, session.layers, session.seed)
-        self.query_one(TrainingPanel).set_values(session.config, self.speed)
-        self.show_figures()
-        self.redraw()
-
-    def show_figures(self) -> None:
-        session, event = self.session, self.session.last_event
-        config = session.config
-        self.query_one(Figures).update_figures(
-            dataset=Path(session.data_name).name, architecture=session.architecture, step=session.step_count,
-            epoch=event.epoch if event else float(session.trainer.epoch), loss=event.loss if event else None,
-            accuracy=session.accuracy, tokens_per_sec=self.tokens_per_sec,
-            lr=scheduled_lr(config.lr, config.schedule, session.step_count + 1, config.decay_steps),
-            running=self.running)
-
-    def redraw(self) -> None:
-        self._stale = False
-        self.query_one(TrainingCharts).update_history(self.session.history)
-        self.predict()
-
-    def _redraw_if_stale(self) -> None:
-        if self._stale and self.is_running:
-            self.redraw()
-
-    def predict(self) -> None:
-        panel = self.query_one(PredictionPanel)
-        try:
-            panel.show(self.session.predict(panel.prefix_text))
-        except ValueError as e:
-            panel.show_error(str(e))
-
-
-def _checkpoint_error(action, path: str) -> str | None:
-    """Save or load; what went wrong, for the path dialog to show, or None."""
-    try:
-        action(path)
-    except CheckpointError as e:
-        return str(e)
-    return None
-
-
-COMMANDS = [
-    ("Run or pause training", "Start the training loop, or pause it after the current step", "toggle_run"),
-    ("One training step", "Do exactly one optimizer step (while paused)", "one_step"),
-    ("Reset weights", "Draw the network's weights again from its seed, back at step 0", "reset"),
-    ("Roll back", "Return to the last good weights kept before a divergence", "rollback"),
-    ("Save checkpoint", "Write the network and training state to an .npz file", "save"),
-    ("Load checkpoint", "Read a network and its training state from an .npz file", "load"),
-    ("Type a prefix", "Go to the prediction panel's input", "type_prefix"),
-    ("Help", "What each panel shows and the keys", "help"),
-]
-
+        if self.session.has_trained:
+            self.push_screen(ConfirmScreen(question), answered)
+        else:
+            await answered(True)

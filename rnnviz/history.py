@@ -59,6 +59,7 @@ class HistoryView:
     eval_cost: list[float]
     markers: list[tuple[int, str]]
     version: int  # changes whenever the history does; lets a chart skip redrawing the same thing
+    history_id: int  # which history this is a copy of
 
 
 class History:
@@ -106,38 +107,8 @@ class History:
         with self._lock:
             steps, loss, smoothed = self._cost.columns()
             eval_steps, accuracy, cost = self._eval.columns()
-            return HistoryView(steps, loss, smoothed, eval_steps, accuracy, cost, list(self._markers), self._version)
-
-    def __len__(self) -> int:
-        return len(self.snapshot().steps)
-
-    @property
-    def steps(self) -> list[float]:
-        return self.snapshot().steps
-
-    @property
-    def loss(self) -> list[float]:
-        return self.snapshot().loss
-
-    @property
-    def smoothed(self) -> list[float]:
-        return self.snapshot().smoothed
-
-    @property
-    def eval_steps(self) -> list[float]:
-        return self.snapshot().eval_steps
-
-    @property
-    def eval_accuracy(self) -> list[float]:
-        return self.snapshot().eval_accuracy
-
-    @property
-    def eval_cost(self) -> list[float]:
-        return self.snapshot().eval_cost
-
-    @property
-    def markers(self) -> list[tuple[int, str]]:
-        return self.snapshot().markers
+            return HistoryView(steps, loss, smoothed, eval_steps, accuracy, cost, list(self._markers), self._version,
+                               id(self))
 
     def _smooth(self, loss: float) -> float:
         self._ema = SMOOTHING * self._ema + (1 - SMOOTHING) * loss

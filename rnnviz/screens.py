@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Markdown, Static
 
+from rnncore import CheckpointError
+
 HELP = """\
 # rnnviz
 
@@ -68,6 +70,18 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
 
+def checkpoint_dialog(title: str, default: str, act: Callable[[str], object]) -> PathScreen:
+    """A path dialog that runs `act` (a save or a load) on the path; a CheckpointError stays in the dialog."""
+    def attempt(path: str) -> str | None:
+        try:
+            act(path)
+        except CheckpointError as e:
+            return str(e)
+        return None
+
+    return PathScreen(title, default, attempt)
+
+
 class PathScreen(ModalScreen[str]):
     """Asks for a file path and runs `action` on it; an error it returns shows inline and the dialog stays."""
 
@@ -98,3 +112,15 @@ class PathScreen(ModalScreen[str]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+COMMANDS = [  # the command palette's entries: (title, help, action)
+    ("Run or pause training", "Start the training loop, or pause it after the current step", "toggle_run"),
+    ("One training step", "Do exactly one optimizer step (while paused)", "one_step"),
+    ("Reset weights", "Draw the network's weights again from its seed, back at step 0", "reset"),
+    ("Roll back", "Return to the last good weights kept before a divergence", "rollback"),
+    ("Save checkpoint", "Write the network and training state to an .npz file", "save"),
+    ("Load checkpoint", "Read a network and its training state from an .npz file", "load"),
+    ("Type a prefix", "Go to the prediction panel's input", "type_prefix"),
+    ("Help", "What each panel shows and the keys", "help"),
+]

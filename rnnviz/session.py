@@ -1,71 +1,89 @@
 """Everything the app trains and asks about, with no Textual in sight.
 
 A Session owns the network, its data, the trainer and the chart history. The
-app's training thread calls `step()` while the screen calls `predict()`; both
-take `lock`, so a prediction never sees weights half way through an update.
+app's training thread calls `step()` while the screen calls `predict()` and
+`view()`; predictions take `lock`, so they never see weights half way
+through an update. Settings go through `configure`, one door: the text the
+user typed is parsed, and the trainer checks the new config once.
 """
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from rnncore import Embedding, Network, TrainConfig, Trainer, datasets, load, save
-from rnncore.checkpoint import CheckpointError
-from rnncore.spec import format_layers, parse_layers
+from rnncore import (
+    CheckpointError,
+    Embedding,
+    ModelConfig,
+    Network,
+    SettingError,
+    StepEvent,
+    TrainConfig,
+    Trainer,
+    datasets,
+    format_layers,
+    load,
+    parse_layers,
+    save,
+)
 
-from .history import History
+from .history import History, HistoryView
 from .inference import Prediction, predict
 
 BUILTIN_DATASETS = ("digits", "toy")
-DEFAULT_DATA = "digits"
-DEFAULT_EMBED = 32
-DEFAULT_LAYERS = "rnn:64"
-DEFAULT_SEED = 0
+EXAMPLE_LENGTH = 4  # symbols of an example prefix
 
 
-def default_config() -> TrainConfig:
-    """Adam at 0.01 on batches of 32: digits reaches ~95% eval accuracy within ~20 steps."""
-    return TrainConfig(lr=0.01, optimizer="adam", batch_size=32, eval_every=5)
+@dataclass(frozen=True)
+class SessionView:
+    """What the screen shows of a session, copied at one moment."""
 
+    model: ModelConfig
+    config: TrainConfig
+    step: int
+    epoch: float
+    loss: float | None  # of the latest step; None before the first
+    accuracy: float | None  # of the latest evaluation
+    next_lr: float
+    last_good_step: int  # where a rollback would go
+    history: HistoryView
 
-def load_dataset(name: str):
-    """`digits`, `toy` or the path of a UTF-8 text file; ValueError says what is wrong with the file."""
-    if name in BUILTIN_DATASETS:
-        return datasets.by_name(name)
-    if not Path(name).is_file():
-        raise ValueError(f"{name}: no such file (the data is digits, toy or the path of a text file)")
-    return datasets.text(name)
+    @property
+    def architecture(self) -> str:
+        return f"embed:{self.model.embed}" + (f",{self.model.layers}" if self.model.layers else "")
 
 
 class Session:
-    def __init__(self, data: str = DEFAULT_DATA, embed: int = DEFAULT_EMBED, layers: str = DEFAULT_LAYERS,
-                 seed: int = DEFAULT_SEED, config: TrainConfig | None = None):
+    def __init__(self, config: TrainConfig | None = None, *, seed: int | None = None, **model):
+        """`model`: ModelConfig's fields (data, embed, layers); `seed` overrides the config's."""
         self.lock = threading.Lock()
         self.history = History()
-        self.last_event = None  # the latest StepEvent, None before the first step
-        self.accuracy = None  # the latest eval accuracy
-        self._build(data, embed, layers, seed, (config or default_config()).validate())
+        config = config or TrainConfig()
+        self._build(ModelConfig(**model), config if seed is None else config.changed(seed=seed))
 
     # --- what the screen shows ----------------------------------------------
+    def view(self) -> SessionView:
+        trainer, event = self.trainer, self.last_event
+        return SessionView(self.model, trainer.config, trainer.step, event.epoch if event else float(trainer.epoch),
+                           event.loss if event else None, self.accuracy, trainer.next_lr, trainer.last_good[0],
+                           self.history.snapshot())
+
+    @property
+    def example(self) -> str:
+        """The start of the first eval sequence: what a prefix looks like for this data."""
+        return self.vocab.shown(self.data.eval[0][:EXAMPLE_LENGTH]) if self.data.eval else ""
+
     @property
     def has_trained(self) -> bool:
         return self.trainer.step > 0
 
     @property
-    def step_count(self) -> int:
-        return self.trainer.step
-
-    @property
     def config(self) -> TrainConfig:
         return self.trainer.config
 
-    @property
-    def architecture(self) -> str:
-        return f"embed:{self.embed}" + (f",{self.layers}" if self.layers else "")
-
     # --- training -------------------------------------------------------------
-    def step(self):
+    def step(self) -> StepEvent:
         """One optimizer step; the event also goes into the history."""
         with self.lock:
             event = self.trainer.train_step()
@@ -75,12 +93,16 @@ class Session:
             self.accuracy = event.eval_accuracy
         return event
 
-    def set_config(self, field: str, value) -> None:
-        """Change one training setting; it applies from the next step and is marked on the charts."""
-        replace(self.trainer.config, **{field: value}).validate()
-        with self.lock:
-            setattr(self.trainer.config, field, value)
-        self.history.mark(self.trainer.step, f"{field}={value:g}" if isinstance(value, float) else f"{field}={value}")
+    def configure(self, name: str, text: str):
+        """Set one training setting from the text a user typed; from the next step on, marked on the charts.
+        SettingError says what is wrong, in the setting's label; returns the value as stored."""
+        value = TrainConfig.parse(name, text)
+        if value == getattr(self.config, name):
+            return value
+        config = self.trainer.configure(**{name: value})
+        stored = getattr(config, name)
+        self.history.mark(self.trainer.step, f"{name}={stored:g}" if isinstance(stored, float) else f"{name}={stored}")
+        return stored
 
     def rollback(self) -> int:
         """Back to the last good weights after a divergence; returns the step they were kept at."""
@@ -94,29 +116,23 @@ class Session:
             return predict(self.net, self.vocab, text)
 
     # --- building -------------------------------------------------------------
-    def rebuild(self, data: str | None = None, embed: int | None = None, layers: str | None = None,
-                seed: int | None = None) -> None:
+    def rebuild(self, model: ModelConfig | None = None, seed: int | None = None) -> None:
         """A fresh network (and data if it changed); training settings are kept, the history is cleared."""
-        data = self.data_name if data is None else data
-        embed = self.embed if embed is None else embed
-        layers = self.layers if layers is None else layers
-        seed = self.seed if seed is None else seed
+        config = self.config if seed is None else self.config.changed(seed=seed)
         with self.lock:
-            self._build(data, embed, layers, seed, self.trainer.config)
-        self._forget()
+            self._build(model or self.model, config)
 
     def reset_weights(self) -> None:
         """The same architecture drawn again from its seed, back at step 0."""
         self.rebuild()
 
-    def _build(self, data: str, embed: int, layers: str, seed: int, config: TrainConfig) -> None:
-        stack = [Embedding(embed), *parse_layers(layers)]  # parse before loading data: the cheaper check first
-        dataset = self.data if getattr(self, "data_name", None) == data else load_dataset(data)
-        net = Network(len(dataset.vocab), stack, seed=seed)
-        trainer = Trainer(net, dataset, replace(config, seed=seed))
-        self.data_name, self.data, self.vocab = data, dataset, dataset.vocab
-        self.embed, self.layers, self.seed = embed, format_layers(stack[1:]), seed
-        self.net, self.trainer = net, trainer
+    def _build(self, model: ModelConfig, config: TrainConfig) -> None:
+        stack = [Embedding(model.embed), *parse_layers(model.layers)]  # before the data: the cheaper check first
+        data = self.data if getattr(self, "model", None) and self.model.data == model.data else load_data(model.data)
+        net = Network(len(data.vocab), stack, seed=config.seed)
+        self.trainer = Trainer(net, data, config)
+        self.model, self.data, self.vocab, self.net = model, data, data.vocab, net
+        self._forget()
 
     def _forget(self) -> None:
         self.history.clear()
@@ -135,13 +151,29 @@ class Session:
         checkpoint = load(path)
         if checkpoint.vocab.symbols != self.vocab.symbols:
             raise CheckpointError(f"{path}: its vocabulary ({len(checkpoint.vocab)} symbols) is not the one of "
-                                  f"the data {self.data_name!r}; start rnnviz with the data it was trained on")
+                                  f"the data {self.model.data!r}; start rnnviz with the data it was trained on")
         embedding, *stack = [layer for _, layer in checkpoint.net.layers]
         try:
-            trainer = Trainer(checkpoint.net, self.data, replace(self.trainer.config), state=checkpoint.trainer_state)
+            trainer = Trainer(checkpoint.net, self.data, self.config, state=checkpoint.trainer_state)
         except (KeyError, TypeError, ValueError) as e:
             raise CheckpointError(f"{path}: the saved training state does not fit ({e})") from None
         with self.lock:
             self.net, self.trainer = checkpoint.net, trainer
-            self.embed, self.layers, self.seed = embedding.dim, format_layers(stack), checkpoint.net.seed
+            self.model = ModelConfig(self.model.data, embedding.dim, format_layers(stack))
         self._forget()
+
+
+def read_model(data: str, embed: str, layers: str, seed: str) -> tuple[ModelConfig, int]:
+    """A model and seed from typed texts (the Model panel's, the command line's); SettingError says why not."""
+    model = ModelConfig(data, ModelConfig.parse("embed", embed), layers)
+    if not any(layer.recurrent for layer in parse_layers(layers)):
+        why = "add a recurrent layer: rnnviz shows recurrent networks"
+        raise SettingError("layers", "layers", ModelConfig.describe("layers")["rule"], layers, why)
+    return model, TrainConfig(seed=TrainConfig.parse("seed", seed)).seed
+
+
+def load_data(name: str):
+    """A built-in data set or a UTF-8 text file; ValueError says what is wrong."""
+    if name not in BUILTIN_DATASETS and not Path(name).is_file():
+        raise ValueError(f"{name}: no such file (the data is digits, toy or the path of a text file)")
+    return datasets.by_name(name)

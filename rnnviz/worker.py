@@ -11,12 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.message import Message
+from textual.worker import get_current_worker
 
 from rnncore import StepEvent
 
 from .session import Session
 
 POST_EVERY = 0.1  # seconds between the worker's messages: the header updates at most 10 times a second
+DEFAULT_SPEED = 20.0  # steps/s: slow enough to watch a task being learnt; 0 = full speed
 
 
 @dataclass
@@ -34,10 +36,11 @@ class Diverged(Message):
 
 
 class TrainingLoop:
-    def __init__(self, session: Session, post: Callable[[Message], object], speed: float = 0.0):
+    def __init__(self, session: Session, post: Callable[[Message], object], speed: float = DEFAULT_SPEED):
         self.session, self.post = session, post
         self.speed = speed  # steps per second; 0 = as fast as possible
         self.running = False
+        self.tokens_per_sec: float | None = None  # the rate of the last message, for the header
         self._wake = threading.Event()  # set on stop, so a loop pacing itself stops waiting
 
     def start(self) -> None:
@@ -49,16 +52,18 @@ class TrainingLoop:
         self.running = False
         self._wake.set()
 
-    def run(self, cancelled: Callable[[], bool]) -> None:
+    def run(self) -> None:
+        """The worker thread's body: step until stopped or cancelled."""
+        worker = get_current_worker()
         steps = tokens = 0
         since = time.perf_counter()
-        while self.running and not cancelled():
+        while self.running and not worker.is_cancelled:
             started = time.perf_counter()
             event = self.session.step()
             steps, tokens = steps + 1, tokens + event.tokens
             now = time.perf_counter()
             if event.diverged or now - since >= POST_EVERY:
-                self.post(Trained(event, steps, tokens / (now - since)))
+                self._post(event, steps, tokens / (now - since))
                 steps = tokens = 0
                 since = now
             if event.diverged:
@@ -66,7 +71,11 @@ class TrainingLoop:
                 return
             self._pace(started)
         if steps:
-            self.post(Trained(event, steps, tokens / max(time.perf_counter() - since, 1e-9)))
+            self._post(event, steps, tokens / max(time.perf_counter() - since, 1e-9))
+
+    def _post(self, event: StepEvent, steps: int, tokens_per_sec: float) -> None:
+        self.tokens_per_sec = tokens_per_sec
+        self.post(Trained(event, steps, tokens_per_sec))
 
     def _pace(self, started: float) -> None:
         """Wait out this step's share of a second at `speed` steps/s; a stop or a new speed cuts it short."""

@@ -77,7 +77,7 @@ def test_a_network_saved_alone_has_no_trainer_state(tmp_path):
 
 def test_numpy_scalars_in_the_config_still_save(tmp_path):
     trainer = trained(steps=1)
-    trainer.config.batch_size, trainer.config.lr = np.int64(8), np.float32(0.02)
+    trainer.configure(batch_size=np.int64(8), lr=np.float32(0.02))
     save(tmp_path / "m.npz", trainer.net, trainer)
     assert load(tmp_path / "m.npz").config.batch_size == 8
 

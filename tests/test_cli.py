@@ -149,13 +149,13 @@ def test_options_given_with_load_override_the_saved_ones(toy_model, capsys):
 # --- bad arguments -----------------------------------------------------------
 BAD = [
     (["train", "--bogus"], "unrecognized arguments: --bogus"),
-    (["train", "--lr", "abc"], "argument --lr: invalid float value: 'abc'"),
+    (["train", "--lr", "abc"], "argument --lr: must be a number in (0, 10], got 'abc'"),
     (["train", "--steps", "-3"], "argument --steps: must be a whole number"),
-    (["train", "--batch-size", "0"], "--batch-size must be an integer from 1 to 4096, got 0"),
-    (["train", "--optimizer", "rmsprop"], "--optimizer must be sgd | adagrad | adam, got 'rmsprop'"),
-    (["train", "--lr", "nan"], "--lr must be a number in (0, 10.0], got nan"),
+    (["train", "--batch-size", "0"], "argument --batch-size: must be an integer from 1 to 4096, got 0"),
+    (["train", "--optimizer", "rmsprop"], "argument --optimizer: must be sgd | adagrad | adam, got 'rmsprop'"),
+    (["train", "--lr", "nan"], "argument --lr: must be a number in (0, 10], got 'nan'"),
     (["train", "--layers", "rnn:64,lstm:3"], "--layers: layer 2 'lstm:3': kind must be rnn or dense"),
-    (["train", "--embed", "0"], "argument --embed: must be a whole number of at least 1"),
+    (["train", "--embed", "0"], "argument --embed: must be an integer from 1 to 4096, got 0"),
     (["train", "--data", "{tmp}/missing.txt"], "cannot read"),
     (["train", "--data", "{tmp}/latin1.txt"], "is not UTF-8 text"),
     (["train", "--save-every", "5"], "--save-every needs --save PATH"),
@@ -257,4 +257,4 @@ def test_an_exploding_run_stops_rolls_back_and_saves_the_good_weights(capsys, tm
 
 def test_a_bad_embedding_size_names_the_option(capsys):
     code, _, err = run(capsys, "train", "--embed", "5000", "--steps", "1")
-    assert code == 2 and err.startswith("rnncore: error: --embed:") and len(err.strip().splitlines()) == 1
+    assert code == 2 and err.startswith("rnncore: error: argument --embed:") and len(err.strip().splitlines()) == 1

@@ -166,7 +166,7 @@ def test_a_text_holding_the_unknown_char_itself_still_builds(tmp_path):
 
 
 def test_vocab_encode_decode_round_trip():
-    vocab = Vocab("abc ")
+    vocab = Vocab("abc ", separator="")
     ids = vocab.encode("ab ca")
     assert ids == [0, 1, 3, 2, 0] and "".join(vocab.decode(ids)) == "ab ca"
 
@@ -177,7 +177,7 @@ def test_digit_vocab_parses_spaces_and_commas():
 
 
 def test_text_vocab_parse_keeps_spaces():
-    assert Vocab("ab ").parse("a b") == [0, 2, 1]
+    assert Vocab("ab ", separator="").parse("a b") == [0, 2, 1]
 
 
 def test_outside_vocabulary_symbols_raise_value_error_naming_them():

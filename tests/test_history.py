@@ -64,7 +64,7 @@ def test_smoothed_is_debiased_ema():
     history = History()
     for step, loss in enumerate([4.0, 2.0, 2.0], 1):
         history.add(event(step, loss=loss))
-    smoothed = history.smoothed
+    smoothed = history.snapshot().smoothed
     assert smoothed[0] == pytest.approx(4.0)  # debiased: the first point is the first loss, not 0.05 * it
     assert 2.0 < smoothed[2] < smoothed[1] < 4.0
 
@@ -74,8 +74,8 @@ def test_skipped_step_with_nan_loss_is_left_out():
     history.add(event(1, loss=1.0))
     history.add(event(2, loss=math.nan))
     history.add(event(3, loss=0.5))
-    assert history.steps == [1, 3]
-    assert all(math.isfinite(v) for v in history.smoothed)
+    assert history.snapshot().steps == [1, 3]
+    assert all(math.isfinite(v) for v in history.snapshot().smoothed)
 
 
 def test_markers_kept_merged_and_capped():
@@ -83,13 +83,13 @@ def test_markers_kept_merged_and_capped():
     history.mark(5, "lr 0.05")
     history.mark(5, "sgd")
     history.mark(9, "batch 16")
-    assert history.markers == [(5, "lr 0.05, sgd"), (9, "batch 16")]
+    assert history.snapshot().markers == [(5, "lr 0.05, sgd"), (9, "batch 16")]
     fill(history, 1000)
-    assert history.markers[0] == (5, "lr 0.05, sgd")  # downsampling the curves leaves markers alone
+    assert history.snapshot().markers[0] == (5, "lr 0.05, sgd")  # downsampling the curves leaves markers alone
     for step in range(10, 10 + 2 * MAX_MARKERS):
         history.mark(step, "x")
-    assert len(history.markers) == MAX_MARKERS
-    assert history.markers[-1][0] == 9 + 2 * MAX_MARKERS
+    assert len(history.snapshot().markers) == MAX_MARKERS
+    assert history.snapshot().markers[-1][0] == 9 + 2 * MAX_MARKERS
 
 
 def test_clear_empties_everything_and_changes_version():
@@ -102,7 +102,7 @@ def test_clear_empties_everything_and_changes_version():
     assert view.steps == view.loss == view.eval_steps == view.markers == []
     assert view.version != before
     history.add(event(1, loss=3.0))
-    assert history.smoothed == pytest.approx([3.0])  # the EMA restarted too
+    assert history.snapshot().smoothed == pytest.approx([3.0])  # the EMA restarted too
 
 
 def test_bad_max_points():

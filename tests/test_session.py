@@ -1,23 +1,21 @@
 import threading
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from rnncore import RNN, CheckpointError, Embedding, Network, Trainer, datasets, save
-from rnnviz.session import Session, default_config
+from rnncore import RNN, CheckpointError, Embedding, ModelConfig, Network, TrainConfig, Trainer, datasets, save
+from rnnviz.session import Session
 
 
 def steps(session, n):
     return [session.step() for _ in range(n)]
 
 
-def test_default_session_is_digits_with_one_rnn():
-    session = Session()
-    assert session.data_name == "digits"
-    assert session.vocab.symbols == list("0123456789")
-    assert [layer.dim for _, layer in session.net.recurrent()] == [64]
-    assert session.architecture == "embed:32,rnn:64"
+def test_default_session_is_built_from_the_defaults():
+    session, model = Session(), ModelConfig()
+    assert session.model == model and session.config == TrainConfig()
+    assert session.vocab == datasets.by_name(model.data).vocab
+    assert session.view().architecture == f"embed:{model.embed},{model.layers}"
     assert not session.has_trained
 
 
@@ -31,34 +29,34 @@ def test_default_config_learns_digits_quickly():
 def test_step_records_the_event_in_the_history():
     session = Session(data="toy", embed=8, layers="rnn:8")
     events = steps(session, 3)
-    assert session.has_trained and session.step_count == 3
-    assert session.history.steps == [1, 2, 3]
-    assert session.history.loss == pytest.approx([e.loss for e in events])
+    assert session.has_trained and session.trainer.step == 3
+    assert session.history.snapshot().steps == [1, 2, 3]
+    assert session.history.snapshot().loss == pytest.approx([e.loss for e in events])
     assert session.last_event is events[-1]
 
 
 def test_matches_a_headless_trainer_bit_for_bit():
     session = Session(data="toy", embed=8, layers="rnn:12", seed=3)
     ours = [e.loss for e in steps(session, 15)]
-    trainer = Trainer(Network(10, [Embedding(8), RNN(12)], seed=3), datasets.toy(), replace(default_config(), seed=3))
+    trainer = Trainer(Network(10, [Embedding(8), RNN(12)], seed=3), datasets.toy(), TrainConfig(seed=3))
     assert ours == [trainer.train_step().loss for _ in range(15)]
 
 
 def test_set_config_applies_and_marks_the_charts():
     session = Session(data="toy", embed=8, layers="rnn:8")
     steps(session, 2)
-    session.set_config("lr", 0.05)
+    session.configure("lr", "0.05")
     assert session.config.lr == 0.05
-    assert session.history.markers == [(2, "lr=0.05")]
+    assert session.history.snapshot().markers == [(2, "lr=0.05")]
     assert session.step().lr == 0.05
 
 
 def test_invalid_setting_is_refused_and_the_old_value_kept():
     session = Session(data="toy", embed=8, layers="rnn:8")
-    with pytest.raises(ValueError, match="batch_size"):
-        session.set_config("batch_size", 0)
+    with pytest.raises(ValueError, match="batch must be"):
+        session.configure("batch_size", "0")
     assert session.config.batch_size == 32
-    assert session.history.markers == []
+    assert session.history.snapshot().markers == []
 
 
 def test_predict_and_an_unknown_symbol():
@@ -83,13 +81,14 @@ def test_predict_waits_for_a_step_in_progress():
 
 def test_rebuild_keeps_the_settings_and_starts_over():
     session = Session(data="toy", embed=8, layers="rnn:8")
-    session.set_config("lr", 0.02)
+    session.configure("lr", "0.02")
     steps(session, 3)
-    session.rebuild(layers="rnn:16,dense:8:relu,rnn:4", embed=6)
+    session.rebuild(ModelConfig("toy", 6, "rnn:16,dense:8:relu,rnn:4"))
     assert [layer.dim for _, layer in session.net.recurrent()] == [16, 4]
-    assert session.layers == "rnn:16,dense:8:relu,rnn:4"
+    assert session.model.layers == "rnn:16,dense:8:relu,rnn:4"
     assert session.net.params["embed.E"].shape == (10, 6)
-    assert session.step_count == 0 and session.history.steps == [] and session.history.markers == []
+    history = session.history.snapshot()
+    assert session.trainer.step == 0 and history.steps == [] and history.markers == []
     assert session.config.lr == 0.02
 
 
@@ -97,8 +96,8 @@ def test_bad_layers_leave_the_session_untouched():
     session = Session(data="toy", embed=8, layers="rnn:8")
     net = session.net
     with pytest.raises(ValueError, match="layer 2"):
-        session.rebuild(layers="rnn:8,lstm:4")
-    assert session.net is net and session.layers == "rnn:8"
+        session.rebuild(ModelConfig("toy", 8, "rnn:8,lstm:4"))
+    assert session.net is net and session.model.layers == "rnn:8"
 
 
 def test_missing_data_file_is_a_clear_error(tmp_path):
@@ -120,7 +119,7 @@ def test_reset_weights_draws_the_same_start_again():
     start = {k: v.copy() for k, v in session.net.params.items()}
     steps(session, 5)
     session.reset_weights()
-    assert session.step_count == 0
+    assert session.trainer.step == 0
     assert all(np.array_equal(start[k], v) for k, v in session.net.params.items())
 
 
@@ -132,7 +131,7 @@ def test_save_then_load_restores_predictions_and_step(tmp_path):
     session.reset_weights()
     assert not np.allclose(session.predict("1 3 5").probs, before)
     session.load(tmp_path / "m.npz")
-    assert session.step_count == 20
+    assert session.trainer.step == 20
     np.testing.assert_array_equal(session.predict("1 3 5").probs, before)
 
 
@@ -141,7 +140,7 @@ def test_loading_a_checkpoint_with_another_architecture(tmp_path):
     other.save(tmp_path / "m.npz")
     session = Session(data="toy", embed=8, layers="rnn:8")
     session.load(tmp_path / "m.npz")
-    assert (session.embed, session.layers) == (4, "rnn:6,rnn:5")
+    assert (session.model.embed, session.model.layers) == (4, "rnn:6,rnn:5")
     assert [layer.dim for _, layer in session.net.recurrent()] == [6, 5]
 
 
@@ -172,11 +171,11 @@ def test_saving_into_a_missing_directory_is_a_checkpoint_error(tmp_path):
 
 def test_divergence_then_rollback_to_good_weights():
     session = Session(data="toy")
-    for field, value in (("optimizer", "sgd"), ("clip", 0.0), ("lr", 10.0)):
-        session.set_config(field, value)
+    for field, value in (("optimizer", "sgd"), ("clip", "0"), ("lr", "10")):
+        session.configure(field, value)
     event = next(e for e in (session.step() for _ in range(50)) if e.diverged)
     assert event.diverged
     good_step, good_params, _ = session.trainer.last_good
     assert session.rollback() == good_step
     assert all(np.array_equal(good_params[k], v) for k, v in session.net.params.items())
-    assert session.history.markers[-1] == (event.step, f"rollback to {good_step}")
+    assert session.history.snapshot().markers[-1] == (event.step, f"rollback to {good_step}")

@@ -10,22 +10,14 @@ import numpy as np
 from rich.text import Text
 from textual.widget import Widget
 
+from rnncore import glyph
+
 ALL_UP_TO = 12  # vocabularies this small show every symbol
 TOP_K = 10
 MAX_BAR = 40  # cells for probability 1; wider bars only make the eye travel
 EIGHTHS = " ▏▎▍▌▋▊▉"
 BEST_STYLE = "bold #ffb000"
 BAR_STYLE = "#5f87d7"
-SHOWN = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
-
-
-def shown(symbol: str) -> str:
-    """A symbol as it can be seen on screen (spaces and line breaks get a glyph)."""
-    if symbol in SHOWN:
-        return SHOWN[symbol]
-    if len(symbol) == 1 and (ord(symbol) < 32 or ord(symbol) == 127):
-        return chr(0x2400 + min(ord(symbol), 0x21))  # Unicode control pictures: ␌, ␡, ...
-    return symbol if symbol.isprintable() else repr(symbol)[1:-1]
 
 
 def bar(fraction: float, width: int) -> str:
@@ -45,7 +37,7 @@ def chosen_rows(probs: np.ndarray) -> list[int]:
 def bars_text(symbols: list[str], probs: np.ndarray, width: int) -> Text:
     """One line per chosen symbol: label, bar, probability; `width` is the whole line's."""
     rows = chosen_rows(probs)
-    labels = [shown(symbols[i]) for i in rows]
+    labels = [glyph(symbols[i]) for i in rows]
     label_width = max(len(s) for s in labels)
     bar_width = min(MAX_BAR, max(4, width - label_width - 9))  # room for "  0.97 ◀"
     best = int(np.argmax(probs))
@@ -92,10 +84,6 @@ class ProbabilityBars(Widget):
         if self.styles.height is None or self.styles.height.value != rows:
             self.styles.height = rows
         self.refresh()
-
-    @property
-    def best(self) -> str | None:
-        return None if self._probs is None else self._symbols[int(np.argmax(self._probs))]
 
     @property
     def text(self) -> Text:

@@ -84,30 +84,27 @@ class TrainingCharts(Widget):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.border_title = "Charts"
-        self._drawn: tuple[int, int] | None = None  # (id of the history, its version) last drawn
-        self.cost_points = self.eval_points = self.markers_drawn = 0  # what the last redraw plotted
+        self.drawn: HistoryView | None = None  # the history last drawn
 
     def compose(self) -> ComposeResult:
         yield Plot(id="cost-chart")
         yield Plot(id="accuracy-chart")
 
     def on_mount(self) -> None:
-        self._draw(History().snapshot())
+        self.show(History().snapshot())
 
-    def update_history(self, history: History) -> None:
-        """Redraw both charts from `history`; does nothing if it hasn't changed since the last call."""
-        view = history.snapshot()
-        if (id(history), view.version) != self._drawn:
-            self._drawn = (id(history), view.version)
+    def show(self, view: HistoryView) -> None:
+        """Redraw both charts from `view`; does nothing if that history hasn't changed since the last call."""
+        if self.drawn is None or (view.history_id, view.version) != (self.drawn.history_id, self.drawn.version):
+            self.drawn = view
             self._draw(view)
 
     def _draw(self, view: HistoryView) -> None:
         cost, accuracy = self.query_one("#cost-chart", PlotextPlot), self.query_one("#accuracy-chart", PlotextPlot)
         width, height = cost.size.width or MIN_WIDTH, cost.size.height or MIN_HEIGHT
         frame = _Frame(max(view.steps[-1] if view.steps else 1, 1), width, height, _visible_markers(view))
-        self.cost_points = _draw_cost(cost.plt, view, frame)
-        self.eval_points = _draw_accuracy(accuracy.plt, view, frame)
-        self.markers_drawn = len(frame.markers)
+        _draw_cost(cost.plt, view, frame)
+        _draw_accuracy(accuracy.plt, view, frame)
         cost.refresh()
         accuracy.refresh()
 
@@ -137,10 +134,10 @@ def _thin(values: list[float], limit: int) -> list[float]:
     return values[::-1][::stride][::-1] if stride > 1 else values
 
 
-def _draw_cost(plt, view: HistoryView, frame: _Frame) -> int:
+def _draw_cost(plt, view: HistoryView, frame: _Frame) -> None:
     _start(plt, frame, "cost: raw (grey), smoothed" if view.steps else "cost: press space to train", "cost")
     if not view.steps:
-        return 0
+        return
     top = max(view.loss) * 1.05 or 1.0
     plt.ylim(0, top)
     steps = _thin(view.steps, frame.points)
@@ -149,18 +146,16 @@ def _draw_cost(plt, view: HistoryView, frame: _Frame) -> int:
     _draw_markers(plt, frame)
     for step, label in _spaced_labels(frame):
         plt.text(label, step, top, color=MARKER_COLOR, alignment="left")
-    return len(steps)
 
 
-def _draw_accuracy(plt, view: HistoryView, frame: _Frame) -> int:
+def _draw_accuracy(plt, view: HistoryView, frame: _Frame) -> None:
     _start(plt, frame, "eval accuracy" if view.eval_steps else "eval accuracy: none yet", "accuracy")
     plt.ylim(0, 1)
     if not view.eval_steps:
-        return 0
+        return
     steps = _thin(view.eval_steps, frame.points)
     plt.plot(steps, _thin(view.eval_accuracy, frame.points), marker="braille", color=ACCURACY_COLOR)
     _draw_markers(plt, frame)
-    return len(steps)
 
 
 def _draw_markers(plt, frame: _Frame) -> None:

@@ -1,8 +1,12 @@
 """The header line of live figures: what is training, how far, how well, how fast."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual.widgets import Static
+
+from ..session import SessionView
 
 GAP = "  "
 
@@ -21,19 +25,18 @@ class Figures(Static):
         self.pieces: list[Text] = []  # each one stays on one line when the header wraps
         self.text = Text()
 
-    def update_figures(self, *, dataset: str, architecture: str, step: int, epoch: float, loss: float | None,
-                       accuracy: float | None, tokens_per_sec: float | None, lr: float, running: bool) -> None:
+    def show(self, view: SessionView, running: bool, tokens_per_sec: float | None) -> None:
         state = Text(" ▶ RUNNING ", style="bold black on green") if running else \
             Text(" ⏸ PAUSED ", style="bold black on yellow")
         self.pieces = [
             state,
-            Text.assemble((dataset, "bold"), " ", (architecture, "dim")),
-            _figure("step", f"{step:,}"),
-            _figure("epoch", f"{epoch:.2f}"),
-            _figure("cost", "–" if loss is None else f"{loss:.4f}"),
-            _figure("acc", "–" if accuracy is None else f"{accuracy:.1%}"),
+            Text.assemble((Path(view.model.data).name, "bold"), " ", (view.architecture, "dim")),
+            _figure("step", f"{view.step:,}"),
+            _figure("epoch", f"{view.epoch:.2f}"),
+            _figure("cost", "–" if view.loss is None else f"{view.loss:.4f}"),
+            _figure("acc", "–" if view.accuracy is None else f"{view.accuracy:.1%}"),
             _figure("tok/s", "–" if tokens_per_sec is None else _si(tokens_per_sec)),
-            _figure("lr", f"{lr:.3g}"),
+            _figure("lr", f"{view.next_lr:.3g}"),
         ]
         self._show()
 

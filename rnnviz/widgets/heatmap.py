@@ -7,11 +7,10 @@ import numpy as np
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
-from .bars import shown
+from rnncore import glyph
 
 CELL = 3  # characters per cell
 MAX_ROWS = 256  # beyond this many units the map is cut, with a note
@@ -57,7 +56,7 @@ def heatmap_lines(title: str, states: np.ndarray, symbols: list[str], width: int
     columns = max(1, (width - label_width - 1) // CELL)
     first = max(0, T - columns)
     notes = (f" · {MAX_ROWS} shown" if H > MAX_ROWS else "") + (f" · last {T - first} of {T} steps" if first else "")
-    header = " " * (label_width + 1) + "".join(f"{shown(s)[:CELL]:^{CELL}}" for s in symbols[first:])
+    header = " " * (label_width + 1) + "".join(f"{glyph(s)[:CELL]:^{CELL}}" for s in symbols[first:])
     lines = [[Segment(f"{title} ({H} units)", BOLD), Segment(notes, DIM)], [Segment(header)]]
     cells = _cells()
     for unit, row in enumerate(levels(states[first:, :MAX_ROWS].T) + LEVELS):  # (units, columns)
@@ -110,10 +109,6 @@ class HiddenHeatmap(Widget):
         if width != self._lines_width:
             self._lines, self._lines_width = self._build_lines(width), width
         return self._lines
-
-    @property
-    def text(self) -> Text:
-        return Text("\n").join(Text.assemble(*[(seg.text, seg.style) for seg in line]) for line in self.lines)
 
     def _build_lines(self, width: int) -> list[Strip]:
         if not self._symbols:

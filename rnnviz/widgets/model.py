@@ -1,4 +1,8 @@
-"""The Model panel: dataset, embedding size, the stack of layers and the seed; Apply rebuilds the network."""
+"""The Model panel: dataset, embedding size, the stack of layers and the seed; Apply rebuilds the network.
+
+Like the Training panel it keeps no model of its own: Apply posts what the fields hold, the app answers
+with an error for a field (`show_error`) or, once built, the model as it is (`show`).
+"""
 from __future__ import annotations
 
 from textual import on
@@ -8,58 +12,59 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select
 
-from rnncore.layers import ACTIVATIONS, MAX_SIZE
-from rnncore.network import MAX_LAYERS
-from rnncore.spec import parse_layers
+from rnncore import MAX_LAYERS, MAX_SIZE, STACKABLE, ModelConfig
 
-MAX_SEED = 2**63 - 1
 NEW_LAYER = "rnn:32"
+FIELDS = ("data", "embed", "layers", "seed")
 
 
 class LayerRow(Horizontal):
-    """One layer: kind, size and (for dense) activation; focusing any part selects the row."""
+    """One layer: kind, size and the kind's option (an activation, an init); focusing any part selects the row."""
 
     DEFAULT_CSS = """
     LayerRow { height: 1; }
     LayerRow.-selected { background: $primary 25%; }
-    LayerRow .kind { width: 10; }
+    LayerRow .kind { width: 9; }
     LayerRow .size { width: 1fr; }
-    LayerRow .activation { width: 12; }
+    LayerRow .option { width: 13; }
     """
 
     def __init__(self, spec: str = NEW_LAYER):
         super().__init__()
         kind, size, option = (spec.split(":") + ["", ""])[:3]
-        self.kind = kind if kind in ("rnn", "dense") else "rnn"
-        self.units = size
-        self.option = option  # an RNN's Whh init ("uniform") has no control here, but survives a round trip
+        self.kind = kind if kind in STACKABLE else "rnn"
+        self.units, self.option = size, option
 
     def compose(self) -> ComposeResult:
-        yield Select([("rnn", "rnn"), ("dense", "dense")], value=self.kind, allow_blank=False, compact=True,
+        yield Select([(kind, kind) for kind in STACKABLE], value=self.kind, allow_blank=False, compact=True,
                      classes="kind")
         yield Input(self.units, compact=True, classes="size", tooltip=f"units, 1 to {MAX_SIZE}")
-        activation = self.option if self.option in ACTIVATIONS else "tanh"
-        yield Select([(name, name) for name in ACTIVATIONS], value=activation, allow_blank=False, compact=True,
-                     classes="activation")
+        yield Select([], allow_blank=True, compact=True, classes="option")
 
     def on_mount(self) -> None:
-        self._show_activation()
+        self._show_options()
 
     @on(Select.Changed, ".kind")
     def _kind_changed(self, event: Select.Changed) -> None:
         event.stop()
-        self._show_activation()
+        self._show_options()
 
-    def _show_activation(self) -> None:
-        self.query_one(".activation").display = self.query_one(".kind", Select).value == "dense"
+    def _show_options(self) -> None:
+        """The option list of the chosen kind, its first (the default) chosen unless the spec named another."""
+        options = STACKABLE[self.query_one(".kind", Select).value].options
+        select = self.query_one(".option", Select)
+        select.display = bool(options)
+        select.set_options([(o, o) for o in options])
+        if options:
+            select.value = self.option if self.option in options else options[0]
 
     def spec(self) -> str:
         """This row as spec text, unchecked: "rnn:64", "dense:32:relu"."""
         kind = self.query_one(".kind", Select).value
         size = self.query_one(".size", Input).value.strip()
-        if kind == "dense":
-            return f"dense:{size}:{self.query_one('.activation', Select).value}"
-        return f"rnn:{size}" + (f":{self.option}" if self.kind == "rnn" and self.option else "")
+        option = self.query_one(".option", Select)
+        default = STACKABLE[kind].options[:1]
+        return f"{kind}:{size}" + (f":{option.value}" if option.display and [option.value] != list(default) else "")
 
 
 class ModelPanel(Widget):
@@ -74,64 +79,61 @@ class ModelPanel(Widget):
     ModelPanel .field > Input, ModelPanel .field > Select { width: 1fr; }
     ModelPanel #layers { height: auto; }
     ModelPanel Button { width: 1fr; min-width: 5; margin-right: 1; }
-    ModelPanel .error { color: $error; display: none; }
+    ModelPanel .error { color: $error; display: none; height: auto; }
     ModelPanel .error.-shown { display: block; }
     """
 
     class Apply(Message):
-        """The user asked for a network built like this; every value is checked."""
+        """The user asked for a network built as the fields say (unchecked texts)."""
 
-        def __init__(self, dataset: str, embed: int, layers: str, seed: int) -> None:
+        def __init__(self, data: str, embed: str, layers: str, seed: str) -> None:
             super().__init__()
-            self.dataset, self.embed, self.layers, self.seed = dataset, embed, layers, seed
+            self.data, self.embed, self.layers, self.seed = data, embed, layers, seed
 
-    def __init__(self, datasets: list[str], dataset: str | None = None, embed: int = 32,
-                 layers: str = "rnn:64,rnn:32", seed: int = 0, **kwargs):
+    def __init__(self, datasets: list[str], model: ModelConfig, seed: int, **kwargs):
         super().__init__(**kwargs)
         self.border_title = "Model"
-        self.datasets = list(datasets)
-        self.model = (dataset or self.datasets[0], embed, layers, seed)  # what set_model last showed
+        self.datasets = list(dict.fromkeys([*datasets, model.data]))
+        self.shown = (model, seed)  # what the fields were last set to
 
     def compose(self) -> ComposeResult:
-        dataset, embed, layers, seed = self.model
+        model, seed = self.shown
         with Horizontal(classes="field"):
             yield Label("data")
-            yield Select(self._options(), value=dataset, allow_blank=False, compact=True, id="dataset")
-        yield Label("", id="dataset-error", classes="error")
+            yield Select([(d, d) for d in self.datasets], value=model.data, allow_blank=False, compact=True,
+                         id="data", tooltip=ModelConfig.describe("data")["help"])
+        yield Label("", id="data-error", classes="error")
         with Horizontal(classes="field"):
             yield Label("embed")
-            yield Input(str(embed), compact=True, id="embed", tooltip=f"embedding size, 1 to {MAX_SIZE}")
+            yield Input(str(model.embed), compact=True, id="embed", tooltip=f"embedding size, 1 to {MAX_SIZE}")
         yield Label("", id="embed-error", classes="error")
         with Vertical(id="layers"):
-            yield from (LayerRow(spec) for spec in _specs(layers))
+            yield from (LayerRow(spec) for spec in _specs(model.layers))
         yield Label("", id="layers-error", classes="error")
         with Horizontal():
             yield Button("+ layer", id="add-layer", compact=True, tooltip=f"add {NEW_LAYER} at the end")
             yield Button("- layer", id="remove-layer", compact=True, tooltip="remove the selected (or last) layer")
         with Horizontal(classes="field"):
             yield Label("seed")
-            yield Input(str(seed), compact=True, id="seed", tooltip="seed of the initial weights")
+            yield Input(str(seed), compact=True, id="seed", tooltip="seed of the initial weights and the data order")
         yield Label("", id="seed-error", classes="error")
         yield Button("Apply", id="apply", variant="primary", compact=True, tooltip="rebuild the network")
 
-    def _options(self) -> list[tuple[str, str]]:
-        return [(name, name) for name in self.datasets]
-
-    def set_model(self, dataset: str, embed: int, layers: str, seed: int) -> None:
-        """Show this model in the fields (posts nothing)."""
-        self.model = (dataset, embed, layers, seed)
-        if dataset not in self.datasets:
-            self.datasets.append(dataset)
-        if not self.is_mounted:
-            return  # compose will show self.model
-        select = self.query_one("#dataset", Select)
-        select.set_options(self._options())
-        select.value = dataset
-        self.query_one("#embed", Input).value = str(embed)
+    def show(self, model: ModelConfig, seed: int, force: bool = False) -> None:
+        """Show this model in the fields (posts nothing); unless `force`, only if it changed since last shown."""
+        if (model, seed) == self.shown and not force:
+            return
+        self.shown = (model, seed)
+        if model.data not in self.datasets:
+            self.datasets.append(model.data)
+        select = self.query_one("#data", Select)
+        select.set_options([(d, d) for d in self.datasets])
+        select.value = model.data
+        self.query_one("#embed", Input).value = str(model.embed)
         self.query_one("#seed", Input).value = str(seed)
         rows = self.query_one("#layers", Vertical)
         rows.remove_children()
-        rows.mount_all([LayerRow(spec) for spec in _specs(layers)])
+        rows.mount_all([LayerRow(spec) for spec in _specs(model.layers)])
         self._clear_errors()
 
     @property
@@ -166,58 +168,22 @@ class ModelPanel(Widget):
     @on(Button.Pressed, "#apply")
     @on(Input.Submitted)
     def apply(self, event: Message | None = None) -> None:
-        """Check every field; post Apply if all are good, else show why beside the bad ones."""
         if event is not None:
             event.stop()
         self._clear_errors()
-        checks = {"embed": self._embed, "layers": self._layers, "seed": self._seed}
-        values = {}
-        for field, check in checks.items():
-            try:
-                values[field] = check()
-            except ValueError as error:
-                self.show_error(field, str(error))
-        if len(values) == len(checks):
-            dataset = self.query_one("#dataset", Select).value
-            self.post_message(self.Apply(str(dataset), values["embed"], values["layers"], values["seed"]))
-
-    def _embed(self) -> int:
-        return _whole("embed", self.query_one("#embed", Input).value, 1, MAX_SIZE)
-
-    def _seed(self) -> int:
-        return _whole("seed", self.query_one("#seed", Input).value, 0, MAX_SEED)
-
-    def _layers(self) -> str:
-        specs = [row.spec() for row in self.rows]
-        for row, spec in zip(self.rows, specs, strict=True):
-            row.query_one(".size", Input).set_class(not _is_size(spec.split(":")[1]), "-invalid")
-        text = ",".join(specs)
-        layers = parse_layers(text)
-        if not any(layer.recurrent for layer in layers):
-            raise ValueError("add an rnn layer: rnnviz shows recurrent networks")
-        return text
+        self.post_message(self.Apply(str(self.query_one("#data", Select).value), self.query_one("#embed", Input).value,
+                                     ",".join(row.spec() for row in self.rows), self.query_one("#seed", Input).value))
 
     def show_error(self, field: str, message: str) -> None:
-        """`message` under `field` (dataset, embed, layers or seed); an empty one hides it."""
+        """`message` under `field` (data, embed, layers or seed); an empty one hides it."""
         error = self.query_one(f"#{field}-error", Label)
         error.update(message)
         error.set_class(bool(message), "-shown")
 
     def _clear_errors(self) -> None:
-        for field in ("dataset", "embed", "layers", "seed"):
+        for field in FIELDS:
             self.show_error(field, "")
 
 
 def _specs(layers: str) -> list[str]:
     return [part.strip() for part in layers.split(",") if part.strip()] or [NEW_LAYER]
-
-
-def _is_size(text: str) -> bool:
-    return text.isdigit() and 1 <= int(text) <= MAX_SIZE
-
-
-def _whole(name: str, text: str, low: int, high: int) -> int:
-    text = text.strip()
-    if not (text.isdigit() and low <= int(text) <= high):
-        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {text!r}")
-    return int(text)

@@ -7,13 +7,12 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from rnncore.datasets import DIGITS
+from rnncore import glyph
 
 from ..inference import Prediction
-from .bars import ProbabilityBars, shown
+from .bars import ProbabilityBars
 from .heatmap import HiddenHeatmap
 
-PLACEHOLDER = "type a prefix, e.g. 1 3 5"
 HINT = "type a prefix to see the next symbol"
 HEATMAP_HINT = "type a prefix to see the hidden units"
 
@@ -23,7 +22,7 @@ class PredictionPanel(Vertical):
 
     DEFAULT_CSS = """
     PredictionPanel { height: 1fr; overflow-y: auto; }
-        PredictionPanel > #error { color: $error; height: auto; display: none; }
+    PredictionPanel > #error { color: $error; height: auto; display: none; }
     PredictionPanel > #error.shown { display: block; }
     PredictionPanel > #continuation { height: auto; margin-bottom: 1; color: $text-muted; }
     PredictionPanel > #heatmaps { height: 1fr; min-height: 8; }
@@ -36,21 +35,21 @@ class PredictionPanel(Vertical):
             super().__init__()
             self.text = text
 
-    def __init__(self, placeholder: str = PLACEHOLDER, **kwargs) -> None:
+    def __init__(self, example: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
-        self._placeholder = placeholder
+        self._example = example
         self._heatmaps: list[HiddenHeatmap] = []
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=self._placeholder, id="prefix")
+        yield Input(placeholder=_placeholder(self._example), id="prefix")
         yield Static("", id="error")
         yield ProbabilityBars(HINT, id="bars")
         yield Static("", id="continuation")
         yield VerticalScroll(id="heatmaps")
 
-    @property
-    def prefix_text(self) -> str:
-        return self.query_one("#prefix", Input).value
+    def set_example(self, example: str) -> None:
+        """A prefix typical of the data, shown in the empty input as a hint."""
+        self.query_one("#prefix", Input).placeholder = _placeholder(example)
 
     @on(Input.Changed, "#prefix")
     @on(Input.Submitted, "#prefix")
@@ -76,18 +75,22 @@ class PredictionPanel(Vertical):
         error.set_class(bool(message), "shown")
 
     def _show_heatmaps(self, prediction: Prediction) -> None:
-        if len(self._heatmaps) != len(prediction.hidden):
+        names = list(prediction.traces)
+        if [h.layer_name for h in self._heatmaps] != names:
             box = self.query_one("#heatmaps", VerticalScroll)
             box.remove_children()
-            self._heatmaps = [HiddenHeatmap(f"rnn{i}", HEATMAP_HINT) for i in range(len(prediction.hidden))]
+            self._heatmaps = [HiddenHeatmap(name, HEATMAP_HINT) for name in names]
             box.mount_all(self._heatmaps)
-        for heatmap, states in zip(self._heatmaps, prediction.hidden, strict=True):
-            heatmap.show(states, prediction.prefix)
+        for heatmap, trace in zip(self._heatmaps, prediction.traces.values(), strict=True):
+            heatmap.show(trace["h"], prediction.prefix)
 
 
 def continuation_line(prediction: Prediction) -> str:
     """'continues: 7 1 3 5 …' (digits spaced, text as text); empty for an empty prefix."""
     if not prediction.continuation:
         return ""
-    sep = " " if prediction.symbols == list(DIGITS) else ""
-    return "continues: " + sep.join(shown(s) for s in prediction.continuation) + " …"
+    return "continues: " + prediction.vocab.separator.join(map(glyph, prediction.continuation)) + " …"
+
+
+def _placeholder(example: str) -> str:
+    return f"type a prefix, e.g. {example}" if example else "type a prefix"

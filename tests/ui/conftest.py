@@ -1,12 +1,15 @@
-import threading
+import sys
 import time
+import traceback
 
 import pytest
 from textual.app import App
 from textual.widgets import Button
+from textual.worker import WorkerState
 
 from rnnviz.app import RnnvizApp
 from rnnviz.session import Session
+from rnnviz.worker import TrainingLoop
 
 SPEED = 50  # steps/s: the process stays mostly idle, so Pilot's wait-for-idle after each key returns at once
 
@@ -25,8 +28,15 @@ async def wait_until(pilot, condition, timeout=10.0):
         await pilot.pause(0.02)
 
 
+def training(app):
+    """The app's training worker, while one runs."""
+    return [w for w in app.workers if w.group == "train" and w.state == WorkerState.RUNNING]
+
+
 def training_threads():
-    return [t for t in threading.enumerate() if t.name == "rnnviz-train"]
+    """Threads of any app still inside the training loop."""
+    stacks = [traceback.walk_stack(frame) for frame in sys._current_frames().values()]
+    return [s for s in stacks if any(f.f_code is TrainingLoop.run.__code__ for f, _ in s)]
 
 
 class Harness(App):
@@ -43,11 +53,14 @@ class Harness(App):
         for button in self.query(Button):
             button.active_effect_duration = 0  # a button ignores clicks during its 0.2 s flash
 
-    def on_training_panel_changed(self, message):
-        self.messages.append((message.field, message.value))
+    def on_training_panel_edited(self, message):
+        self.messages.append((message.name, message.text))
+
+    def on_speed_control_changed(self, message):
+        self.messages.append(("speed", message.speed))
 
     def on_model_panel_apply(self, message):
-        self.messages.append((message.dataset, message.embed, message.layers, message.seed))
+        self.messages.append((message.data, message.embed, message.layers, message.seed))
 
 
 def recording(session):

@@ -3,16 +3,15 @@
 The network trains synchronously before the app starts (no worker, so no tokens/s or other timing on screen),
 in float64, so the figures and curves do not hang on the last bit of a float32 BLAS kernel.
 """
-from dataclasses import replace
-
+from rnncore import TrainConfig
 from rnnviz.app import RnnvizApp
-from rnnviz.session import Session, default_config
+from rnnviz.session import Session
 
 STEPS = 60
 
 
 def trained_app() -> RnnvizApp:
-    session = Session(config=replace(default_config(), dtype="float64"))
+    session = Session(config=TrainConfig(dtype="float64"))
     for _ in range(STEPS):
         session.step()
     return RnnvizApp(session)

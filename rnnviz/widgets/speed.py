@@ -1,0 +1,66 @@
+"""The pace of training, in steps per second: the worker's setting, not the trainer's."""
+from __future__ import annotations
+
+import math
+
+from textual import on
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, Label
+
+MAX_SPEED = 1000.0
+
+
+def parse_speed(text: str) -> float:
+    """Steps/s from typed text; ValueError in words if it is not one."""
+    text = text.strip()
+    try:
+        speed = float(text) if text.isascii() and "_" not in text else math.nan  # float() takes '1_0' and '３'
+    except ValueError:
+        speed = math.nan
+    if not 0 <= speed <= MAX_SPEED:
+        raise ValueError(f"steps/s must be a number from 0 (as fast as it goes) to {MAX_SPEED:g}, got {text!r}")
+    return speed
+
+
+class SpeedControl(Widget):
+    DEFAULT_CSS = """
+    SpeedControl { height: auto; layout: grid; grid-size: 2; grid-columns: 10 1fr; }
+    SpeedControl Input { width: 1fr; }
+    SpeedControl .error { column-span: 2; color: $error; display: none; height: auto; }
+    SpeedControl .error.-shown { display: block; }
+    """
+
+    class Changed(Message):
+        def __init__(self, speed: float) -> None:
+            super().__init__()
+            self.speed = speed
+
+    def __init__(self, speed: float, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.speed = speed
+
+    def compose(self) -> ComposeResult:
+        yield Label("steps/s")
+        yield Input(f"{self.speed:g}", compact=True, id="speed",
+                    tooltip=f"training pace; 0 = as fast as the machine goes, at most {MAX_SPEED:g}")
+        yield Label("", classes="error")
+
+    @on(Input.Submitted, "#speed")
+    @on(Input.Blurred, "#speed")
+    def _typed(self, event: Input.Submitted | Input.Blurred) -> None:
+        event.stop()
+        field, error = self.query_one(Input), self.query_one(".error", Label)
+        try:
+            speed = parse_speed(event.value)
+        except ValueError as e:
+            error.update(str(e))
+            error.add_class("-shown")
+            field.value = f"{self.speed:g}"
+            field.select_all()
+            return
+        error.remove_class("-shown")
+        if speed != self.speed:
+            self.speed = speed
+            self.post_message(self.Changed(speed))
