@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from .optim import OPTIMIZERS, SCHEDULES, add_l2, clip_by_global_norm, make_optimizer, scheduled_lr
+from .optim import OPTIMIZERS, SCHEDULES, clip_by_global_norm, make_optimizer, scheduled_lr
 
 MAX_BATCH = 4096
 MAX_BPTT = 10_000
@@ -112,10 +112,9 @@ class Trainer:
         started = time.perf_counter()
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is caught below and reported in the event
             loss, grads, state = self.net.run_batch(x, y, mask, self.hidden if carry else None)
-            add_l2(self.net.params, grads, cfg.l2)
-            norm, clipped = clip_by_global_norm(grads, cfg.clip)
-            lr = scheduled_lr(cfg.lr, cfg.schedule, self.step + 1, cfg.decay_steps)
-            skipped = not (math.isfinite(loss) and math.isfinite(norm)) or not self._update(grads, lr)
+            norm, clipped = clip_by_global_norm(grads, cfg.clip)  # then decay, schedule: torch's order
+            lr = scheduled_lr(cfg.lr, cfg.schedule, self.step, cfg.decay_steps)
+            skipped = not (math.isfinite(loss) and math.isfinite(norm)) or not self._update(grads, lr, cfg.l2)
         self.hidden = None if skipped else state
         self.step += 1
         tokens = int(mask.sum())
@@ -201,9 +200,9 @@ class Trainer:
             raise ValueError(f"the data set {self.data.name!r} has no training targets")
         return plan
 
-    def _update(self, grads, lr) -> bool:
+    def _update(self, grads, lr, l2) -> bool:
         """Apply the step; if it overflowed a weight, go back to the last good ones and report False."""
-        self.optimizer.update(self.net.params, grads, lr)
+        self.optimizer.update(self.net.params, grads, lr, l2)
         if all(math.isfinite(float(p.sum())) for p in self.net.params.values()):
             return True
         self.rollback()

@@ -280,7 +280,7 @@ class RnnvizApp(App):
             dataset=Path(session.data_name).name, architecture=session.architecture, step=session.step_count,
             epoch=event.epoch if event else float(session.trainer.epoch), loss=event.loss if event else None,
             accuracy=session.accuracy, tokens_per_sec=self.tokens_per_sec,
-            lr=scheduled_lr(config.lr, config.schedule, session.step_count + 1, config.decay_steps),
+            lr=scheduled_lr(config.lr, config.schedule, session.step_count, config.decay_steps),  # the next step's
             running=self.running)
 
     def redraw(self) -> None:

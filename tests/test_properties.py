@@ -115,7 +115,7 @@ VALID = {  # the documented range of each field, written independently of TrainC
     "lr": lambda v: number(0, MAX_LR)(v) and v > 0,
     "schedule": lambda v: v in ("constant", "inverse", "exponential", "cosine"),
     "decay_steps": integer(1, 10**9),
-    "optimizer": lambda v: v in ("sgd", "adagrad", "adam"),
+    "optimizer": lambda v: v in ("sgd", "adagrad", "adam", "adamw"),
     "momentum": lambda v: number(0, 1)(v) and v < 1,
     "batch_size": integer(1, MAX_BATCH),
     "bptt": integer(0, MAX_BPTT),
