@@ -109,6 +109,7 @@ class Trainer:
         cfg = self.config.validate()
         self._follow_config(cfg)
         x, y, mask, carry = self._next_chunk(cfg)
+        carry = carry and self.hidden is not None and len(self.hidden[0]) == len(x)  # not if resumed at a new batch
         started = time.perf_counter()
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is caught below and reported in the event
             loss, grads, state = self.net.run_batch(x, y, mask, self.hidden if carry else None)

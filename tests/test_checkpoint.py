@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from rnncore import RNN, CheckpointError, Dense, Embedding, Network, TrainConfig, Trainer, datasets, load, save
+from rnncore.cli import main
 
 
 def trained(steps=7, **config):
@@ -65,6 +66,17 @@ def test_resuming_from_a_checkpoint_continues_exactly(tmp_path):
     ck = load(tmp_path / "m.npz")
     resumed = Trainer(ck.net, datasets.digits(count=30, seed=1), state=ck.trainer_state)
     assert [resumed.train_step().loss for _ in range(12)] == expected
+
+
+@pytest.mark.parametrize("steps", [1, 2, 4])
+def test_resuming_with_another_batch_size_starts_fresh_sequences_instead_of_failing(tmp_path, capsys, steps):
+    """Found by the header fuzz: the carried (4, H) hidden state met a batch of 2 rows."""
+    path, small = str(tmp_path / "m.npz"), ["--data", "digits", "--bptt", "5", "--eval-every", "0"]
+    assert main(["train", *small, "--embed", "4", "--layers", "rnn:6", "--batch-size", "4", "--steps", str(steps),
+                 "--save", path]) == 0
+    assert main(["train", *small, "--load", path, "--batch-size", "2", "--steps", "3", "--save", path]) == 0, \
+        capsys.readouterr().err
+    assert load(path).trainer_state["step"] == steps + 3
 
 
 def test_a_network_saved_alone_has_no_trainer_state(tmp_path):
