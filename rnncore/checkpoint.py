@@ -4,14 +4,16 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .datasets import Vocab
+from .header import FieldError, checked_network, checked_trainer, checked_vocab, shown
 from .network import Network
-from .optim import OPTIMIZERS
+from .optim import make_optimizer, scheduled_lr
 from .trainer import TrainConfig
 
 FORMAT = "rnncore-checkpoint"
@@ -64,18 +66,24 @@ def load(path) -> Checkpoint:
         raise CheckpointError(f"{path}: no such file")
     arrays = _read_arrays(path)
     header = _header(path, arrays.pop("header", None))
-    try:
-        shapes = Network.param_shapes(header["network"])
-        vocab = Vocab(header["vocab"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{path}: the header's architecture is invalid ({e})") from None
+    with _fields_of(path):
+        shapes = checked_network(header.get("network"))
+        state = checked_trainer(header.get("trainer"))
     _check_params(path, shapes, arrays)  # before any weight is drawn: a forged header can't make us build a huge net
+    with _fields_of(path):
+        vocab = checked_vocab(header.get("vocab"), header["network"]["vocab_size"])
     net = Network.from_spec(header["network"])
-    if len(vocab) != net.vocab_size:
-        raise CheckpointError(f"{path}: {len(vocab)} symbols for a vocabulary of {net.vocab_size}")
     for name, param in net.params.items():
         param[...] = arrays[f"param/{name}"]
-    return Checkpoint(net, vocab, _trainer_state(path, header, arrays, net), header)
+    return Checkpoint(net, vocab, _trainer_state(path, state, arrays, net), header)
+
+
+@contextmanager
+def _fields_of(path):
+    try:
+        yield
+    except FieldError as e:
+        raise CheckpointError(f"{path}: {e}") from None
 
 
 def _plain(value):
@@ -115,12 +123,13 @@ def _header(path, raw):
         raise CheckpointError(f"{path}: no header, so not an rnncore checkpoint")
     try:
         header = json.loads(raw.tobytes().decode())
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, an integer of 4300 digits, arrays nested too deep
         raise CheckpointError(f"{path}: the header is not valid JSON") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not an rnncore checkpoint")
-    if header.get("version") != VERSION:
-        raise CheckpointError(f"{path}: format version {header.get('version')!r}; this rnncore reads version {VERSION}")
+    version = header.get("version")
+    if type(version) is not int or version != VERSION:
+        raise CheckpointError(f"{path}: format version {shown(version)}; this rnncore reads version {VERSION}")
     return header
 
 
@@ -138,35 +147,47 @@ def _check_params(path, shapes, arrays):
         raise CheckpointError(f"{path}: parameters the architecture does not have: {', '.join(extra)}")
 
 
-def _trainer_state(path, header, arrays, net):
-    state = header.get("trainer")
+def _trainer_state(path, state, arrays, net):
+    shapes = {name: p.shape for name, p in net.params.items()}
     if state is None:
         return None
-    try:
-        state = _checked_state(state)
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{path}: the saved training state is invalid ({e})") from None
-    state["arrays"] = {k[len("trainer/"):]: v for k, v in arrays.items() if k.startswith("trainer/")}
-    for key, value in state["arrays"].items():
+    saved = {k[len("trainer/"):]: v for k, v in arrays.items() if k.startswith("trainer/")}
+    for key, value in saved.items():
         if value.dtype.kind != "f":
             raise CheckpointError(f"{path}: training state {key} is {value.dtype}, not floating point")
-        param = net.params.get(key.rsplit("/", 1)[-1])
-        if param is not None and value.shape != param.shape:
-            raise CheckpointError(f"{path}: optimizer state {key} does not match its parameter's shape")
-    _check_hidden(path, state["arrays"], net.recurrent_sizes())
-    return state
+    optimizer = {k[len("optimizer/"):]: v for k, v in saved.items() if k.startswith("optimizer/")}
+    if state["optimizer"] == "sgd":
+        optimizer = _torch_velocity(optimizer, state, shapes)
+    _check_optimizer(path, state["optimizer"], optimizer, shapes)
+    hidden = {k: v for k, v in saved.items() if k.startswith("hidden/")}
+    _check_hidden(path, hidden, net.recurrent_sizes())
+    return {**state, "arrays": {**{f"optimizer/{k}": v for k, v in optimizer.items()}, **hidden}}
 
 
-def _checked_state(state):
-    if not isinstance(state, dict) or not isinstance(state.get("config"), dict):
-        raise TypeError("it needs a config dict")
-    TrainConfig.from_dict(state["config"])
-    if state["optimizer"] not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {state['optimizer']!r}")
-    counters = {k: state[k] for k in ("step", "epoch", "chunk")}
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counters.values()):
-        raise ValueError(f"step, epoch and chunk must be integers of at least 0, got {counters}")
-    return {**state, **counters}
+def _torch_velocity(velocity, state, shapes):
+    """SGD's momentum kept v = mu*v - lr*g under the parameter's own name before it took PyTorch's
+    v = mu*v + g (under velocity/<name>); an old one is converted with the lr of its last step,
+    exactly when that lr was constant (at lr 0 nothing can be recovered: momentum starts afresh)."""
+    old = velocity.keys() & shapes.keys()
+    if not old:
+        return velocity
+    cfg = TrainConfig.from_dict(state["config"])
+    lr = scheduled_lr(cfg.lr, cfg.schedule, state["step"], cfg.decay_steps)  # the old count started at 1
+    converted = {f"velocity/{k}": -velocity[k] / lr for k in old} if lr > 0 else {}
+    return {**{k: v for k, v in velocity.items() if k not in old}, **converted}
+
+
+def _check_optimizer(path, name, state, shapes):
+    """Only arrays the optimizer keeps, each with its parameter's shape and in its range (Adam's v >= 0...)."""
+    layout = make_optimizer(name).state_layout(shapes)
+    for key, value in sorted(state.items()):
+        if key not in layout:
+            raise CheckpointError(f"{path}: optimizer state {key} is not kept by {name}")
+        shape, least = layout[key]
+        if value.shape != shape:
+            raise CheckpointError(f"{path}: optimizer state {key} is {value.shape}, expected {shape}")
+        if not (np.isfinite(value).all() and (value >= least).all()):
+            raise CheckpointError(f"{path}: optimizer state {key} holds values out of range (NaN, inf or < {least})")
 
 
 def _check_hidden(path, arrays, sizes):
