@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
+import stat
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +39,13 @@ class Checkpoint:
 
 
 def save(path, net, trainer=None, vocab=None):
-    """Write `net` (and the trainer's state, to resume) to `path`; the old file survives a failed save."""
-    path = Path(path)
+    """Write `net` (and the trainer's state, to resume) to `path`; the old file survives a failed save.
+
+    A symlink is written through, to its target. Anything but a regular file or a new path (a device
+    such as /dev/null, a FIFO, a directory) is refused before anything is written. A new file gets the
+    mode the umask gives, a replaced one keeps its mode. Errors name `path`, never the temporary file.
+    """
+    target = save_target(path)
     vocab = vocab or (trainer.data.vocab if trainer else Vocab([str(i) for i in range(net.vocab_size)]))
     arrays = {f"param/{k}": v for k, v in net.params.items()}
     header = {"format": FORMAT, "version": VERSION, "network": net.spec(), "vocab": vocab.symbols, "trainer": None}
@@ -48,16 +54,75 @@ def save(path, net, trainer=None, vocab=None):
         arrays.update({f"trainer/{k}": v for k, v in state.pop("arrays").items()})
         header["trainer"] = state
     arrays["header"] = np.frombuffer(json.dumps(header, default=_plain).encode(), np.uint8)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with _naming(path):
+        fd, tmp = _new_temp_file(target)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+
+def check_can_save(path) -> None:
+    """Raise what `save(path, ...)` would, as far as the place goes, without writing a checkpoint:
+    a probe file is created beside the target and removed. Catches a read-only directory even for
+    root, for whom permission bits (and os.access) say yes."""
+    target = save_target(path)
+    with _naming(path):
+        fd, tmp = _new_temp_file(target)
+        os.close(fd)
+        os.unlink(tmp)
+
+
+def save_target(path) -> Path:
+    """The file a save to `path` replaces: `path`, or the end of its chain of symlinks.
+    CheckpointError if that is something other than a regular file or a new path."""
+    target = Path(os.path.realpath(path))
+    with _naming(path):
+        try:
+            mode = target.lstat().st_mode
+        except FileNotFoundError:
+            return target
+    if not stat.S_ISREG(mode):
+        via = "" if str(target) == os.path.abspath(path) else f" (the link's target {target})"
+        raise CheckpointError(f"{path}{via}: {_kind(mode)}, not a regular file; a checkpoint never replaces it")
+    return target
+
+
+def _kind(mode) -> str:
+    kinds = [(stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symlink loop")]
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
+def _new_temp_file(target: Path):
+    """A new hidden file beside `target`: (fd, path). Created 0666, so the umask applies, as for any new
+    file (mkstemp's 0600 would not); replacing a file, the new one takes the old one's mode."""
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        if target.exists():
+            os.fchmod(fd, stat.S_IMODE(target.stat().st_mode))
     except BaseException:
+        os.close(fd)
         os.unlink(tmp)
         raise
+    return fd, tmp
+
+
+@contextmanager
+def _naming(path):
+    """Re-raise an OSError under the user's path, so no message names a hidden temporary file."""
+    try:
+        yield
+    except OSError as e:
+        if e.filename == str(path):
+            raise
+        raise OSError(e.errno, e.strerror or str(e), str(path)) from None
 
 
 def load(path) -> Checkpoint:
