@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
+import stat
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .config import TrainConfig
-from .datasets import DIGITS, UNKNOWN
+from .header import FieldError, checked_network, checked_trainer, checked_vocab, shown
 from .network import Network
-from .optim import OPTIMIZERS
+from .optim import make_optimizer, scheduled_lr
 from .vocab import Vocab
 
 FORMAT = "rnncore-checkpoint"
@@ -37,8 +39,13 @@ class Checkpoint:
 
 
 def save(path, net, trainer=None, vocab=None):
-    """Write `net` (and the trainer's state, to resume) to `path`; the old file survives a failed save."""
-    path = Path(path)
+    """Write `net` (and the trainer's state, to resume) to `path`; the old file survives a failed save.
+
+    A symlink is written through, to its target. Anything but a regular file or a new path (a device
+    such as /dev/null, a FIFO, a directory) is refused before anything is written. A new file gets the
+    mode the umask gives, a replaced one keeps its mode. Errors name `path`, never the temporary file.
+    """
+    target = save_target(path)
     vocab = vocab or (trainer.data.vocab if trainer else Vocab([str(i) for i in range(net.vocab_size)]))
     arrays = {f"param/{k}": v for k, v in net.params.items()}
     header = {"format": FORMAT, "version": VERSION, "network": net.spec(), "vocab": vocab.spec(), "trainer": None}
@@ -47,16 +54,75 @@ def save(path, net, trainer=None, vocab=None):
         arrays.update({f"trainer/{k}": v for k, v in state.pop("arrays").items()})
         header["trainer"] = state
     arrays["header"] = np.frombuffer(json.dumps(header, default=_plain).encode(), np.uint8)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with _naming(path):
+        fd, tmp = _new_temp_file(target)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+
+def check_can_save(path) -> None:
+    """Raise what `save(path, ...)` would, as far as the place goes, without writing a checkpoint:
+    a probe file is created beside the target and removed. Catches a read-only directory even for
+    root, for whom permission bits (and os.access) say yes."""
+    target = save_target(path)
+    with _naming(path):
+        fd, tmp = _new_temp_file(target)
+        os.close(fd)
+        os.unlink(tmp)
+
+
+def save_target(path) -> Path:
+    """The file a save to `path` replaces: `path`, or the end of its chain of symlinks.
+    CheckpointError if that is something other than a regular file or a new path."""
+    target = Path(os.path.realpath(path))
+    with _naming(path):
+        try:
+            mode = target.lstat().st_mode
+        except FileNotFoundError:
+            return target
+    if not stat.S_ISREG(mode):
+        via = "" if str(target) == os.path.abspath(path) else f" (the link's target {target})"
+        raise CheckpointError(f"{path}{via}: {_kind(mode)}, not a regular file; a checkpoint never replaces it")
+    return target
+
+
+def _kind(mode) -> str:
+    kinds = [(stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symlink loop")]
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
+def _new_temp_file(target: Path):
+    """A new hidden file beside `target`: (fd, path). Created 0666, so the umask applies, as for any new
+    file (mkstemp's 0600 would not); replacing a file, the new one takes the old one's mode."""
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        if target.exists():
+            os.fchmod(fd, stat.S_IMODE(target.stat().st_mode))
     except BaseException:
+        os.close(fd)
         os.unlink(tmp)
         raise
+    return fd, tmp
+
+
+@contextmanager
+def _naming(path):
+    """Re-raise an OSError under the user's path, so no message names a hidden temporary file."""
+    try:
+        yield
+    except OSError as e:
+        if e.filename == str(path):
+            raise
+        raise OSError(e.errno, e.strerror or str(e), str(path)) from None
 
 
 def load(path) -> Checkpoint:
@@ -65,27 +131,24 @@ def load(path) -> Checkpoint:
         raise CheckpointError(f"{path}: no such file")
     arrays = _read_arrays(path)
     header = _header(path, arrays.pop("header", None))
-    try:
-        shapes = Network.param_shapes(header["network"])
-        vocab = _vocab(header["vocab"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{path}: the header's architecture is invalid ({e})") from None
+    with _fields_of(path):
+        shapes = checked_network(header.get("network"))
+        state = checked_trainer(header.get("trainer"))
     _check_params(path, shapes, arrays)  # before any weight is drawn: a forged header can't make us build a huge net
+    with _fields_of(path):
+        vocab = checked_vocab(header.get("vocab"), header["network"]["vocab_size"])
     net = Network.from_spec(header["network"])
-    if len(vocab) != net.vocab_size:
-        raise CheckpointError(f"{path}: {len(vocab)} symbols for a vocabulary of {net.vocab_size}")
     for name, param in net.params.items():
         param[...] = arrays[f"param/{name}"]
-    return Checkpoint(net, vocab, _trainer_state(path, header, arrays, net), header)
+    return Checkpoint(net, vocab, _trainer_state(path, state, arrays, net), header)
 
 
-def _vocab(saved) -> Vocab:
-    """Version 1 files before the vocabulary had a separator hold a list: the digits, or a text's characters."""
-    if isinstance(saved, dict):
-        return Vocab(**saved)
-    if saved == list(DIGITS):
-        return Vocab(saved)
-    return Vocab(saved, separator="", unknown=UNKNOWN if UNKNOWN in saved else None)
+@contextmanager
+def _fields_of(path):
+    try:
+        yield
+    except FieldError as e:
+        raise CheckpointError(f"{path}: {e}") from None
 
 
 def _plain(value):
@@ -125,12 +188,13 @@ def _header(path, raw):
         raise CheckpointError(f"{path}: no header, so not an rnncore checkpoint")
     try:
         header = json.loads(raw.tobytes().decode())
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, an integer of 4300 digits, arrays nested too deep
         raise CheckpointError(f"{path}: the header is not valid JSON") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not an rnncore checkpoint")
-    if header.get("version") != VERSION:
-        raise CheckpointError(f"{path}: format version {header.get('version')!r}; this rnncore reads version {VERSION}")
+    version = header.get("version")
+    if type(version) is not int or version != VERSION:
+        raise CheckpointError(f"{path}: format version {shown(version)}; this rnncore reads version {VERSION}")
     return header
 
 
@@ -148,35 +212,47 @@ def _check_params(path, shapes, arrays):
         raise CheckpointError(f"{path}: parameters the architecture does not have: {', '.join(extra)}")
 
 
-def _trainer_state(path, header, arrays, net):
-    state = header.get("trainer")
+def _trainer_state(path, state, arrays, net):
+    shapes = {name: p.shape for name, p in net.params.items()}
     if state is None:
         return None
-    try:
-        state = _checked_state(state)
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{path}: the saved training state is invalid ({e})") from None
-    state["arrays"] = {k[len("trainer/"):]: v for k, v in arrays.items() if k.startswith("trainer/")}
-    for key, value in state["arrays"].items():
+    saved = {k[len("trainer/"):]: v for k, v in arrays.items() if k.startswith("trainer/")}
+    for key, value in saved.items():
         if value.dtype.kind != "f":
             raise CheckpointError(f"{path}: training state {key} is {value.dtype}, not floating point")
-        param = net.params.get(key.rsplit("/", 1)[-1])
-        if param is not None and value.shape != param.shape:
-            raise CheckpointError(f"{path}: optimizer state {key} does not match its parameter's shape")
-    _check_hidden(path, state["arrays"], net.state_sizes())
-    return state
+    optimizer = {k[len("optimizer/"):]: v for k, v in saved.items() if k.startswith("optimizer/")}
+    if state["optimizer"] == "sgd":
+        optimizer = _torch_velocity(optimizer, state, shapes)
+    _check_optimizer(path, state["optimizer"], optimizer, shapes)
+    hidden = {k: v for k, v in saved.items() if k.startswith("hidden/")}
+    _check_hidden(path, hidden, net.state_sizes())
+    return {**state, "arrays": {**{f"optimizer/{k}": v for k, v in optimizer.items()}, **hidden}}
 
 
-def _checked_state(state):
-    if not isinstance(state, dict) or not isinstance(state.get("config"), dict):
-        raise TypeError("it needs a config dict")
-    TrainConfig.from_dict(state["config"])
-    if state["optimizer"] not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {state['optimizer']!r}")
-    counters = {k: state[k] for k in ("step", "epoch", "chunk")}
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counters.values()):
-        raise ValueError(f"step, epoch and chunk must be integers of at least 0, got {counters}")
-    return {**state, **counters}
+def _torch_velocity(velocity, state, shapes):
+    """SGD's momentum kept v = mu*v - lr*g under the parameter's own name before it took PyTorch's
+    v = mu*v + g (under velocity/<name>); an old one is converted with the lr of its last step,
+    exactly when that lr was constant (at lr 0 nothing can be recovered: momentum starts afresh)."""
+    old = velocity.keys() & shapes.keys()
+    if not old:
+        return velocity
+    cfg = TrainConfig.from_dict(state["config"])
+    lr = scheduled_lr(cfg.lr, cfg.schedule, state["step"], cfg.decay_steps)  # the old count started at 1
+    converted = {f"velocity/{k}": -velocity[k] / lr for k in old} if lr > 0 else {}
+    return {**{k: v for k, v in velocity.items() if k not in old}, **converted}
+
+
+def _check_optimizer(path, name, state, shapes):
+    """Only arrays the optimizer keeps, each with its parameter's shape and in its range (Adam's v >= 0...)."""
+    layout = make_optimizer(name).state_layout(shapes)
+    for key, value in sorted(state.items()):
+        if key not in layout:
+            raise CheckpointError(f"{path}: optimizer state {key} is not kept by {name}")
+        shape, least = layout[key]
+        if value.shape != shape:
+            raise CheckpointError(f"{path}: optimizer state {key} is {value.shape}, expected {shape}")
+        if not (np.isfinite(value).all() and (value >= least).all()):
+            raise CheckpointError(f"{path}: optimizer state {key} holds values out of range (NaN, inf or < {least})")
 
 
 def _check_hidden(path, arrays, sizes):

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import datasets, toyrun
-from .checkpoint import CheckpointError, load, save
+from .checkpoint import CheckpointError, check_can_save, load, save
 from .cli_args import UsageError, build_parser, settings_error
 from .config import ModelConfig, SettingError, TrainConfig
 from .layers import Embedding
@@ -118,10 +118,16 @@ def check_save_path(args):
     """Before training rather than after it: a bad --save would lose the run."""
     if args.save_every and not args.save:
         raise UsageError("--save-every needs --save PATH")
-    if args.save and Path(args.save).is_dir():
+    if not args.save:
+        return
+    if Path(args.save).is_dir():
         raise UsageError(f"--save {args.save}: is a directory; give the path of a file")
-    if args.save and not Path(args.save).parent.is_dir():
+    if not Path(args.save).parent.is_dir():
         raise UsageError(f"--save {args.save}: the directory {Path(args.save).parent} does not exist")
+    try:
+        check_can_save(args.save)  # a read-only directory, a device, a FIFO: refused before the first step
+    except OSError as e:
+        raise UsageError(f"--save {args.save}: cannot write there ({e.strerror})") from None
 
 
 def make_trainer(args, data) -> Trainer:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from .config import TrainConfig
-from .optim import add_l2, clip_by_global_norm, make_optimizer, scheduled_lr
+from .optim import clip_by_global_norm, make_optimizer, scheduled_lr
 
 DIVERGED_LOSS = 3.0  # times the loss of a uniform guess, ln(vocab): past it the run has diverged
 
@@ -67,19 +67,19 @@ class Trainer:
         return self._lr(self.config)
 
     def _lr(self, cfg) -> float:
-        return scheduled_lr(cfg.lr, cfg.schedule, self.step - self.schedule_start + 1, cfg.decay_steps)
+        return scheduled_lr(cfg.lr, cfg.schedule, self.step - self.schedule_start, cfg.decay_steps)
 
     def train_step(self) -> StepEvent:
         cfg = self.config  # read once: `configure` may swap it from another thread
         lr = self._lr(cfg)
         self._follow_config(cfg)
         x, y, mask, carry = self._next_chunk(cfg)
+        carry = carry and self.hidden is not None and len(self.hidden[0]) == len(x)  # not if resumed at a new batch
         started = time.perf_counter()
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is caught below and reported in the event
             loss, grads, state = self.net.run_batch(x, y, mask, self.hidden if carry else None)
-            add_l2(self.net.params, grads, cfg.l2)
-            norm, clipped = clip_by_global_norm(grads, cfg.clip)
-            skipped = not (math.isfinite(loss) and math.isfinite(norm)) or not self._update(grads, lr)
+            norm, clipped = clip_by_global_norm(grads, cfg.clip)  # then decay, schedule: torch's order
+            skipped = not (math.isfinite(loss) and math.isfinite(norm)) or not self._update(grads, lr, cfg.l2)
         self.hidden = None if skipped else state
         self.step += 1
         tokens = int(mask.sum())
@@ -166,9 +166,9 @@ class Trainer:
             raise ValueError(f"the data set {self.data.name!r} has no training targets")
         return plan
 
-    def _update(self, grads, lr) -> bool:
+    def _update(self, grads, lr, l2) -> bool:
         """Apply the step; if it overflowed a weight, go back to the last good ones and report False."""
-        self.optimizer.update(self.net.params, grads, lr)
+        self.optimizer.update(self.net.params, grads, lr, l2)
         if all(math.isfinite(float(p.sum())) for p in self.net.params.values()):
             return True
         self.rollback()

@@ -52,7 +52,10 @@ def main(argv: list[str] | None = None) -> None:
     session = session_from_args(args)
     from .app import RnnvizApp  # after the arguments are checked: a bad one never waits for Textual to load
 
-    RnnvizApp(session, checkpoint=args.load or "model.npz").run()
+    app = RnnvizApp(session, checkpoint=args.load or "model.npz")
+    app.run()
+    if app.return_code:  # an unexpected exception ended the app: Textual printed it, the shell must see it failed
+        raise SystemExit(app.return_code)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ TRAINING = {
     "lr": (float, 0, 10, "]"),
     "schedule": ("constant", "inverse", "exponential", "cosine"),
     "decay_steps": (int, 1, 10**9, "[]"),
-    "optimizer": ("sgd", "adagrad", "adam"),
+    "optimizer": ("sgd", "adagrad", "adam", "adamw"),
     "momentum": (float, 0, 1, "["),
     "batch_size": (int, 1, 4096, "[]"),
     "bptt": (int, 0, 10_000, "[]"),

@@ -4,11 +4,13 @@ import json
 import os
 import pickle
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from rnncore import RNN, CheckpointError, Dense, Embedding, Network, TrainConfig, Trainer, datasets, load, save
+from rnncore.cli import main
 
 
 def trained(steps=7, **config):
@@ -65,6 +67,36 @@ def test_resuming_from_a_checkpoint_continues_exactly(tmp_path):
     ck = load(tmp_path / "m.npz")
     resumed = Trainer(ck.net, datasets.digits(count=30, seed=1), state=ck.trainer_state)
     assert [resumed.train_step().loss for _ in range(12)] == expected
+
+
+@pytest.mark.parametrize("steps", [1, 2, 4])
+def test_resuming_with_another_batch_size_starts_fresh_sequences_instead_of_failing(tmp_path, capsys, steps):
+    """Found by the header fuzz: the carried (4, H) hidden state met a batch of 2 rows."""
+    path, small = str(tmp_path / "m.npz"), ["--data", "digits", "--bptt", "5", "--eval-every", "0"]
+    assert main(["train", *small, "--embed", "4", "--layers", "rnn:6", "--batch-size", "4", "--steps", str(steps),
+                 "--save", path]) == 0
+    assert main(["train", *small, "--load", path, "--batch-size", "2", "--steps", "3", "--save", path]) == 0, \
+        capsys.readouterr().err
+    assert load(path).trainer_state["step"] == steps + 3
+
+
+OLD = Path(__file__).parent / "data"  # written by rnncore before it took PyTorch's optimizer conventions
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_a_checkpoint_from_before_the_torch_conventions_resumes_where_it_stopped(optimizer):
+    """The files are one run (constant lr 0.05, sgd with momentum 0.9) saved after steps 5 and 6 by the old
+    code. SGD's velocity then held the lr (v = mu*v - lr*g) under the parameter's name: it is converted."""
+    old = load(OLD / f"before-torch-conventions-{optimizer}-step5.npz")
+    trainer = Trainer(old.net, datasets.digits(count=30, seed=1), state=old.trainer_state)
+    trainer.train_step()
+    after = load(OLD / f"before-torch-conventions-{optimizer}-step6.npz")
+    assert trainer.step == 6
+    for name, param in after.net.params.items():
+        assert np.allclose(trainer.net.params[name], param, rtol=1e-5, atol=1e-6), name
+    saved = {k.split("/", 1)[1]: v for k, v in after.trainer_state["arrays"].items() if k.startswith("optimizer/")}
+    assert saved.keys() == trainer.optimizer.state.keys()
+    assert all(np.allclose(trainer.optimizer.state[k], v, rtol=1e-4, atol=1e-6) for k, v in saved.items())
 
 
 def test_a_network_saved_alone_has_no_trainer_state(tmp_path):
@@ -146,17 +178,18 @@ def test_a_wrong_format_version(saved):
     expect_error(rewrite(saved, arrays, {**header_of(arrays), "version": 99}), "version 99")
 
 
-@pytest.mark.parametrize("network", [
-    {"vocab_size": 10, "layers": [{"type": "rnn", "hidden": 4}], "dtype": "float32", "seed": 0},
-    {"vocab_size": 10, "layers": [{"type": "lstm", "dim": 4}], "dtype": "float32", "seed": 0},
-    {"vocab_size": 10, "layers": [{"type": "embed", "dim": -4}], "dtype": "float32", "seed": 0},
-    {"vocab_size": 10, "layers": [{"type": "embed", "dim": 4}], "dtype": "int8", "seed": 0},
-    {"layers": []},
-    [1, 2],
+@pytest.mark.parametrize(("network", "field"), [
+    ({"vocab_size": 10, "layers": [{"type": "rnn", "hidden": 4}], "dtype": "float32", "seed": 0}, "network.layers"),
+    ({"vocab_size": 10, "layers": [{"type": "lstm", "dim": 4}], "dtype": "float32", "seed": 0}, r"network.layers\[0\]"),
+    ({"vocab_size": 10, "layers": [{"type": "embed", "dim": -4}], "dtype": "float32", "seed": 0},
+     r"network.layers\[0\] is not a valid embed layer"),
+    ({"vocab_size": 10, "layers": [{"type": "embed", "dim": 4}], "dtype": "int8", "seed": 0}, "network.dtype"),
+    ({"layers": []}, "network.vocab_size is missing"),
+    ([1, 2], "network must be an object"),
 ])
-def test_an_invalid_architecture(saved, network):
+def test_an_invalid_architecture(saved, network, field):
     arrays = arrays_of(saved)
-    expect_error(rewrite(saved, arrays, {**header_of(arrays), "network": network}), "architecture")
+    expect_error(rewrite(saved, arrays, {**header_of(arrays), "network": network}), "header field " + field)
 
 
 def test_a_vocab_that_does_not_fit(saved):
@@ -173,6 +206,11 @@ def test_a_vocab_that_does_not_fit(saved):
     ("trainer/hidden/0", np.zeros((4, 7), np.float32), "hidden"),
     ("trainer/hidden/5", np.zeros((4, 3), np.float32), "hidden"),
     ("trainer/optimizer/v/out.b", np.array(["a"] * 10), "out.b"),
+    ("trainer/optimizer/v/out.b", np.full(10, -1, np.float32), r"v/out.b holds values out of range .*< 0"),
+    ("trainer/optimizer/m/out.b", np.full(10, np.inf, np.float32), "m/out.b holds values out of range"),
+    ("trainer/optimizer/t", np.array([-1.0]), "optimizer state t holds values out of range"),
+    ("trainer/optimizer/t", np.array(3.0), r"optimizer state t is \(\), expected \(1,\)"),
+    ("trainer/optimizer/velocity/out.b", np.zeros(10, np.float32), "state velocity/out.b is not kept by adam"),
 ])
 def test_wrong_arrays(saved, name, value, match):
     expect_error(rewrite(saved, {**arrays_of(saved), name: value}), match)
@@ -184,18 +222,18 @@ def test_a_missing_parameter(saved):
     expect_error(rewrite(saved, arrays), "dense0.W is missing")
 
 
-@pytest.mark.parametrize("trainer", [
-    {"config": {"lr": -1}, "step": 1, "epoch": 0, "chunk": 0, "optimizer": "adam"},
-    {"config": {}, "step": "many", "epoch": 0, "chunk": 0, "optimizer": "adam"},
-    {"config": {}, "step": -3, "epoch": 0, "chunk": 0, "optimizer": "adam"},
-    {"config": {}, "step": 1, "epoch": 0, "chunk": 0, "optimizer": "nadam"},
-    {"config": "lr=1", "step": 1, "epoch": 0, "chunk": 0, "optimizer": "adam"},
-    {"step": 1},
-    [3],
+@pytest.mark.parametrize(("trainer", "field"), [
+    ({"config": {"lr": -1}, "step": 1, "epoch": 0, "chunk": 0, "optimizer": "adam"}, "trainer.config is invalid: lr"),
+    ({"config": {}, "step": "many", "epoch": 0, "chunk": 0, "optimizer": "adam"}, "trainer.step"),
+    ({"config": {}, "step": -3, "epoch": 0, "chunk": 0, "optimizer": "adam"}, "trainer.step"),
+    ({"config": {}, "step": 1, "epoch": 0, "chunk": 0, "optimizer": "nadam"}, "trainer.optimizer"),
+    ({"config": "lr=1", "step": 1, "epoch": 0, "chunk": 0, "optimizer": "adam"}, "trainer.config must be an object"),
+    ({"step": 1}, "trainer.config is missing"),
+    ([3], "trainer must be an object"),
 ])
-def test_an_invalid_training_state(saved, trainer):
+def test_an_invalid_training_state(saved, trainer, field):
     arrays = arrays_of(saved)
-    expect_error(rewrite(saved, arrays, {**header_of(arrays), "trainer": trainer}), "training state")
+    expect_error(rewrite(saved, arrays, {**header_of(arrays), "trainer": trainer}), "header field " + field)
 
 
 class Payload:

@@ -152,7 +152,7 @@ BAD = [
     (["train", "--lr", "abc"], "argument --lr: must be a number in (0, 10], got 'abc'"),
     (["train", "--steps", "-3"], "argument --steps: must be a whole number"),
     (["train", "--batch-size", "0"], "argument --batch-size: must be an integer from 1 to 4096, got 0"),
-    (["train", "--optimizer", "rmsprop"], "argument --optimizer: must be sgd | adagrad | adam, got 'rmsprop'"),
+    (["train", "--optimizer", "rmsprop"], "argument --optimizer: must be sgd | adagrad | adam | adamw, got 'rmsprop'"),
     (["train", "--lr", "nan"], "argument --lr: must be a number in (0, 10], got 'nan'"),
     (["train", "--layers", "rnn:64,lstm:3"], "--layers: layer 2 'lstm:3': kind must be rnn or dense"),
     (["train", "--embed", "0"], "argument --embed: must be an integer from 1 to 4096, got 0"),

@@ -1,10 +1,30 @@
-"""Optimizers, L2, clipping and schedules against hand computation."""
+"""Optimizers, weight decay, clipping and schedules, checked against torch.optim itself in float64."""
 import math
 
 import numpy as np
 import pytest
+import torch
 
-from rnncore.optim import SGD, Adagrad, Adam, add_l2, clip_by_global_norm, global_norm, make_optimizer, scheduled_lr
+from rnncore import RNN, Dense, Embedding, Network, TrainConfig, Trainer, datasets
+from rnncore.optim import (
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    add_l2,
+    clip_by_global_norm,
+    global_norm,
+    make_optimizer,
+    scheduled_lr,
+)
+
+TORCH = {  # our name -> (torch.optim class, its options); momentum is ours too
+    "sgd": (torch.optim.SGD, {}),
+    "sgd-momentum": (torch.optim.SGD, {"momentum": 0.9}),
+    "adagrad": (torch.optim.Adagrad, {}),
+    "adam": (torch.optim.Adam, {}),
+    "adamw": (torch.optim.AdamW, {}),
+}
 
 
 def setup(seed=0):
@@ -14,68 +34,106 @@ def setup(seed=0):
     return params, grads
 
 
-def run(optimizer, params, grads, lr):
+def run(optimizer, params, grads, lr, l2=0.0):
     """Apply each gradient dict in turn; the arrays must be updated in place."""
     arrays = dict(params)
     for g in grads:
-        optimizer.update(params, {k: v.copy() for k, v in g.items()}, lr)
+        optimizer.update(params, {k: v.copy() for k, v in g.items()}, lr, l2)
     assert all(params[k] is arrays[k] for k in params)
     return params
 
 
-def test_sgd_step_is_minus_lr_times_grad():
+def ours(kind):
+    name = kind.split("-")[0]
+    return make_optimizer(name, momentum=TORCH[kind][1].get("momentum", 0.0))
+
+
+class TorchTwin:
+    """The same parameters under torch.optim: matrices decay, biases sit in a group with weight_decay=0."""
+
+    def __init__(self, kind, params, lr, l2):
+        self.tensors = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+        decayed = [t for t in self.tensors.values() if t.ndim == 2]
+        free = [t for t in self.tensors.values() if t.ndim != 2]
+        cls, options = TORCH[kind]
+        groups = [{"params": decayed, "weight_decay": l2}, {"params": free, "weight_decay": 0.0}]
+        self.optimizer = cls(groups, lr=lr, **options)
+
+    def step(self, grads, clip=0.0):
+        for k, t in self.tensors.items():
+            t.grad = torch.tensor(grads[k])
+        if clip:
+            torch.nn.utils.clip_grad_norm_(list(self.tensors.values()), clip)
+        self.optimizer.step()
+
+    def params(self):
+        return {k: t.detach().numpy() for k, t in self.tensors.items()}
+
+
+def assert_same(params, expected, tol=1e-12):
+    for k in expected:
+        assert np.max(np.abs(params[k] - expected[k])) < tol, k
+
+
+@pytest.mark.parametrize("kind", sorted(TORCH))
+@pytest.mark.parametrize("l2", [0.0, 0.1])
+def test_each_optimizer_takes_torchs_steps(kind, l2):
     params, grads = setup()
-    start = {k: v.copy() for k, v in params.items()}
-    run(SGD(), params, grads[:1], 0.1)
-    assert all(np.allclose(params[k], start[k] - 0.1 * grads[0][k]) for k in params)
+    twin = TorchTwin(kind, params, lr=0.05, l2=l2)
+    optimizer = ours(kind)
+    for g in grads * 2:
+        run(optimizer, params, [g], 0.05, l2)
+        twin.step(g)
+        assert_same(params, twin.params())
 
 
-def test_sgd_momentum_accumulates_velocity():
-    params, grads = setup()
-    expected = {k: v.copy() for k, v in params.items()}
-    velocity = {k: np.zeros_like(v) for k, v in params.items()}
-    for g in grads:
-        for k in params:
-            velocity[k] = 0.9 * velocity[k] - 0.05 * g[k]
-            expected[k] += velocity[k]
-    run(SGD(momentum=0.9), params, grads, 0.05)
-    assert all(np.allclose(params[k], expected[k], rtol=1e-12) for k in params)
+def torch_scheduler(schedule, optimizer, decay_steps):
+    if schedule == "exponential":
+        return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.5 ** (1 / decay_steps))
+    if schedule == "cosine":  # ours stays at the floor after decay_steps; torch's rises again, so stay short of it
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=decay_steps)
+    factor = {"constant": lambda t: 1.0, "inverse": lambda t: decay_steps / max(t, decay_steps)}[schedule]
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def test_adagrad_divides_by_root_of_summed_squares():
-    params, grads = setup()
-    expected = {k: v.copy() for k, v in params.items()}
-    squares = {k: np.zeros_like(v) for k, v in params.items()}
-    for g in grads:
-        for k in params:
-            squares[k] += g[k] ** 2
-            expected[k] -= 0.1 * g[k] / (np.sqrt(squares[k]) + 1e-8)
-    run(Adagrad(), params, grads, 0.1)
-    assert all(np.allclose(params[k], expected[k], rtol=1e-12) for k in params)
+def recording_trainer(config):
+    """A float64 trainer that keeps a copy of each step's raw gradients, before clipping or decay."""
+    net = Network(10, [Embedding(3), RNN(4), Dense(3, "tanh")], seed=3, dtype=np.float64)
+    trainer = Trainer(net, datasets.digits(count=30, seed=1), config)
+    raw, run_batch = [], net.run_batch
+
+    def recorded(*args):
+        result = run_batch(*args)
+        raw.append({k: g.copy() for k, g in result.grads.items()})
+        return result
+
+    net.run_batch = recorded
+    return trainer, raw
 
 
-def test_adam_matches_the_bias_corrected_textbook_update():
-    params, grads = setup()
-    expected = {k: v.copy() for k, v in params.items()}
-    m = {k: np.zeros_like(v) for k, v in params.items()}
-    v = {k: np.zeros_like(p) for k, p in params.items()}
-    for t, g in enumerate(grads, 1):
-        for k in params:
-            m[k] = 0.9 * m[k] + 0.1 * g[k]
-            v[k] = 0.999 * v[k] + 0.001 * g[k] ** 2
-            expected[k] -= 0.01 * (m[k] / (1 - 0.9**t)) / (np.sqrt(v[k] / (1 - 0.999**t)) + 1e-8)
-    run(Adam(), params, grads, 0.01)
-    assert all(np.allclose(params[k], expected[k], rtol=1e-6, atol=0) for k in params)
+@pytest.mark.parametrize("kind", sorted(TORCH))
+@pytest.mark.parametrize(("schedule", "decay_steps"), [("constant", 1), ("inverse", 3), ("exponential", 4),
+                                                       ("cosine", 12)])
+def test_a_training_step_is_torchs_clip_then_step_then_scheduler_step(kind, schedule, decay_steps):
+    lr, l2, clip = 0.2, 0.05, 0.5
+    config = TrainConfig(lr=lr, schedule=schedule, decay_steps=decay_steps, optimizer=kind.split("-")[0],
+                         momentum=TORCH[kind][1].get("momentum", 0.0), l2=l2, clip=clip, batch_size=4, bptt=5,
+                         eval_every=0, dtype="float64")
+    trainer, raw = recording_trainer(config)
+    twin = TorchTwin(kind, trainer.net.params, lr, l2)
+    scheduler = torch_scheduler(schedule, twin.optimizer, decay_steps)
+    clipped = 0
+    for _ in range(10):
+        event = trainer.train_step()
+        assert event.lr == pytest.approx(scheduler.get_last_lr()[0], rel=1e-12)
+        twin.step(raw[-1], clip)
+        scheduler.step()
+        assert_same(trainer.net.params, twin.params())
+        clipped += event.grad_norm > clip
+    assert clipped >= 3  # clipping really acted, so its order with the decay was tested
 
 
-def test_adam_first_step_moves_every_weight_by_about_lr():
-    params, grads = setup()
-    start = {k: v.copy() for k, v in params.items()}
-    run(Adam(), params, grads[:1], 0.01)
-    assert all(np.allclose(np.abs(params[k] - start[k]), 0.01, rtol=1e-5) for k in params)
-
-
-def test_adam_keeps_its_step_count_and_moments_in_its_state():
+def test_adam_state_keys_are_the_ones_checkpoints_have_always_held():
     params, grads = setup()
     adam = Adam()
     run(adam, params, grads, 0.01)
@@ -83,8 +141,24 @@ def test_adam_keeps_its_step_count_and_moments_in_its_state():
     assert set(adam.state) == {"t", "m/a.W", "v/a.W", "m/a.b", "v/a.b"}
 
 
+def test_adamw_decays_matrices_outside_the_moments():
+    params, grads = setup()
+    zero = [{k: np.zeros_like(v) for k, v in g.items()} for g in grads[:1]]
+    start = {k: v.copy() for k, v in params.items()}
+    run(AdamW(), params, zero, 0.1, l2=0.5)
+    assert np.allclose(params["a.W"], start["a.W"] * 0.95, rtol=1e-15) and np.array_equal(params["a.b"], start["a.b"])
+
+
+def test_sgd_velocity_holds_no_learning_rate():
+    params, grads = setup()
+    sgd = SGD(momentum=0.5)
+    run(sgd, params, grads[:2], 0.3)
+    assert np.allclose(sgd.state["velocity/a.b"], 0.5 * grads[0]["a.b"] + grads[1]["a.b"], rtol=1e-15)
+
+
 def test_make_optimizer_builds_each_kind():
     assert isinstance(make_optimizer("adam"), Adam) and isinstance(make_optimizer("adagrad"), Adagrad)
+    assert type(make_optimizer("adamw")) is AdamW
     assert make_optimizer("sgd", momentum=0.5).momentum == 0.5
 
 
@@ -108,15 +182,17 @@ def test_l2_of_zero_changes_nothing():
     assert all(np.array_equal(g[k], grads[0][k]) for k in g)
 
 
-def test_clipping_scales_every_gradient_to_the_max_norm_and_reports_both_norms():
+def test_clipping_scales_every_gradient_as_torch_does_and_reports_both_norms():
     _, grads = setup()
     g = grads[0]
-    norm = math.sqrt(sum((v**2).sum() for v in g.values()))
-    original = {k: v.copy() for k, v in g.items()}
+    tensors = [torch.tensor(v) for v in g.values()]
+    for t in tensors:
+        t.grad = t.clone()
+    torch_norm = torch.nn.utils.clip_grad_norm_(tensors, 0.5)
     before, after = clip_by_global_norm(g, 0.5)
-    assert before == pytest.approx(norm) and after == 0.5
-    assert global_norm(g) == pytest.approx(0.5)
-    assert all(np.allclose(g[k], original[k] * 0.5 / norm) for k in g)
+    assert before == pytest.approx(float(torch_norm), rel=1e-14) and after == pytest.approx(0.5, rel=1e-5)
+    assert global_norm(g) == pytest.approx(after, rel=1e-14)
+    assert all(np.allclose(v, t.grad.numpy(), rtol=1e-14, atol=0) for v, t in zip(g.values(), tensors, strict=True))
 
 
 @pytest.mark.parametrize("max_norm", [0, 1000.0])
@@ -130,9 +206,10 @@ def test_clipping_leaves_small_gradients_alone_and_zero_turns_it_off(max_norm):
 
 
 @pytest.mark.parametrize(("schedule", "step", "expected"), [
-    ("constant", 1, 0.1), ("constant", 10**6, 0.1),
-    ("inverse", 1, 0.1), ("inverse", 100, 0.1), ("inverse", 200, 0.05), ("inverse", 400, 0.025),
-    ("exponential", 100, 0.05), ("exponential", 200, 0.025), ("exponential", 50, 0.1 / math.sqrt(2)),
+    ("constant", 0, 0.1), ("constant", 10**6, 0.1),
+    ("inverse", 0, 0.1), ("inverse", 100, 0.1), ("inverse", 200, 0.05), ("inverse", 400, 0.025),
+    ("exponential", 0, 0.1), ("exponential", 100, 0.05), ("exponential", 200, 0.025),
+    ("exponential", 50, 0.1 / math.sqrt(2)),
     ("cosine", 0, 0.1), ("cosine", 50, 0.05), ("cosine", 100, 0.0), ("cosine", 500, 0.0),
 ])
 def test_schedule_values(schedule, step, expected):
@@ -146,7 +223,7 @@ def test_cosine_floor_is_min_lr_ratio():
 
 def test_inverse_is_the_originals_decay():
     tau = 1500
-    assert [scheduled_lr(0.008, "inverse", t, tau) for t in (1, 1500, 3000, 6000)] == pytest.approx(
+    assert [scheduled_lr(0.008, "inverse", t, tau) for t in (0, 1500, 3000, 6000)] == pytest.approx(
         [0.008, 0.008, 0.004, 0.002])
 
 

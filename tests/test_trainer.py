@@ -146,7 +146,7 @@ def test_an_update_that_overflows_rolls_back_to_the_kept_weights(monkeypatch):
     kept = params_copy(trainer.net)
     take(trainer, 1)
 
-    def overflow(params, grads, lr):
+    def overflow(params, grads, lr, l2):
         params["rnn0.Whh"][0, 0] = np.inf
 
     monkeypatch.setattr(trainer.optimizer, "update", overflow)
