@@ -7,7 +7,6 @@ the screen a few redraws a second, not one per step.
 """
 from __future__ import annotations
 
-import contextlib
 from functools import partial
 from pathlib import Path
 
@@ -15,11 +14,12 @@ from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
-from textual.worker import Worker, WorkerCancelled, WorkerFailed
+from textual.worker import Worker
 
 from rnncore import SettingError
 
-from .screens import COMMANDS, ConfirmScreen, HelpScreen, checkpoint_dialog
+from .actions import Actions
+from .screens import COMMANDS, ConfirmScreen
 from .session import BUILTIN_DATASETS, Session, read_model
 from .widgets.charts import TrainingCharts
 from .widgets.figures import Figures
@@ -33,7 +33,7 @@ from .worker import DEFAULT_SPEED, Diverged, Trained, TrainingLoop
 REDRAW_EVERY = 0.25  # seconds between chart and prediction redraws while training
 
 
-class RnnvizApp(App):
+class RnnvizApp(Actions, App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so a subclass defined anywhere finds it
     TITLE = "rnnviz"
     AUTO_FOCUS = None  # the keys must work at once; focus lands in a field only when the user goes there
@@ -92,34 +92,9 @@ class RnnvizApp(App):
         except ValueError as e:
             panel.show_error(str(e))
 
-    # --- training -------------------------------------------------------------
-    def action_start(self) -> None:
-        if not self.loop.running:
-            self.loop.start()
-            self._worker = self.run_worker(self.loop.run, thread=True, exclusive=True, group="train")
-            self._render(full=False)
-            self.refresh_bindings()
-
-    def action_pause(self) -> None:
-        """Ask the worker to stop after its current step (see `stop_training` to wait for it)."""
-        self.loop.stop()
-        self._render(full=False)
-        self.refresh_bindings()
-
-    def action_toggle_run(self) -> None:
-        (self.action_pause if self.loop.running else self.action_start)()
-
     def check_action(self, action: str, parameters) -> bool:
         """Space runs or pauses: the footer shows whichever it does now."""
         return {"start": not self.loop.running, "pause": self.loop.running}.get(action, True)
-
-    async def stop_training(self) -> None:
-        self.action_pause()
-        if self._worker is not None:
-            with contextlib.suppress(WorkerCancelled, WorkerFailed):
-                await self._worker.wait()
-            self._worker = None
-        self._render()
 
     def on_trained(self, message: Trained) -> None:
         if self.is_running:  # a message that arrives while the app shuts down finds no widgets to update
@@ -135,54 +110,6 @@ class RnnvizApp(App):
         question = f"Training diverged at step {event.step}. Roll back to the weights kept at step " \
                    f"{self.session.view().last_good_step}?"
         self.push_screen(ConfirmScreen(question, yes="Roll back"), lambda yes: yes and self.action_rollback())
-
-    # --- actions --------------------------------------------------------------
-    def action_one_step(self) -> None:
-        if not self.loop.running:
-            event = self.session.step()
-            self._render()
-            if event.diverged:
-                self.post_message(Diverged(event))
-
-    def action_rollback(self) -> None:
-        self.notify(f"Rolled back to the weights kept at step {self.session.rollback()}.")
-        self._render()
-
-    async def action_reset(self) -> None:
-        await self._confirm_then("Reset the weights? The trained network is lost.", self.session.reset_weights)
-
-    def action_save(self) -> None:
-        self.push_screen(checkpoint_dialog("Save the checkpoint to", self.checkpoint, self.session.save), self._saved)
-
-    def _saved(self, path: str | None) -> None:
-        if path:
-            self.checkpoint = path
-            self.notify(f"Saved {path} at step {self.session.view().step}.")
-
-    async def action_load(self) -> None:
-        await self.stop_training()
-        self.push_screen(checkpoint_dialog("Load the checkpoint from", self.checkpoint, self.session.load),
-                         self._loaded)
-
-    def _loaded(self, path: str | None) -> None:
-        if path:
-            self.checkpoint = path
-            self._render()
-            view = self.session.view()
-            self.notify(f"Loaded {path}: {view.architecture}, step {view.step}.")
-
-    def action_help(self) -> None:
-        self.push_screen(HelpScreen())
-
-    def action_type_prefix(self) -> None:
-        self.screen.set_focus(self.query_one("#prefix"))
-
-    def action_leave_field(self) -> None:
-        self.screen.set_focus(None)
-
-    async def action_quit(self) -> None:
-        await self.stop_training()
-        self.exit()
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
@@ -227,18 +154,3 @@ class RnnvizApp(App):
                 panel.show_error("data", str(e))
 
         await self._confirm_then("Build a new network? The trained one is lost.", rebuild)
-
-    async def _confirm_then(self, question: str, action) -> None:
-        """Stop training and run `action` now if nothing has trained yet, else once the user says yes."""
-        async def answered(yes: bool | None) -> None:
-            if yes:
-                await self.stop_training()
-                action()
-                self.query_one(PredictionPanel).set_example(self.session.example)
-            self.query_one(ModelPanel).show(self.session.model, self.session.config.seed, force=not yes)
-            self._render()
-
-        if self.session.has_trained:
-            self.push_screen(ConfirmScreen(question), answered)
-        else:
-            await answered(True)

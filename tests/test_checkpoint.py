@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import Payload
 
 from rnncore import RNN, CheckpointError, Dense, Embedding, Network, TrainConfig, Trainer, datasets, load, save
 from rnncore.cli import main
@@ -234,16 +235,6 @@ def test_a_missing_parameter(saved):
 def test_an_invalid_training_state(saved, trainer, field):
     arrays = arrays_of(saved)
     expect_error(rewrite(saved, arrays, {**header_of(arrays), "trainer": trainer}), "header field " + field)
-
-
-class Payload:
-    """Unpickling this creates `marker`: proof that code ran."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
 
 
 def test_the_pickle_payload_would_run_if_it_were_unpickled(tmp_path):

@@ -97,7 +97,7 @@ def value_at(header, path):
     return header
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(data=st.data())
 def test_any_json_value_in_any_field_gives_a_checkpoint_error_or_a_working_checkpoint(valid, tmp_path_factory, data):
     arrays, header = valid

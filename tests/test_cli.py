@@ -6,18 +6,13 @@ from dataclasses import asdict
 
 import numpy as np
 import pytest
+from helpers import run_cli as run
 
 from rnncore import cli, load
 from rnncore.cli import main
 from rnncore.trainer import Trainer
 
 SMALL = ["--embed", "16", "--layers", "rnn:32"]
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,14 @@ import time
 
 import numpy as np
 import pytest
+from helpers import finite, same_params
+from helpers import run_cli as run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from limits import MAX_LAYERS, MAX_SIZE, TRAINING, edges, typed
 
 import rnncore.checkpoint
 from rnncore import RNN, Dense, Embedding, Network, TrainConfig, Trainer, Vocab, datasets, load
-from rnncore.cli import main
 from rnncore.datasets import DIGITS, MAX_TEXT_VOCAB, UNKNOWN
 from rnnviz.__main__ import parse_args, session_from_args
 from rnnviz.inference import predict
@@ -23,14 +24,6 @@ from rnnviz.session import Session
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SMALL = ["--embed", "4", "--layers", "rnn:4"]
-
-
-def finite(net):
-    return all(np.isfinite(p).all() for p in net.params.values())
-
-
-def same_params(a, b):
-    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
 
 
 # --- 1. random configs, prefixes and data sets ---------------------------------------------
@@ -138,12 +131,6 @@ def test_random_sequence_lengths_train_every_target_once_per_epoch(drawn):
 
 
 # --- 2. the written-down limits at the command line -----------------------------------------
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def stack(n, layer="rnn:2"):
     return ",".join([layer] * n)
 

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import params_of
 
 from rnncore import RNN, Embedding, Network, StepEvent, TrainConfig, Trainer, datasets
 from rnncore.network import BatchResult
@@ -19,10 +20,6 @@ def make(data=None, seed=0, **config):
 
 def take(trainer, n):
     return [event for _, event in zip(range(n), trainer.steps(), strict=False)]  # range first: no extra step
-
-
-def params_copy(net):
-    return {k: v.copy() for k, v in net.params.items()}
 
 
 def same_params(a, b):
@@ -52,7 +49,7 @@ def test_eval_runs_every_eval_every_steps_and_matches_evaluate():
 def test_changing_lr_between_steps_scales_the_next_update():
     a, b = make(optimizer="sgd", lr=0.01, clip=0), make(optimizer="sgd", lr=0.01, clip=0)
     take(a, 2), take(b, 2)
-    before = params_copy(a.net)
+    before = params_of(a.net)
     b.configure(lr=0.03)
     event_a, event_b = a.train_step(), b.train_step()
     assert (event_a.lr, event_b.lr) == (0.01, 0.03)
@@ -132,7 +129,7 @@ def nan_loss(net):
 def test_a_non_finite_step_changes_no_weight_and_is_reported_skipped(monkeypatch, broken, optimizer):
     trainer = make(optimizer=optimizer)
     take(trainer, 2)
-    before, opt_before = params_copy(trainer.net), {k: v.copy() for k, v in trainer.optimizer.state.items()}
+    before, opt_before = params_of(trainer.net), {k: v.copy() for k, v in trainer.optimizer.state.items()}
     monkeypatch.setattr(trainer.net, "run_batch", broken(trainer.net))
     event = trainer.train_step()
     assert event.skipped and event.diverged and event.step == 3
@@ -143,7 +140,7 @@ def test_a_non_finite_step_changes_no_weight_and_is_reported_skipped(monkeypatch
 def test_an_update_that_overflows_rolls_back_to_the_kept_weights(monkeypatch):
     trainer = make(optimizer="sgd", keep_every=2)
     take(trainer, 2)
-    kept = params_copy(trainer.net)
+    kept = params_of(trainer.net)
     take(trainer, 1)
 
     def overflow(params, grads, lr, l2):
@@ -167,7 +164,7 @@ def test_rollback_returns_to_the_kept_weights_and_optimizer_state():
     trainer = make(optimizer="adam", keep_every=1000)
     take(trainer, 4)
     trainer.keep_good()
-    kept, kept_opt = params_copy(trainer.net), {k: v.copy() for k, v in trainer.optimizer.state.items()}
+    kept, kept_opt = params_of(trainer.net), {k: v.copy() for k, v in trainer.optimizer.state.items()}
     take(trainer, 5)
     assert not same_params(kept, trainer.net.params)
     assert trainer.rollback() == 4
@@ -176,7 +173,7 @@ def test_rollback_returns_to_the_kept_weights_and_optimizer_state():
 
 def test_rollback_before_any_keep_returns_to_the_starting_weights():
     trainer = make()
-    start = params_copy(trainer.net)
+    start = params_of(trainer.net)
     take(trainer, 3)
     assert trainer.rollback() == 0 and same_params(start, trainer.net.params)
 
@@ -189,7 +186,7 @@ def test_state_dict_resume_gives_the_same_losses_as_an_uninterrupted_run(optimiz
     expected = [e.loss for e in take(whole, 40)]
     first = make(data, **config)
     take(first, 17)  # mid-epoch, with a hidden state carried into the next chunk
-    state, weights = first.state_dict(), params_copy(first.net)
+    state, weights = first.state_dict(), params_of(first.net)
     assert first.hidden is not None
     take(first, 5)  # the saved state must not follow the live trainer
     net = small_net()
@@ -246,7 +243,7 @@ def test_a_text_stream_trains_with_carried_state_and_resumes_exactly(tmp_path):
     assert np.mean(expected[-5:]) < 0.7 * np.mean(expected[:5])
     first = make(data, **config)
     take(first, 33)
-    state, weights = first.state_dict(), params_copy(first.net)
+    state, weights = first.state_dict(), params_of(first.net)
     net = small_net(vocab=len(data.vocab))
     for k, v in weights.items():
         net.params[k][...] = v

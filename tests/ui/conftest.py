@@ -1,16 +1,25 @@
 import sys
 import time
 import traceback
+from pathlib import Path
 
 import pytest
 from textual.app import App
-from textual.widgets import Button
+from textual.widgets import Button, Input
 from textual.worker import WorkerState
 
 from rnnviz.app import RnnvizApp
 from rnnviz.session import Session
 from rnnviz.worker import TrainingLoop
 
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.parent == UI_TESTS:
+            item.add_marker(pytest.mark.ui)
+
+
+UI_TESTS = Path(__file__).parent
 SPEED = 50  # steps/s: the process stays mostly idle, so Pilot's wait-for-idle after each key returns at once
 
 
@@ -26,6 +35,15 @@ async def wait_until(pilot, condition, timeout=10.0):
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting for the app"
         await pilot.pause(0.02)
+
+
+async def type_into(pilot, selector, text, key=None):
+    """Focus a field, clear it, type `text` key by key (then `key`, e.g. "enter" or "tab", if given)."""
+    field = pilot.app.screen.query_one(selector, Input)
+    field.focus()
+    field.value = ""
+    await pilot.press(*text, *([key] if key else []))
+    await pilot.pause()
 
 
 def training(app):

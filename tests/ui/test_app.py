@@ -18,17 +18,10 @@ from rnnviz.widgets.heatmap import HiddenHeatmap
 from rnnviz.widgets.model import ModelPanel
 from rnnviz.widgets.prediction import PredictionPanel
 
-from .conftest import recording, training, wait_until
+from .conftest import recording, training, type_into, wait_until
 
 SIZE = (120, 40)
 
-
-async def type_into(pilot, selector, text):
-    field = pilot.app.screen.query_one(selector, Input)
-    field.focus()
-    field.value = ""
-    await pilot.press(*text)
-    await pilot.pause()
 
 
 async def fill_in(pilot, selector, text):

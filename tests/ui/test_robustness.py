@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from helpers import Payload, params_of, same_params
 from limits import MAX_SIZE, MODEL, TRAINING, edges, typed
 from textual import events
 from textual.widgets import Button, Input, Label, Select
@@ -58,14 +59,6 @@ async def settle(app, pilot):
     a redraw while the app is torn down fails to find its widgets (reported; see the robustness notes)."""
     await app.stop_training()
     await pilot.pause()
-
-
-def params_of(session):
-    return {k: v.copy() for k, v in session.net.params.items()}
-
-
-def same_params(a, b):
-    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
 
 
 def noting(app):
@@ -124,14 +117,6 @@ async def test_the_model_panel_takes_each_limit_and_refuses_past_it(app):
 
 
 # --- 4. bad checkpoints through the load dialog, a save that fails half way -------------------------
-class Payload:
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
 def bad_checkpoints(good, folder):
     """name -> path of a file the load dialog must refuse."""
     with np.load(good) as npz:
@@ -178,7 +163,7 @@ async def test_every_bad_checkpoint_is_an_inline_error_and_the_network_is_untouc
         session.step()
     app = RnnvizApp(session, speed=SPEED)
     async with app.run_test(size=SIZE) as pilot:
-        before, net, step = params_of(session), session.net, session.trainer.step
+        before, net, step = params_of(session.net), session.net, session.trainer.step
         await pilot.press("ctrl+o")
         for kind, path in bad.items():
             await enter(pilot, app.screen.query_one("#path", Input), str(path))
@@ -233,7 +218,7 @@ async def test_a_data_file_that_went_bad_is_reported_and_the_network_kept(tmp_pa
 
         await apply("toy")
         await wait_until(pilot, lambda: app.session.model.data == "toy")
-        before, net = params_of(app.session), app.session.net
+        before, net = params_of(app.session.net), app.session.net
         damages = [(b"\x00\x01binary" * 10, "binary"), (b"", "empty"), (b"caf\xe9" * 10, "UTF-8"), (None, "no such")]
         for damage, says in damages:
             if damage is None:
@@ -264,7 +249,7 @@ async def test_divergence_pauses_says_why_and_rolls_back_to_finite_kept_weights(
     app = RnnvizApp(session, speed=SPEED)
     notes = noting(app)
     async with app.run_test(size=SIZE) as pilot:
-        before = params_of(session)
+        before = params_of(session.net)
         session.net.run_batch = broken(session.net, 1.0, np.nan)  # gradients overflow on the next step
         await pilot.press("n")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))

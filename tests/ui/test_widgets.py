@@ -15,15 +15,7 @@ from rnnviz.widgets.model import LayerRow, ModelPanel
 from rnnviz.widgets.speed import SpeedControl
 from rnnviz.widgets.training import TrainingPanel
 
-from .conftest import Harness
-
-
-async def type_into(pilot, selector, text, key="enter"):
-    field = pilot.app.query_one(selector, Input)
-    field.value = ""
-    field.focus()
-    await pilot.press(*text, key)
-    await pilot.pause()
+from .conftest import Harness, type_into
 
 
 def error_text(app, field):
@@ -40,7 +32,7 @@ def training_app(**config):
 async def test_new_lr_on_enter_posts_the_text_typed():
     app = training_app()
     async with app.run_test() as pilot:
-        await type_into(pilot, "#lr", "0.05")
+        await type_into(pilot, "#lr", "0.05", "enter")
         assert app.messages == [("lr", "0.05")]
 
 
@@ -57,14 +49,14 @@ async def test_tabbing_into_a_field_selects_it_so_typing_replaces_the_value():
 async def test_new_batch_on_blur_posts_it():
     app = training_app()
     async with app.run_test() as pilot:
-        await type_into(pilot, "#batch_size", "16", key="tab")
+        await type_into(pilot, "#batch_size", "16", "tab")
         assert app.messages == [("batch_size", "16")]
 
 
 async def test_an_error_shows_beside_the_field_with_the_stored_value_selected():
     app = training_app()
     async with app.run_test() as pilot:
-        await type_into(pilot, "#lr", "9e9")
+        await type_into(pilot, "#lr", "9e9", "enter")
         app.widget.show_error("lr", "lr must be a number in (0, 10], got 9000000000.0")
         await pilot.pause()
         field = app.query_one("#lr", Input)
@@ -78,9 +70,9 @@ async def test_an_error_shows_beside_the_field_with_the_stored_value_selected():
 async def test_leaving_an_unchanged_field_posts_nothing_but_enter_always_answers():
     app = training_app()
     async with app.run_test() as pilot:
-        await type_into(pilot, "#clip", " 5 ", key="tab")
+        await type_into(pilot, "#clip", " 5 ", "tab")
         assert app.messages == []
-        await type_into(pilot, "#clip", "5")
+        await type_into(pilot, "#clip", "5", "enter")
         assert app.messages == [("clip", "5")]
 
 
@@ -129,9 +121,9 @@ async def test_speed_control_refuses_bad_speeds_and_posts_good_ones():
     app = Harness(SpeedControl(0.0))
     async with app.run_test() as pilot:
         for bad in ("5000", "-1", "nan", "1_0", "３"):
-            await type_into(pilot, "#speed", bad)
+            await type_into(pilot, "#speed", bad, "enter")
             assert "steps/s must be" in str(app.query_one(".error", Label).render())
-        await type_into(pilot, "#speed", "20")
+        await type_into(pilot, "#speed", "20", "enter")
         assert app.messages == [("speed", 20.0)] and app.widget.speed == 20.0
         assert not app.query_one(".error", Label).has_class("-shown")
 
@@ -234,7 +226,7 @@ async def test_add_resize_and_apply():
         rows[2].query_one(".kind", Select).value = "dense"
         await pilot.pause()
         rows[2].query_one(".option", Select).value = "relu"
-        await type_into(pilot, "#embed", "16", key="tab")
+        await type_into(pilot, "#embed", "16", "tab")
         size = rows[2].query_one(".size", Input)
         size.value = ""
         size.focus()

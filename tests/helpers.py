@@ -1,0 +1,33 @@
+"""What several test modules share."""
+import numpy as np
+
+from rnncore.cli import main
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    """The `rnncore` command in this process: (exit code, stdout, stderr)."""
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def params_of(net) -> dict:
+    return {k: v.copy() for k, v in net.params.items()}
+
+
+def same_params(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def finite(net) -> bool:
+    return all(np.isfinite(p).all() for p in net.params.values())
+
+
+class Payload:
+    """Unpickling this creates `marker`: proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
