@@ -8,7 +8,7 @@ one run: the redraw timer and the worker's messages go on as in a terminal. Ever
 without pausing, a sample:
 - RSS now (/proc/self/statm) and at its peak (ru_maxrss, which never falls), in MB
 - with --tracemalloc, the bytes Python has allocated and not freed (it slows training several times)
-- one full redraw: app.redraw() (a history snapshot, both charts' data, the prediction) with the charts made
+- one full redraw: app._render() (a history snapshot, both charts' data, the prediction) with the charts made
   to redraw, and both charts rendered as the screen renders them (plotext's build, decoded), in ms: the best
   of 15, as the training thread competes for the interpreter and the session's lock
 - the points the history keeps and the cost chart plots
@@ -60,7 +60,7 @@ class Sample:
     rss_mb: float
     peak_rss_mb: float
     traced_mb: float | None
-    redraw_ms: float  # app.redraw() with the charts redrawn, best of 15
+    redraw_ms: float  # the app's full redraw (_render) with the charts redrawn, best of 15
     render_ms: float  # both charts rendered, best of 15
     kept: int  # cost points the history keeps
     plotted: int  # ... and the cost chart plots
@@ -78,15 +78,15 @@ def peak_rss_mb() -> float:
 
 
 def redraw_times(app: RnnvizApp, repeats: int = 15) -> tuple[float, float]:
-    """Best ms of app.redraw() (the charts made to redraw even if the history is unchanged) and of rendering
+    """Best ms of the app's full redraw (the charts made to redraw even if the history is unchanged) and of rendering
     both charts."""
     charts = app.query_one(TrainingCharts)
     plots = list(charts.query(PlotextPlot))
     redraws, renders = [], []
     for _ in range(repeats):
-        charts._drawn = None  # forget what was drawn: update_history skips an unchanged history
+        charts.drawn = None  # forget what was drawn: the charts skip an unchanged history
         started = time.perf_counter()
-        app.redraw()
+        app._render()
         redraws.append(time.perf_counter() - started)
         started = time.perf_counter()
         for plot in plots:
@@ -108,11 +108,16 @@ async def long_run(app: RnnvizApp, steps: int, every: int) -> list[Sample]:
         view = session.history.snapshot()
         traced = tracemalloc.get_traced_memory()[0] / MB if tracemalloc.is_tracing() else None
         samples.append(Sample(step, rss_mb(), peak_rss_mb(), traced, redraw_ms, render_ms, len(view.steps),
-                              app.query_one(TrainingCharts).cost_points, rate))
+                              plotted(app), rate))
         print(f"  step {step:,}: {rate:,.0f} steps/s", file=sys.stderr)
         last_step, last_time = step, now  # the next interval includes this sample's redraws: ~1% of it
     await app.stop_training()
     return samples
+
+
+def plotted(app: RnnvizApp) -> int:
+    """Points of the cost chart's longest series, as plotext holds them."""
+    return max(map(len, app.query_one("#cost-chart", PlotextPlot).plt.monitor.x), default=0)
 
 
 async def run_pause_cycles(app: RnnvizApp, pilot, cycles: int, steps: int = 20) -> list[tuple[int, float, int]]:
@@ -136,8 +141,8 @@ async def run_pause_cycles(app: RnnvizApp, pilot, cycles: int, steps: int = 20) 
 
 
 async def run(args):
-    session = Session(args.data, embed=args.embed, layers=args.layers)
-    session.set_config("batch_size", args.batch_size)
+    session = Session(data=args.data, embed=args.embed, layers=args.layers)
+    session.configure("batch_size", str(args.batch_size))
     app = RnnvizApp(session, speed=0)
     async with app.run_test(size=SIZE) as pilot:
         app.query_one("#prefix", Input).value = PREFIX

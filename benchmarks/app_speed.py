@@ -38,7 +38,7 @@ FirstFrame(session_from_args(parse_args([]))).run(headless=True, size=(120, 40))
 
 
 async def app_steps_per_second(data: str, layers: str, seconds: float) -> float:
-    app = RnnvizApp(Session(data, layers=layers), speed=0)  # full speed: the worker as fast as it goes
+    app = RnnvizApp(Session(data=data, layers=layers), speed=0)  # full speed: the worker as fast as it goes
     async with app.run_test(size=SIZE):
         app.action_start()
         await asyncio.sleep(1.0)  # past the first redraws and the JIT-free warm-up of NumPy's caches
@@ -50,7 +50,7 @@ async def app_steps_per_second(data: str, layers: str, seconds: float) -> float:
 
 
 def session_steps_per_second(data: str, layers: str, seconds: float) -> float:
-    session = Session(data, layers=layers)
+    session = Session(data=data, layers=layers)
     for _ in range(20):
         session.step()
     start, steps = time.perf_counter(), 0
@@ -62,7 +62,7 @@ def session_steps_per_second(data: str, layers: str, seconds: float) -> float:
 
 async def keystroke_latencies(data: str, layers: str, training: bool, keys: str = "1 3 5 7 1 3 5 7 ") -> list[float]:
     """Seconds from a key event reaching the app to PredictionPanel.show() having run for it."""
-    app = RnnvizApp(Session(data, layers=layers), speed=0)  # full speed: the worker as fast as it goes
+    app = RnnvizApp(Session(data=data, layers=layers), speed=0)  # full speed: the worker as fast as it goes
     shown = []
     async with app.run_test(size=SIZE) as pilot:
         panel = app.query_one(PredictionPanel)
