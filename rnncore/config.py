@@ -145,7 +145,8 @@ class TrainConfig(Settings):
     batch_size: int = setting(32, whole(1, MAX_BATCH), "batch", "sequences (or text rows) per step")
     bptt: int = setting(0, whole(0, MAX_BPTT), "BPTT", "truncated backprop length, the state carried between "
                         "chunks; 0 = whole sequences")
-    l2: float = setting(0.0, number(0, 1), "L2", "weight decay on the matrices (the original's lambda2)")
+    l2: float = setting(0.0, number(0, 1), "L2", "weight decay on the matrices: torch's weight_decay, decoupled "
+                       "for adamw (the original's lambda2)")
     clip: float = setting(5.0, number(0), "clip", "largest global gradient norm; 0 = no clipping")
     eval_every: int = setting(10, whole(0, 10**9), "eval every", "steps between evaluations; 0 = never")
     keep_every: int = setting(100, whole(1, 10**9), "keep every", "steps between copies of good weights to go back to")

@@ -110,3 +110,15 @@ def test_prediction_is_frozen(net):
     assert isinstance(p, Prediction)
     with pytest.raises(AttributeError):
         p.prefix = ["2"]
+
+
+def test_a_prefix_costs_one_pass_and_one_step_per_continued_symbol(net, monkeypatch):
+    passes, forward = [], net._forward
+
+    def counted(ids, state):
+        passes.append(len(ids))
+        return forward(ids, state)
+
+    monkeypatch.setattr(net, "_forward", counted)
+    predict(net, VOCAB, "1 3 5 7 1 3 5", continuation=10)
+    assert passes[0] == 7 and passes[1:] == [1] * 9  # the prefix once, then one step per new symbol
