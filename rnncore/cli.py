@@ -25,6 +25,7 @@ from .layers import Embedding
 from .network import Network
 from .spec import parse_layers
 from .trainer import StepEvent, Trainer
+from .vocab import glyph
 
 EXIT_DIVERGED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 def main(argv=None) -> int:
@@ -228,12 +229,12 @@ def run_predict(args, out, err) -> int:
     saved = load(args.checkpoint)
     ids = parse_prefix(saved.vocab, args.prefix)
     probs = saved.net.predict_proba(ids)[-1].astype(np.float64)
-    table = Table(title=Text(f"next symbol after {spelled(saved.vocab, ids)}"))
+    table = Table(title=Text(f"next symbol after {saved.vocab.shown(ids)}"))
     table.add_column("symbol")
     table.add_column("probability", justify="right")
     table.add_column("")
     for rank, i in enumerate(np.argsort(-probs, kind="stable")[:args.top]):
-        table.add_row(Text(shown(saved.vocab.symbols[i])), f"{probs[i]:.4f}", Bar(1, 0, probs[i], width=30),
+        table.add_row(Text(glyph(saved.vocab.symbols[i])), f"{probs[i]:.4f}", Bar(1, 0, probs[i], width=30),
                       style="bold green" if rank == 0 else None)
     out.print(table)
     return 0
@@ -244,8 +245,8 @@ def run_generate(args, out, err) -> int:
     ids = parse_prefix(saved.vocab, args.prefix)
     rng = np.random.default_rng(args.seed)
     new = saved.net.generate(ids, args.n, temperature=args.temperature, rng=rng)
-    gap = separator(saved.vocab) if new else ""
-    out.print(Text(spelled(saved.vocab, ids), style="bold") + Text(gap + spelled(saved.vocab, new)), soft_wrap=True)
+    gap = saved.vocab.separator if new else ""
+    out.print(Text(saved.vocab.text(ids), style="bold") + Text(gap + saved.vocab.text(new)), soft_wrap=True)
     return 0
 
 
@@ -257,21 +258,6 @@ def parse_prefix(vocab, text) -> list[int]:
     if not ids:
         raise UsageError("the prefix is empty; give at least one symbol, e.g. 1357")
     return ids
-
-
-def separator(vocab) -> str:
-    """Digits (and symbols longer than a character) read best apart; text characters together."""
-    is_text = vocab.symbols != list(datasets.DIGITS) and all(len(s) == 1 for s in vocab.symbols)
-    return "" if is_text else " "
-
-
-def spelled(vocab, ids) -> str:
-    return separator(vocab).join(vocab.decode(ids))
-
-
-def shown(symbol: str) -> str:
-    """Whitespace made visible in the table."""
-    return {" ": "␣ (space)", "\n": "\\n", "\t": "\\t"}.get(symbol, symbol)
 
 
 COMMANDS = {"toy": run_toy, "train": run_train, "predict": run_predict, "generate": run_generate}

@@ -194,7 +194,7 @@ def test_symbols_are_shown_as_they_are_not_as_markup(tmp_path, capsys):
     corpus, path = tmp_path / "markup.txt", tmp_path / "markup.npz"
     corpus.write_text("[bold]x[/bold] :x: " * 4, encoding="utf-8")
     assert run(capsys, "train", "--data", corpus, *SMALL, "--steps", 1, "--save", path)[0] == 0
-    assert "next symbol after [bold] :x:" in run(capsys, "predict", path, "[bold] :x:")[1]
+    assert "next symbol after [bold]␣:x:" in run(capsys, "predict", path, "[bold] :x:")[1]
     assert run(capsys, "generate", path, "[bold]", "-n", 0)[1] == "[bold]\n"
 
 
