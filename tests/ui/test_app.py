@@ -285,7 +285,7 @@ def cli_error(capsys, *argv):
 
 
 @pytest.mark.parametrize("argv, says", [
-    (["--layers", "rnn:8,lstm:4"], "layer 2 'lstm:4': kind must be rnn or dense"),
+    (["--layers", "rnn:8,foo:4"], "layer 2 'foo:4': kind must be one of rnn, lstm, gru, dense"),
     (["--data", "/no/such/file.txt"], "no such file"),
     (["--embed", "0"], "Embedding size must be an integer from 1"),
     (["--embed", "many"], "argument --embed: invalid int value: 'many'"),
