@@ -1,7 +1,7 @@
 """Recurrent cells: each one's forward and backward side by side, its time loop inside.
 
-Each does the input projection of every step in one matmul and one (B, H) @ (H, gH) matmul per step;
-see layers.py for the conventions every layer follows.
+Each does the input projection of every step in one matmul call and one (B, H) @ (H, gH) matmul per step
+(g gates: 4 for the LSTM, 3 for the GRU, 1 for the RNN); see layers.py for the conventions every layer follows.
 """
 from __future__ import annotations
 
@@ -72,6 +72,21 @@ class RNN(Layer):
         return {"h": cache[1][1:]}
 
 
+# The gated cells keep their gates step-major and gate-major within a step, (T, n, B, H): each step's gates form
+# one contiguous block, and each gate's (B, H) a contiguous piece of it. NumPy runs a small op several times
+# faster over a contiguous block than over the strided columns of a (B, nH) row, and the loops are such ops.
+# The input projection is one matmul call that writes this layout directly (a GEMM per step and gate inside
+# NumPy: faster than one big GEMM and a transposing copy, and no second buffer).
+def by_gate(W, n):
+    """(in, n * H) -> (n, in, H), contiguous: each gate's columns as a matrix of its own."""
+    return np.ascontiguousarray(W.reshape(len(W), n, -1).swapaxes(0, 1))
+
+
+def rows(a):
+    """(T, n, B, H) -> (T * B, n * H), a copy: each gate's columns side by side again, as in the parameters."""
+    return a.swapaxes(1, 2).reshape(-1, a.shape[1] * a.shape[3])
+
+
 def blocks(init, n):
     """An initialiser drawing `n` side-by-side blocks with `init`, one per gate: each gate's columns start
     as they would in a layer of their own."""
@@ -80,9 +95,16 @@ def blocks(init, n):
     return draw
 
 
-def split_gates(a, n):
-    """(..., n * H) -> n views (..., H), one per gate."""
-    return np.moveaxis(a.reshape(*a.shape[:-1], n, -1), -2, 0)
+def forget_bias_one(rng, shape, dtype):
+    b = np.zeros(shape, dtype)
+    b.reshape(4, -1)[1] = 1  # gates i, f, g, o
+    return b
+
+
+def sigmoid_scale(kinds, dtype):
+    """sigmoid(z) = tanh(z / 2) / 2 + 1 / 2: with a = s tanh(s z) + 1 - s, where s is 1/2 for a sigmoid gate
+    ("s") and 1 for a tanh one ("t"), one tanh serves every gate. (n, 1, 1)."""
+    return np.array([0.5 if kind == "s" else 1 for kind in kinds], dtype)[:, None, None]
 
 
 class LSTM(Layer):
@@ -112,75 +134,68 @@ class LSTM(Layer):
         # kept, not halved at every step, until the network learns what to forget.
         return {"Wx": blocks(glorot, 4), "Wh": blocks(orthogonal, 4), "b": forget_bias_one}[key]
 
-    def scale(self, dtype):
-        """sigmoid(z) = tanh(z / 2) / 2 + 1 / 2: with a = s * tanh(s * z) + (1 - s), s = 1/2 on the columns of
-        i, f, o and 1 on g's, one tanh serves all four gates."""
-        return np.repeat(np.array([0.5, 0.5, 1, 0.5], dtype), self.hidden)  # (4H,)
-
     def forward(self, p, x, state):
         T, B, _ = x.shape
-        H, scale = self.hidden, self.scale(p["Wh"].dtype)
-        gates = np.empty((T, B, 4 * H), scale.dtype)  # pre-activations, then i, f, g, o in place
-        np.matmul(flat(x), p["Wx"], out=flat(gates))  # every step's input projection in one matmul
-        gates += p["b"]
-        gates *= scale
-        Wh, shift = p["Wh"] * scale, 1 - scale
-        hs, cs = np.empty((2, T + 1, B, H), scale.dtype)  # hs[0], cs[0] carried in, hs[t], cs[t] after step t
+        H, s = self.hidden, sigmoid_scale("ssts", p["Wh"].dtype)
+        gates = np.matmul(x[:, None], by_gate(p["Wx"], 4) * s)  # (T, 4, B, H): every step's input projection
+        gates += p["b"].reshape(4, 1, H) * s  # (scaled) pre-activations, then i, f, g, o in place
+        Wh, shift = by_gate(p["Wh"], 4) * s, 1 - s  # (4, H, H)
+        hs, cs = np.empty((2, T + 1, B, H), s.dtype)  # hs[0], cs[0] carried in; hs[t], cs[t] after step t
         hs[0], cs[0] = (0, 0) if state is None else np.hsplit(state, 2)
-        i, f, g, o = split_gates(gates, 4)  # (T, B, H) views
-        carry, ig = np.empty((B, 4 * H), scale.dtype), np.empty((B, H), scale.dtype)
+        tanh_c = np.empty((T, B, H), s.dtype)  # kept for the backward
+        i, f, g, o = gates.swapaxes(0, 1)  # (T, B, H) each
+        carry, ig = np.empty((4, B, H), s.dtype), np.empty((B, H), s.dtype)
         for t in range(T):
             np.matmul(hs[t], Wh, out=carry)
             gates[t] += carry
             np.tanh(gates[t], out=gates[t])
-            gates[t] *= scale
-            gates[t] += shift
-            np.multiply(f[t], cs[t], out=cs[t + 1])
+            gates[t] *= s
+            gates[t] += shift  # i, f, o = sigmoid, g = tanh
+            np.multiply(f[t], cs[t], out=cs[t + 1])  # c_t = f c_{t-1} + i g
             np.multiply(i[t], g[t], out=ig)
             cs[t + 1] += ig
-            np.tanh(cs[t + 1], out=hs[t + 1])
-            hs[t + 1] *= o[t]
-        return hs[1:], (x, gates, hs, cs), np.concatenate((hs[T], cs[T]), axis=1)
+            np.tanh(cs[t + 1], out=tanh_c[t])
+            np.multiply(o[t], tanh_c[t], out=hs[t + 1])  # h_t = o tanh(c_t)
+        return hs[1:], (x, gates, hs, cs, tanh_c), np.concatenate((hs[T], cs[T]), axis=1)
 
     def backward(self, p, cache, dh_out):
-        x, gates, hs, cs = cache
+        x, gates, hs, cs, tanh_c = cache
         T, B, H = dh_out.shape
-        dz, dc_dh = self.local_derivatives(gates, cs)
-        f, dzo = split_gates(gates, 4)[1], split_gates(dz, 4)[3]  # (T, B, H) views
-        per_gate = dz.reshape(T, B, 4, H)  # a view
-        WhT = p["Wh"].T.copy()  # contiguous: the per-step matmul runs faster on it
+        dz, dc_dh = self.local_derivatives(gates, cs, tanh_c)  # (T, 4, B, H), (T, B, H)
+        WhT = by_gate(p["Wh"], 4).swapaxes(1, 2).copy()  # (4, H, H): each gate's Wh^T, contiguous
         dh, dc, tmp = np.zeros((3, B, H), dz.dtype)  # dL/dh_t and dL/dc_t from the steps after t
+        dh_parts = np.empty((4, B, H), dz.dtype)
         for t in reversed(range(T)):
             dh += dh_out[t]  # ... plus from the layer above
             np.multiply(dh, dc_dh[t], out=tmp)
             dc += tmp  # dc_t += dh_t * o_t * tanh'(c_t)
-            per_gate[t, :, :3] *= dc[:, None]  # dz_i, dz_f, dz_g = dc_t * (their factor)
-            dzo[t] *= dh  # dz_o = dh_t * tanh(c_t) * o'
+            dz[t, :3] *= dc  # dz_i, dz_f, dz_g = dc_t * (their factor)
+            dz[t, 3] *= dh  # dz_o = dh_t * tanh(c_t) * o'
             if t:  # nothing flows into the carried-in state (truncated BPTT, as in the RNN)
-                dc *= f[t]  # dc_{t-1} = dc_t * f_t
-                np.matmul(dz[t], WhT, out=dh)  # dh_{t-1} = dz_t Wh^T
-        dz2 = flat(dz)  # (T * B, 4H)
-        grads = {"Wx": flat(x).T @ dz2,  # dWx = sum_t x_t^T dz_t
-                 "Wh": flat(hs[:-1]).T @ dz2,  # dWh = sum_t h_{t-1}^T dz_t
-                 "b": dz2.sum(0)}  # db = sum_t dz_t
-        return (dz2 @ p["Wx"].T).reshape(x.shape), grads  # dx_t = dz_t Wx^T
+                dc *= gates[t, 1]  # dc_{t-1} = dc_t * f_t
+                np.matmul(dz[t], WhT, out=dh_parts)
+                np.add.reduce(dh_parts, 0, out=dh)  # dh_{t-1} = dz_t Wh^T, summed over the gates
+        dz = rows(dz)  # (T * B, 4H)
+        grads = {"Wx": flat(x).T @ dz,  # dWx = sum_t x_t^T dz_t
+                 "Wh": flat(hs[:-1]).T @ dz,  # dWh = sum_t h_{t-1}^T dz_t
+                 "b": dz.sum(0)}  # db = sum_t dz_t
+        return (dz @ p["Wx"].T).reshape(x.shape), grads  # dx_t = dz_t Wx^T
 
     @staticmethod
-    def local_derivatives(gates, cs):
-        """Every step at once, what the loop multiplies by dc_t or dh_t: dz (T, B, 4H), each gate's
-        d(its pre-activation) per unit of dc_t (i, f, g) or dh_t (o), and dc_t/dh_t = o * tanh'(c_t) (T, B, H)."""
-        i, f, g, o = split_gates(gates, 4)
+    def local_derivatives(gates, cs, tanh_c):
+        """Every step at once, what the loop multiplies by dc_t or dh_t: dz (T, 4, B, H), each gate's
+        d(pre-activation) per unit of dc_t (i, f, g) or of dh_t (o); and dc_t/dh_t = o tanh'(c_t) (T, B, H)."""
+        i, f, g, o = gates.swapaxes(0, 1)
         dz = np.subtract(1, gates)
-        dz *= gates  # sigmoid' = a (1 - a): i, f, o (g's column is replaced below)
-        dzi, dzf, dzg, dzo = split_gates(dz, 4)
+        dz *= gates  # sigmoid' = a (1 - a): i, f, o (g's is replaced next)
+        dzi, dzf, dzg, dzo = dz.swapaxes(0, 1)
         np.square(g, out=dzg)
         np.subtract(1, dzg, out=dzg)  # tanh' = 1 - g^2
         dzi *= g  # c_t = f c_{t-1} + i g
         dzf *= cs[:-1]
         dzg *= i
-        tanh_c = np.tanh(cs[1:])
         dzo *= tanh_c  # h_t = o tanh(c_t)
-        dc_dh = np.square(tanh_c, out=tanh_c)
+        dc_dh = np.square(tanh_c)
         np.subtract(1, dc_dh, out=dc_dh)
         dc_dh *= o
         return dz, dc_dh
@@ -188,14 +203,8 @@ class LSTM(Layer):
     @staticmethod
     def traces(cache) -> dict:
         """h, c and each gate's activation at each step: (T, B, H) each."""
-        x, gates, hs, cs = cache
-        return {"h": hs[1:], "c": cs[1:], **dict(zip("ifgo", split_gates(gates, 4), strict=True))}
-
-
-def forget_bias_one(rng, shape, dtype):
-    b = np.zeros(shape, dtype)
-    split_gates(b, 4)[1] = 1
-    return b
+        x, gates, hs, cs, _ = cache
+        return {"h": hs[1:], "c": cs[1:], **dict(zip("ifgo", gates.swapaxes(0, 1), strict=True))}
 
 
 class GRU(Layer):
@@ -224,28 +233,26 @@ class GRU(Layer):
 
     def forward(self, p, x, state):
         T, B, _ = x.shape
-        H, dtype = self.hidden, p["Wh"].dtype
-        gates = np.empty((T, B, 3 * H), dtype)  # pre-activations, then r, z, n in place
-        np.matmul(flat(x), p["Wx"], out=flat(gates))  # every step's input projection in one matmul
-        gates += p["bx"]
-        rz = gates[..., :2 * H]  # (T, B, 2H)
-        rz += p["bh"][:2 * H]  # n's bh sits inside r * (...), r's and z's add to the rest
-        rz *= 0.5  # sigmoid(z) = tanh(z / 2) / 2 + 1 / 2
-        Wh, bh_n = p["Wh"].copy(), p["bh"][2 * H:]
-        Wh[:, :2 * H] *= 0.5
-        hs = np.empty((T + 1, B, H), dtype)  # hs[0] carried in, hs[t] after step t
+        H, s = self.hidden, sigmoid_scale("sst", p["Wh"].dtype)
+        b = p["bx"] + p["bh"]
+        b[2 * H:] = p["bx"][2 * H:]  # n's bh sits inside r * (...); r's and z's add to the rest
+        gates = np.matmul(x[:, None], by_gate(p["Wx"], 3) * s)  # (T, 3, B, H): every step's input projection
+        gates += b.reshape(3, 1, H) * s  # (scaled) pre-activations, then r, z, n in place
+        Wh, bh_n = by_gate(p["Wh"], 3) * s, p["bh"][2 * H:]  # (3, H, H)
+        hs = np.empty((T + 1, B, H), s.dtype)  # hs[0] carried in, hs[t] after step t
         hs[0] = 0 if state is None else state
-        hn = np.empty((T, B, H), dtype)  # h_{t-1} @ Wh_n + bh_n, which the backward needs
-        r, z, n = split_gates(gates, 3)  # (T, B, H) views
-        carry, tmp = np.empty((B, 3 * H), dtype), np.empty((B, H), dtype)
+        hn = np.empty((T, B, H), s.dtype)  # h_{t-1} @ Wh_n + bh_n, kept for the backward
+        r, z, n = gates.swapaxes(0, 1)  # (T, B, H) each
+        carry, tmp = np.empty((3, B, H), s.dtype), np.empty((B, H), s.dtype)
         for t in range(T):
+            rz = gates[t, :2]  # (2, B, H)
             np.matmul(hs[t], Wh, out=carry)
-            rz[t] += carry[:, :2 * H]
-            np.tanh(rz[t], out=rz[t])
-            rz[t] *= 0.5
-            rz[t] += 0.5
-            np.add(carry[:, 2 * H:], bh_n, out=hn[t])
-            np.multiply(r[t], hn[t], out=tmp)
+            rz += carry[:2]
+            np.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5  # r, z = sigmoid
+            np.add(carry[2], bh_n, out=hn[t])
+            np.multiply(r[t], hn[t], out=tmp)  # n = tanh(x_t Wx_n + bx_n + r * hn)
             n[t] += tmp
             np.tanh(n[t], out=n[t])
             np.subtract(hs[t], n[t], out=hs[t + 1])  # h_t = n + z * (h_{t-1} - n)
@@ -256,50 +263,48 @@ class GRU(Layer):
     def backward(self, p, cache, dh_out):
         x, gates, hs, hn = cache
         T, B, H = dh_out.shape
-        z = split_gates(gates, 3)[1]
-        da_n, dgates = self.local_derivatives(gates, hs, hn)
-        per_gate = dgates.reshape(T, B, 3, H)  # a view
-        WhT = p["Wh"].T.copy()  # contiguous: the per-step matmul runs faster on it
-        dh, carry = np.zeros((B, H), dgates.dtype), np.empty((B, H), dgates.dtype)  # dL/dh_t from after t
+        d = self.local_derivatives(gates, hs, hn)  # (T, 4, B, H)
+        WhT = by_gate(p["Wh"], 3).swapaxes(1, 2).copy()  # (3, H, H): each gate's Wh^T, contiguous
+        dh = np.zeros((B, H), d.dtype)  # dL/dh_t from the steps after t
+        dh_parts = np.empty((4, B, H), d.dtype)
         for t in reversed(range(T)):
             dh += dh_out[t]  # ... plus from the layer above
-            per_gate[t] *= dh[:, None]  # dz_r, dz_z, d(h_{t-1} Wh_n + bh_n) = dh_t * (factor)
-            da_n[t] *= dh  # d(n's pre-activation) = dh_t * (factor)
+            d[t] *= dh  # dz_r, dz_z, d(h_{t-1} Wh_n + bh_n), dz_n = dh_t * (their factor)
             if t:  # nothing flows into the carried-in state (truncated BPTT, as in the RNN)
-                dh *= z[t]  # dh_{t-1} = dh_t z_t
-                np.matmul(dgates[t], WhT, out=carry)
-                dh += carry  # ... + d(h_{t-1} Wh + bh) Wh^T
-        dg = flat(dgates)  # (T * B, 3H): the gradient of h_{t-1} @ Wh + bh
+                np.matmul(d[t, :3], WhT, out=dh_parts[:3])  # through h_{t-1} @ Wh + bh
+                np.multiply(dh, gates[t, 1], out=dh_parts[3])  # through z_t * h_{t-1}
+                np.add.reduce(dh_parts, 0, out=dh)  # dh_{t-1}
+        dg = rows(d[:, :3])  # (T * B, 3H): the gradient of h_{t-1} @ Wh + bh
         grads = {"Wh": flat(hs[:-1]).T @ dg,  # dWh = sum_t h_{t-1}^T d(h_{t-1} Wh + bh)
                  "bh": dg.sum(0)}
-        split_gates(dgates, 3)[2] = da_n  # now the gradient of x_t @ Wx + bx: only n's column differs
+        dg.reshape(T, B, 3, H)[:, :, 2] = d[:, 3]  # now the gradient of x_t @ Wx + bx: only n's part differs
         grads.update(Wx=flat(x).T @ dg,  # dWx = sum_t x_t^T d(x_t Wx + bx)
                      bx=dg.sum(0))
         return (dg @ p["Wx"].T).reshape(x.shape), grads  # dx_t = d(x_t Wx + bx) Wx^T
 
     @staticmethod
     def local_derivatives(gates, hs, hn):
-        """Every step at once, what the loop multiplies by dh_t: d(n's pre-activation) (T, B, H), and the
-        gradients of r's and z's pre-activations and of h_{t-1} Wh_n + bh_n, side by side (T, B, 3H)."""
-        r, z, n = split_gates(gates, 3)
-        da_n = np.subtract(1, z)  # h_t = (1 - z) n + z h_{t-1}
+        """Every step at once, what the loop multiplies by dh_t, (T, 4, B, H): the gradients of r's and z's
+        pre-activations, of h_{t-1} Wh_n + bh_n and of n's pre-activation."""
+        r, z, n = gates.swapaxes(0, 1)
+        d = np.empty((len(hn), 4, *hn.shape[1:]), hn.dtype)
+        dr, dz, dhn, dn = d.swapaxes(0, 1)
+        np.subtract(1, z, out=dn)  # h_t = (1 - z) n + z h_{t-1}
         tmp = np.square(n)
         np.subtract(1, tmp, out=tmp)
-        da_n *= tmp  # tanh' = 1 - n^2
-        dgates = np.empty_like(gates)
-        dr, dz, dhn = split_gates(dgates, 3)
-        np.multiply(da_n, r, out=dhn)  # n = tanh(... + r * hn)
+        dn *= tmp  # tanh' = 1 - n^2
+        np.multiply(dn, r, out=dhn)  # n = tanh(... + r * hn)
         np.subtract(1, r, out=tmp)
         tmp *= r  # sigmoid' = r (1 - r)
         tmp *= hn
-        np.multiply(da_n, tmp, out=dr)
+        np.multiply(dn, tmp, out=dr)
         np.subtract(hs[:-1], n, out=dz)
         np.subtract(1, z, out=tmp)
         tmp *= z
         dz *= tmp
-        return da_n, dgates
+        return d
 
     @staticmethod
     def traces(cache) -> dict:
         """h and each gate's activation at each step: (T, B, H) each."""
-        return {"h": cache[2][1:], **dict(zip("rzn", split_gates(cache[1], 3), strict=True))}
+        return {"h": cache[2][1:], **dict(zip("rzn", cache[1].swapaxes(0, 1), strict=True))}
