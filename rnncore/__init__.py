@@ -1,6 +1,6 @@
 """rnncore: a small, readable, fast recurrent network in NumPy."""
 from . import datasets
-from .cells import RNN
+from .cells import GRU, LSTM, RNN
 from .checkpoint import Checkpoint, CheckpointError, load, save
 from .config import ModelConfig, SettingError, TrainConfig
 from .datasets import Dataset
@@ -10,6 +10,6 @@ from .spec import format_layers, parse_layers
 from .trainer import StepEvent, Trainer
 from .vocab import Vocab, glyph
 
-__all__ = ["MAX_LAYERS", "MAX_SIZE", "RNN", "STACKABLE", "Checkpoint", "CheckpointError", "Dataset", "Dense",
-           "Embedding", "ModelConfig", "Network", "Run", "SettingError", "StepEvent", "TrainConfig", "Trainer",
-           "Vocab", "datasets", "format_layers", "glyph", "load", "parse_layers", "save"]
+__all__ = ["GRU", "LSTM", "MAX_LAYERS", "MAX_SIZE", "RNN", "STACKABLE", "Checkpoint", "CheckpointError", "Dataset",
+           "Dense", "Embedding", "ModelConfig", "Network", "Run", "SettingError", "StepEvent", "TrainConfig",
+           "Trainer", "Vocab", "datasets", "format_layers", "glyph", "load", "parse_layers", "save"]

@@ -1,13 +1,13 @@
 """Recurrent cells: each one's forward and backward side by side, its time loop inside.
 
-Each does the input projection of every step in one matmul and one (B, H) @ (H, gH) matmul per step;
-see layers.py for the conventions every layer follows.
+Each does the input projection of every step in one matmul call and one (B, H) @ (H, gH) matmul per step
+(g gates: 4 for the LSTM, 3 for the GRU, 1 for the RNN); see layers.py for the conventions every layer follows.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .layers import Layer, check_size, flat, orthogonal
+from .layers import Layer, check_size, flat, glorot, orthogonal
 
 
 class RNN(Layer):
@@ -70,3 +70,241 @@ class RNN(Layer):
     def traces(cache) -> dict:
         """What the layer computed at each step, by name: (T, B, H) each."""
         return {"h": cache[1][1:]}
+
+
+# The gated cells keep their gates step-major and gate-major within a step, (T, n, B, H): each step's gates form
+# one contiguous block, and each gate's (B, H) a contiguous piece of it. NumPy runs a small op several times
+# faster over a contiguous block than over the strided columns of a (B, nH) row, and the loops are such ops.
+# The input projection is one matmul call that writes this layout directly (a GEMM per step and gate inside
+# NumPy: faster than one big GEMM and a transposing copy, and no second buffer).
+def by_gate(W, n):
+    """(in, n * H) -> (n, in, H), contiguous: each gate's columns as a matrix of its own."""
+    return np.ascontiguousarray(W.reshape(len(W), n, -1).swapaxes(0, 1))
+
+
+def rows(a):
+    """(T, n, B, H) -> (T * B, n * H), a copy: each gate's columns side by side again, as in the parameters."""
+    return a.swapaxes(1, 2).reshape(-1, a.shape[1] * a.shape[3])
+
+
+def blocks(init, n):
+    """An initialiser drawing `n` side-by-side blocks with `init`, one per gate: each gate's columns start
+    as they would in a layer of their own."""
+    def draw(rng, shape, dtype):
+        return np.concatenate([init(rng, (shape[0], shape[1] // n), dtype) for _ in range(n)], axis=1)
+    return draw
+
+
+def forget_bias_one(rng, shape, dtype):
+    b = np.zeros(shape, dtype)
+    b.reshape(4, -1)[1] = 1  # gates i, f, g, o
+    return b
+
+
+def sigmoid_scale(kinds, dtype):
+    """sigmoid(z) = tanh(z / 2) / 2 + 1 / 2: with a = s tanh(s z) + 1 - s, where s is 1/2 for a sigmoid gate
+    ("s") and 1 for a tanh one ("t"), one tanh serves every gate. (n, 1, 1)."""
+    return np.array([0.5 if kind == "s" else 1 for kind in kinds], dtype)[:, None, None]
+
+
+class LSTM(Layer):
+    """Long short-term memory, in PyTorch's layout (gates i, f, g, o side by side in Wx, Wh and b):
+    i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of x_t @ Wx + h_{t-1} @ Wh + b (a quarter of the columns each),
+    c_t = f * c_{t-1} + i * g, h_t = o * tanh(c_t). Its state is [h | c], (B, 2H)."""
+
+    kind = "lstm"
+    recurrent = True
+
+    def __init__(self, hidden: int):
+        self.hidden = check_size("LSTM", hidden)
+
+    dim = property(lambda self: self.hidden)
+    state_size = property(lambda self: 2 * self.hidden)
+
+    def spec(self):
+        return {"type": "lstm", "hidden": self.hidden}
+
+    def shapes(self, in_dim):
+        H = self.hidden
+        return {"Wx": (in_dim, 4 * H), "Wh": (H, 4 * H), "b": (4 * H,)}
+
+    def initialiser(self, key):
+        # Per gate: Glorot for Wx as every other layer; a rotation for Wh as the RNN, so that h's norm holds
+        # through the steps at the start; and a forget-gate bias of 1 (Jozefowicz et al. 2015), so that c is
+        # kept, not halved at every step, until the network learns what to forget.
+        return {"Wx": blocks(glorot, 4), "Wh": blocks(orthogonal, 4), "b": forget_bias_one}[key]
+
+    def forward(self, p, x, state):
+        T, B, _ = x.shape
+        H, s = self.hidden, sigmoid_scale("ssts", p["Wh"].dtype)
+        gates = np.matmul(x[:, None], by_gate(p["Wx"], 4) * s)  # (T, 4, B, H): every step's input projection
+        gates += p["b"].reshape(4, 1, H) * s  # (scaled) pre-activations, then i, f, g, o in place
+        Wh, shift = by_gate(p["Wh"], 4) * s, 1 - s  # (4, H, H)
+        hs, cs = np.empty((2, T + 1, B, H), s.dtype)  # hs[0], cs[0] carried in; hs[t], cs[t] after step t
+        hs[0], cs[0] = (0, 0) if state is None else np.hsplit(state, 2)
+        tanh_c = np.empty((T, B, H), s.dtype)  # kept for the backward
+        i, f, g, o = gates.swapaxes(0, 1)  # (T, B, H) each
+        carry, ig = np.empty((4, B, H), s.dtype), np.empty((B, H), s.dtype)
+        for t in range(T):
+            np.matmul(hs[t], Wh, out=carry)
+            gates[t] += carry
+            np.tanh(gates[t], out=gates[t])
+            gates[t] *= s
+            gates[t] += shift  # i, f, o = sigmoid, g = tanh
+            np.multiply(f[t], cs[t], out=cs[t + 1])  # c_t = f c_{t-1} + i g
+            np.multiply(i[t], g[t], out=ig)
+            cs[t + 1] += ig
+            np.tanh(cs[t + 1], out=tanh_c[t])
+            np.multiply(o[t], tanh_c[t], out=hs[t + 1])  # h_t = o tanh(c_t)
+        return hs[1:], (x, gates, hs, cs, tanh_c), np.concatenate((hs[T], cs[T]), axis=1)
+
+    def backward(self, p, cache, dh_out):
+        x, gates, hs, cs, tanh_c = cache
+        T, B, H = dh_out.shape
+        dz, dc_dh = self.local_derivatives(gates, cs, tanh_c)  # (T, 4, B, H), (T, B, H)
+        WhT = by_gate(p["Wh"], 4).swapaxes(1, 2).copy()  # (4, H, H): each gate's Wh^T, contiguous
+        dh, dc, tmp = np.zeros((3, B, H), dz.dtype)  # dL/dh_t and dL/dc_t from the steps after t
+        dh_parts = np.empty((4, B, H), dz.dtype)
+        for t in reversed(range(T)):
+            dh += dh_out[t]  # ... plus from the layer above
+            np.multiply(dh, dc_dh[t], out=tmp)
+            dc += tmp  # dc_t += dh_t * o_t * tanh'(c_t)
+            dz[t, :3] *= dc  # dz_i, dz_f, dz_g = dc_t * (their factor)
+            dz[t, 3] *= dh  # dz_o = dh_t * tanh(c_t) * o'
+            if t:  # nothing flows into the carried-in state (truncated BPTT, as in the RNN)
+                dc *= gates[t, 1]  # dc_{t-1} = dc_t * f_t
+                np.matmul(dz[t], WhT, out=dh_parts)
+                np.add.reduce(dh_parts, 0, out=dh)  # dh_{t-1} = dz_t Wh^T, summed over the gates
+        dz = rows(dz)  # (T * B, 4H)
+        grads = {"Wx": flat(x).T @ dz,  # dWx = sum_t x_t^T dz_t
+                 "Wh": flat(hs[:-1]).T @ dz,  # dWh = sum_t h_{t-1}^T dz_t
+                 "b": dz.sum(0)}  # db = sum_t dz_t
+        return (dz @ p["Wx"].T).reshape(x.shape), grads  # dx_t = dz_t Wx^T
+
+    @staticmethod
+    def local_derivatives(gates, cs, tanh_c):
+        """Every step at once, what the loop multiplies by dc_t or dh_t: dz (T, 4, B, H), each gate's
+        d(pre-activation) per unit of dc_t (i, f, g) or of dh_t (o); and dc_t/dh_t = o tanh'(c_t) (T, B, H)."""
+        i, f, g, o = gates.swapaxes(0, 1)
+        dz = np.subtract(1, gates)
+        dz *= gates  # sigmoid' = a (1 - a): i, f, o (g's is replaced next)
+        dzi, dzf, dzg, dzo = dz.swapaxes(0, 1)
+        np.square(g, out=dzg)
+        np.subtract(1, dzg, out=dzg)  # tanh' = 1 - g^2
+        dzi *= g  # c_t = f c_{t-1} + i g
+        dzf *= cs[:-1]
+        dzg *= i
+        dzo *= tanh_c  # h_t = o tanh(c_t)
+        dc_dh = np.square(tanh_c)
+        np.subtract(1, dc_dh, out=dc_dh)
+        dc_dh *= o
+        return dz, dc_dh
+
+    @staticmethod
+    def traces(cache) -> dict:
+        """h, c and each gate's activation at each step: (T, B, H) each."""
+        x, gates, hs, cs, _ = cache
+        return {"h": hs[1:], "c": cs[1:], **dict(zip("ifgo", gates.swapaxes(0, 1), strict=True))}
+
+
+class GRU(Layer):
+    """Gated recurrent unit, in PyTorch's layout (gates r, z, n side by side in Wx, Wh, bx and bh):
+    r, z = sigmoid(x_t @ Wx + bx + h_{t-1} @ Wh + bh) (a third of the columns each),
+    n = tanh(x_t @ Wx_n + bx_n + r * (h_{t-1} @ Wh_n + bh_n)), h_t = (1 - z) * n + z * h_{t-1}."""
+
+    kind = "gru"
+    recurrent = True
+
+    def __init__(self, hidden: int):
+        self.hidden = check_size("GRU", hidden)
+
+    dim = state_size = property(lambda self: self.hidden)
+
+    def spec(self):
+        return {"type": "gru", "hidden": self.hidden}
+
+    def shapes(self, in_dim):
+        H = self.hidden
+        return {"Wx": (in_dim, 3 * H), "Wh": (H, 3 * H), "bx": (3 * H,), "bh": (3 * H,)}
+
+    def initialiser(self, key):
+        # Per gate, as the LSTM's: Glorot for Wx, a rotation for Wh; biases start at zero.
+        return {"Wx": blocks(glorot, 3), "Wh": blocks(orthogonal, 3)}.get(key) or super().initialiser(key)
+
+    def forward(self, p, x, state):
+        T, B, _ = x.shape
+        H, s = self.hidden, sigmoid_scale("sst", p["Wh"].dtype)
+        b = p["bx"] + p["bh"]
+        b[2 * H:] = p["bx"][2 * H:]  # n's bh sits inside r * (...); r's and z's add to the rest
+        gates = np.matmul(x[:, None], by_gate(p["Wx"], 3) * s)  # (T, 3, B, H): every step's input projection
+        gates += b.reshape(3, 1, H) * s  # (scaled) pre-activations, then r, z, n in place
+        Wh, bh_n = by_gate(p["Wh"], 3) * s, p["bh"][2 * H:]  # (3, H, H)
+        hs = np.empty((T + 1, B, H), s.dtype)  # hs[0] carried in, hs[t] after step t
+        hs[0] = 0 if state is None else state
+        hn = np.empty((T, B, H), s.dtype)  # h_{t-1} @ Wh_n + bh_n, kept for the backward
+        r, z, n = gates.swapaxes(0, 1)  # (T, B, H) each
+        carry, tmp = np.empty((3, B, H), s.dtype), np.empty((B, H), s.dtype)
+        for t in range(T):
+            rz = gates[t, :2]  # (2, B, H)
+            np.matmul(hs[t], Wh, out=carry)
+            rz += carry[:2]
+            np.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5  # r, z = sigmoid
+            np.add(carry[2], bh_n, out=hn[t])
+            np.multiply(r[t], hn[t], out=tmp)  # n = tanh(x_t Wx_n + bx_n + r * hn)
+            n[t] += tmp
+            np.tanh(n[t], out=n[t])
+            np.subtract(hs[t], n[t], out=hs[t + 1])  # h_t = n + z * (h_{t-1} - n)
+            hs[t + 1] *= z[t]
+            hs[t + 1] += n[t]
+        return hs[1:], (x, gates, hs, hn), hs[T]
+
+    def backward(self, p, cache, dh_out):
+        x, gates, hs, hn = cache
+        T, B, H = dh_out.shape
+        d = self.local_derivatives(gates, hs, hn)  # (T, 4, B, H)
+        WhT = by_gate(p["Wh"], 3).swapaxes(1, 2).copy()  # (3, H, H): each gate's Wh^T, contiguous
+        dh = np.zeros((B, H), d.dtype)  # dL/dh_t from the steps after t
+        dh_parts = np.empty((4, B, H), d.dtype)
+        for t in reversed(range(T)):
+            dh += dh_out[t]  # ... plus from the layer above
+            d[t] *= dh  # dz_r, dz_z, d(h_{t-1} Wh_n + bh_n), dz_n = dh_t * (their factor)
+            if t:  # nothing flows into the carried-in state (truncated BPTT, as in the RNN)
+                np.matmul(d[t, :3], WhT, out=dh_parts[:3])  # through h_{t-1} @ Wh + bh
+                np.multiply(dh, gates[t, 1], out=dh_parts[3])  # through z_t * h_{t-1}
+                np.add.reduce(dh_parts, 0, out=dh)  # dh_{t-1}
+        dg = rows(d[:, :3])  # (T * B, 3H): the gradient of h_{t-1} @ Wh + bh
+        grads = {"Wh": flat(hs[:-1]).T @ dg,  # dWh = sum_t h_{t-1}^T d(h_{t-1} Wh + bh)
+                 "bh": dg.sum(0)}
+        dg.reshape(T, B, 3, H)[:, :, 2] = d[:, 3]  # now the gradient of x_t @ Wx + bx: only n's part differs
+        grads.update(Wx=flat(x).T @ dg,  # dWx = sum_t x_t^T d(x_t Wx + bx)
+                     bx=dg.sum(0))
+        return (dg @ p["Wx"].T).reshape(x.shape), grads  # dx_t = d(x_t Wx + bx) Wx^T
+
+    @staticmethod
+    def local_derivatives(gates, hs, hn):
+        """Every step at once, what the loop multiplies by dh_t, (T, 4, B, H): the gradients of r's and z's
+        pre-activations, of h_{t-1} Wh_n + bh_n and of n's pre-activation."""
+        r, z, n = gates.swapaxes(0, 1)
+        d = np.empty((len(hn), 4, *hn.shape[1:]), hn.dtype)
+        dr, dz, dhn, dn = d.swapaxes(0, 1)
+        np.subtract(1, z, out=dn)  # h_t = (1 - z) n + z h_{t-1}
+        tmp = np.square(n)
+        np.subtract(1, tmp, out=tmp)
+        dn *= tmp  # tanh' = 1 - n^2
+        np.multiply(dn, r, out=dhn)  # n = tanh(... + r * hn)
+        np.subtract(1, r, out=tmp)
+        tmp *= r  # sigmoid' = r (1 - r)
+        tmp *= hn
+        np.multiply(dn, tmp, out=dr)
+        np.subtract(hs[:-1], n, out=dz)
+        np.subtract(1, z, out=tmp)
+        tmp *= z
+        dz *= tmp
+        return d
+
+    @staticmethod
+    def traces(cache) -> dict:
+        """h and each gate's activation at each step: (T, B, H) each."""
+        return {"h": cache[2][1:], **dict(zip("rzn", cache[1].swapaxes(0, 1), strict=True))}

@@ -101,8 +101,10 @@ def _whole(field, value, low, high):
 def _check_layer(field, layer):
     """A layer is checked by building it: each layer class checks its own fields."""
     kind = layer.get("type") if isinstance(layer, dict) else None
-    if not isinstance(kind, str) or kind not in LAYER_TYPES:
+    if not isinstance(kind, str):
         raise FieldError(field, f"must be an object whose type is {' | '.join(LAYER_TYPES)}, got {shown(layer)}")
+    if kind not in LAYER_TYPES:
+        raise FieldError(field, f"has unknown layer type {shown(kind)} (known: {' | '.join(LAYER_TYPES)})")
     try:
         LAYER_TYPES[kind](**{k: v for k, v in layer.items() if k != "type"})
     except (TypeError, ValueError) as e:

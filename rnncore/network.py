@@ -6,12 +6,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .cells import RNN
+from .cells import GRU, LSTM, RNN
 from .layers import Dense, Embedding, cross_entropy, log_softmax
 
 MAX_LAYERS = 16  # recurrent and dense layers after the embedding
 MAX_VOCAB = 65536
-STACKABLE = {layer.kind: layer for layer in (RNN, Dense)}  # what may follow the embedding, by spec name
+STACKABLE = {layer.kind: layer for layer in (RNN, LSTM, GRU, Dense)}  # what may follow the embedding, by spec name
 LAYER_TYPES = {"embed": Embedding, **STACKABLE}
 
 
@@ -215,7 +215,13 @@ def _check_vocab(vocab_size):
 
 
 def _layers_from_spec(spec):
-    return [LAYER_TYPES[s["type"]](**{k: v for k, v in s.items() if k != "type"}) for s in spec["layers"]]
+    return [_layer_from_spec(s) for s in spec["layers"]]
+
+
+def _layer_from_spec(spec):
+    if spec["type"] not in LAYER_TYPES:
+        raise ValueError(f"unknown layer type {spec['type']!r}")
+    return LAYER_TYPES[spec["type"]](**{k: v for k, v in spec.items() if k != "type"})
 
 
 def _name_layers(layers):

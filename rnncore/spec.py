@@ -2,8 +2,9 @@
 
 Each comma-separated part is one layer after the embedding, `KIND:SIZE` or
 `KIND:SIZE:OPTION`: `rnn:SIZE` (optionally `rnn:SIZE:uniform` for the
-original's Whh init) or `dense:SIZE[:ACTIVATION]` (tanh by default). An empty
-text is no layers at all: the embedding feeds the softmax directly.
+original's Whh init), `lstm:SIZE`, `gru:SIZE` or `dense:SIZE[:ACTIVATION]`
+(tanh by default). An empty text is no layers at all: the embedding feeds the
+softmax directly.
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def _parse_one(position: int, part: str):
     kind, *fields = [field.strip() for field in part.lower().split(":")]
     layer = STACKABLE.get(kind)
     if layer is None:
-        raise bad(f"kind must be {' or '.join(STACKABLE)}")
+        raise bad(f"kind must be one of {', '.join(STACKABLE)}")
     usage = f"write {kind}:SIZE" + (f"[:{layer.option_name.upper()}]" if layer.options else "")
     if not fields or len(fields) > 2:
         raise bad(usage)

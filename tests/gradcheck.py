@@ -51,6 +51,17 @@ def check_arrays(f, arrays, analytic, k=40, seed=0) -> dict:
     return errors
 
 
+def check_layer(layer, p, x, state=None, k=40) -> dict:
+    """Gradient errors of loss = sum(R * forward(x)) for a fixed random R, over params and the input."""
+    R = np.random.default_rng(1).standard_normal(layer.forward(p, x, state)[0].shape)
+    out, cache, _ = layer.forward(p, x, state)
+    dx, grads = layer.backward(p, cache, R)
+    arrays, analytic = dict(p), dict(grads)
+    if dx is not None:
+        arrays["x"], analytic["x"] = x, dx
+    return check_arrays(lambda: float((layer.forward(p, x, state)[0] * R).sum()), arrays, analytic, k)
+
+
 def check_network(net: Network, x, y, mask, k=30, state=None) -> dict:
     """Relative gradient error of every parameter of `net` on one (B, T) batch."""
     _, grads = net.loss_and_grads(x, y, mask, state)

@@ -149,7 +149,7 @@ BAD = [
     (["train", "--batch-size", "0"], "argument --batch-size: must be an integer from 1 to 4096, got 0"),
     (["train", "--optimizer", "rmsprop"], "argument --optimizer: must be sgd | adagrad | adam | adamw, got 'rmsprop'"),
     (["train", "--lr", "nan"], "argument --lr: must be a number in (0, 10], got 'nan'"),
-    (["train", "--layers", "rnn:64,lstm:3"], "--layers: layer 2 'lstm:3': kind must be rnn or dense"),
+    (["train", "--layers", "rnn:64,foo:3"], "--layers: layer 2 'foo:3': kind must be one of rnn, lstm, gru, dense"),
     (["train", "--embed", "0"], "argument --embed: must be an integer from 1 to 4096, got 0"),
     (["train", "--data", "{tmp}/missing.txt"], "cannot read"),
     (["train", "--data", "{tmp}/latin1.txt"], "is not UTF-8 text"),

@@ -1,7 +1,7 @@
 """Each layer alone: its forward against a direct NumPy computation, its backward against central differences."""
 import numpy as np
 import pytest
-from gradcheck import TOLERANCE, check_arrays
+from gradcheck import TOLERANCE, check_arrays, check_layer
 
 from rnncore import RNN, Dense, Embedding
 from rnncore.layers import ACTIVATIONS, cross_entropy
@@ -10,23 +10,12 @@ F64 = np.float64
 T, B = 5, 3
 
 
-def weighted_sum_check(layer, p, x, state=None, k=40):
-    """Gradient errors of loss = sum(R * forward(x)) for a fixed random R, over params and the input."""
-    R = np.random.default_rng(1).standard_normal(layer.forward(p, x, state)[0].shape)
-    out, cache, _ = layer.forward(p, x, state)
-    dx, grads = layer.backward(p, cache, R)
-    arrays, analytic = dict(p), dict(grads)
-    if dx is not None:
-        arrays["x"], analytic["x"] = x, dx
-    return check_arrays(lambda: float((layer.forward(p, x, state)[0] * R).sum()), arrays, analytic, k)
-
-
 def test_embedding_looks_up_rows_and_its_gradient_checks():
     layer, rng = Embedding(4), np.random.default_rng(0)
     p = layer.init(7, rng, F64)
     ids = rng.integers(0, 7, (T, B))
     assert np.array_equal(layer.forward(p, ids)[0], p["E"][ids])
-    assert max(weighted_sum_check(layer, p, ids).values()) < TOLERANCE
+    assert max(check_layer(layer, p, ids).values()) < TOLERANCE
 
 
 def rnn_reference(p, x, h0):
@@ -46,13 +35,13 @@ def test_rnn_forward_matches_the_recurrence_and_its_gradient_checks(with_h0):
     h0 = rng.uniform(-0.9, 0.9, (B, 6)) if with_h0 else None
     hs, _, last = layer.forward(p, x, h0)
     assert np.allclose(hs, rnn_reference(p, x, h0), atol=1e-12) and np.array_equal(last, hs[-1])
-    assert max(weighted_sum_check(layer, p, x, h0).values()) < TOLERANCE
+    assert max(check_layer(layer, p, x, h0).values()) < TOLERANCE
 
 
 def test_rnn_with_uniform_whh_init_checks_too():
     layer, rng = RNN(5, whh_init="uniform"), np.random.default_rng(2)
     p = layer.init(3, rng, F64)
-    assert max(weighted_sum_check(layer, p, rng.standard_normal((T, B, 3))).values()) < TOLERANCE
+    assert max(check_layer(layer, p, rng.standard_normal((T, B, 3))).values()) < TOLERANCE
 
 
 REFERENCE_ACTIVATIONS = {
@@ -72,7 +61,7 @@ def test_dense_forward_and_gradient_for_each_activation(activation):
     z = x @ p["W"] + p["b"]
     assert np.abs(z).min() > 1e-3, "inputs must keep relu away from its kink"
     assert np.allclose(layer.forward(p, x)[0], REFERENCE_ACTIVATIONS[activation](z), atol=1e-12)
-    assert max(weighted_sum_check(layer, p, x).values()) < TOLERANCE
+    assert max(check_layer(layer, p, x).values()) < TOLERANCE
 
 
 def masked_cross_entropy(logits, y, mask):

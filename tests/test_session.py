@@ -96,7 +96,7 @@ def test_bad_layers_leave_the_session_untouched():
     session = Session(data="toy", embed=8, layers="rnn:8")
     net = session.net
     with pytest.raises(ValueError, match="layer 2"):
-        session.rebuild(ModelConfig("toy", 8, "rnn:8,lstm:4"))
+        session.rebuild(ModelConfig("toy", 8, "rnn:8,foo:4"))
     assert session.net is net and session.model.layers == "rnn:8"
 
 

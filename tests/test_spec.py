@@ -30,7 +30,7 @@ def test_parsed_layers_build_a_network():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("rnn:64,foo:3", "layer 2 'foo:3': kind must be rnn or dense"),
+    ("rnn:64,foo:3", "layer 2 'foo:3': kind must be one of rnn, lstm, gru, dense"),
     ("rnn:x", "layer 1 'rnn:x': size must be an integer from 1"),
     ("rnn:0", "size must be an integer from 1"),
     (f"rnn:{MAX_SIZE + 1}", f"to {MAX_SIZE}"),
@@ -48,5 +48,5 @@ def test_bad_specs_name_the_bad_part(text, message):
 
 
 def test_format_rejects_a_non_stack_layer():
-    with pytest.raises(ValueError, match="only rnn, dense layers have a spec"):
+    with pytest.raises(ValueError, match="only rnn, lstm, gru, dense layers have a spec"):
         format_layers([Embedding(3)])

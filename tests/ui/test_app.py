@@ -314,7 +314,7 @@ def cli_error(capsys, *argv):
 
 
 @pytest.mark.parametrize("argv, says", [
-    (["--layers", "rnn:8,lstm:4"], "--layers: layer 2 'lstm:4': kind must be rnn or dense"),
+    (["--layers", "rnn:8,foo:4"], "--layers: layer 2 'foo:4': kind must be one of rnn, lstm, gru, dense"),
     (["--layers", "dense:8"], "--layers: add a recurrent layer"),
     (["--layers", ""], "--layers: add a recurrent layer"),
     (["--data", "/no/such/file.txt"], "no such file"),
