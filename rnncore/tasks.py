@@ -115,10 +115,10 @@ def load_task(name: str, seed: int = 0) -> Dataset:
     task = TASKS.get(task_name.strip())
     if task is not None:
         return task.make(arg if colon else None, seed)
-    if Path(name).is_file():
-        return text(name)
+    if Path(name).exists():
+        return text(name)  # which says what is wrong with it, if anything
     listed = ", ".join(task.usage for task in TASKS.values())
-    raise ValueError(f"unknown data {name!r}: give one of {listed}, or the path of a UTF-8 text file")
+    raise ValueError(f"cannot read {name}: no such file, and not a built-in task ({listed})")
 
 
 def _dataset(name, symbols, seqs, n_eval, oracle) -> Dataset:

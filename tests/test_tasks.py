@@ -240,7 +240,7 @@ def test_every_listed_task_loads_by_name_and_says_what_it_takes():
     ("letters:x", r"letters takes no parameter"),
     ("xor:1e9", r"xor takes no parameter"),
     ("toy:1", r"toy takes no parameter"),
-    ("no-such-task", r"unknown data 'no-such-task': give one of toy, digits, parity\[:GAP\].* text file"),
+    ("no-such-task", r"cannot read no-such-task: no such file, and not a built-in task \(toy, digits, parity\[:GAP\]"),
 ])
 def test_bad_names_raise_one_clear_line(name, says):
     with pytest.raises(ValueError, match=says) as error:
