@@ -101,10 +101,10 @@ class Task:
             return self.build(seed)
         if arg is None:
             return self.build(self.default, seed)
-        text = arg.strip()
-        if not (text.isascii() and text.isdigit()) or not self.low <= int(text) <= self.high:
+        number = arg.strip()
+        if not (number.isascii() and number.isdigit()) or not self.low <= int(number) <= self.high:
             raise ValueError(f"{self.rule}; got {arg!r}")
-        return self.build(int(text), seed)
+        return self.build(int(number), seed)
 
 
 def load_task(name: str, seed: int = 0) -> Dataset:
