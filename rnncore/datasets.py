@@ -1,8 +1,10 @@
 """The data sets and how they are cut into (B, T) batches."""
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,7 @@ class Dataset:
     train: list  # 1-D int arrays; for a stream, one long array
     eval: list  # 1-D int arrays, each evaluated from a zero state
     stream: bool = False  # True: train[0] is cut into rows and chunks, state carried
+    oracle: Callable | None = None  # seq -> (len(seq) - 1, vocab): optimal next-symbol distributions; None: unknown
 
     def epoch(self, epoch: int, batch_size: int, bptt: int, seed: int):
         """The chunks of one epoch: (x, y, mask, carry) with (B, T) arrays;
@@ -40,6 +43,58 @@ class Dataset:
 
     def n_eval_targets(self) -> int:
         return sum(len(s) - 1 for s in self.eval)
+
+    @cached_property
+    def optimum(self) -> Optimum | None:
+        """The optimal predictor's score over the eval set's targets; None without an oracle (a text file).
+
+        p_opt is the oracle's distribution of each target given its sequence's prefix (every eval
+        sequence starts from a zero state). `loss` is the mean over all eval targets of -ln p_opt(target):
+        the optimal predictor's cost on these very targets, so a network measured on the same targets is
+        compared without sampling noise. `accuracy` is the mean over targets of [target in the argmax set
+        of p_opt] / (size of that set): a tie counts as the fraction a random tie-break would get."""
+        if self.oracle is None:
+            return None
+        probs = np.concatenate([self.oracle(s) for s in self.eval])  # (targets, V)
+        targets = np.concatenate([s[1:] for s in self.eval])
+        picked = probs[np.arange(len(targets)), targets]
+        best = np.isclose(probs, probs.max(1, keepdims=True), rtol=1e-9, atol=0)
+        credit = best[np.arange(len(targets)), targets] / best.sum(1)
+        return Optimum(float(-np.log(picked).mean()), float(credit.mean()), len(targets))
+
+    def optimal_costs(self, seq) -> np.ndarray | None:
+        """(len(seq) - 1,): -ln p_opt of each target of one sequence; inf where the process cannot make
+        the target, nan past that (no optimum for an impossible prefix); None without an oracle."""
+        if self.oracle is None:
+            return None
+        seq = np.asarray(seq, np.int64)
+        with np.errstate(divide="ignore"):
+            return 0.0 - np.log(self.oracle(seq)[np.arange(len(seq) - 1), seq[1:]])  # 0.0 -: no -0.0
+
+
+@dataclass(frozen=True)
+class Optimum:
+    loss: float  # nats per eval target
+    accuracy: float  # expected fraction of eval targets right, ties broken at random
+    targets: int  # eval targets it is taken over
+
+
+def process_oracle(vocab_size: int, first: np.ndarray, after: Callable) -> Callable:
+    """The oracle of a process given `first`, (V,) the distribution of a sequence's first symbol, and
+    `after(seq)`, (len(seq), V) the distribution after each position when the prefix is possible. Rows
+    whose prefix the process cannot make (a symbol of probability 0 or nan in it) become nan."""
+    def oracle(seq) -> np.ndarray:
+        seq = np.asarray(seq, np.int64)
+        if seq.ndim != 1 or not len(seq) or seq.min() < 0 or seq.max() >= vocab_size:
+            raise ValueError(f"the oracle takes a non-empty 1-D sequence of ids from 0 to {vocab_size - 1}")
+        rows = np.asarray(after(seq), np.float64)  # (T, V)
+        seen = np.vstack([first, rows[:-1]])[np.arange(len(seq)), seq]  # p of each symbol given its prefix
+        impossible = np.flatnonzero(~(seen > 0))
+        out = rows[:-1].copy()
+        if impossible.size:
+            out[impossible[0]:] = np.nan
+        return out
+    return oracle
 
 
 def pad(seqs):
@@ -80,7 +135,23 @@ def toy() -> Dataset:
     train = [cycle(ODD, 18), cycle(EVEN, 16)]
     eval_ = [cycle(ODD, 24), cycle(ODD, 4), cycle(EVEN, 4), cycle(EVEN, 24),
              np.concatenate([cycle(ODD, 8), cycle(EVEN, 12)])]
-    return Dataset("toy", Vocab(DIGITS), train, eval_)
+    return Dataset("toy", Vocab(DIGITS), train, eval_, oracle=_prefix_oracle(eval_, len(DIGITS)))
+
+
+def _prefix_oracle(seqs, vocab_size) -> Callable:
+    """The toy task is not drawn from a process, so its optimal predictor is the empirical distribution of
+    the next symbol given the whole prefix over `seqs`: 1 3 5 7 1 3 5 7 is followed once by 1 and once
+    by 2, the one target of 71 that no predictor can be sure of. Prefixes `seqs` never shows give nan."""
+    counts = defaultdict(lambda: np.zeros(vocab_size))
+    for s in seqs:
+        for t in range(len(s)):
+            counts[tuple(s[:t])][s[t]] += 1
+
+    def after(seq):
+        rows = np.array([counts.get(tuple(seq[:t + 1]), np.zeros(vocab_size)) for t in range(len(seq))])
+        with np.errstate(invalid="ignore"):
+            return rows / rows.sum(1, keepdims=True)
+    return process_oracle(vocab_size, counts[()] / len(seqs), after)
 
 
 def digits(count=400, min_len=8, max_len=24, switch_prob=0.05, eval_fraction=0.2, seed=0) -> Dataset:
@@ -94,7 +165,29 @@ def digits(count=400, min_len=8, max_len=24, switch_prob=0.05, eval_fraction=0.2
     rng = np.random.default_rng(seed)
     seqs = [_digit_run(rng, int(rng.integers(min_len, max_len + 1)), switch_prob) for _ in range(count)]
     n_eval = max(1, int(count * eval_fraction))
-    return Dataset("digits", Vocab(DIGITS), seqs[n_eval:], seqs[:n_eval])
+    return Dataset("digits", Vocab(DIGITS), seqs[n_eval:], seqs[:n_eval], oracle=_digits_oracle(switch_prob))
+
+
+def next_in_cycle(digit):
+    """The digit after `digit` in its parity's cycle: 1 3 5 7 1 ... or 2 4 6 8 2 ... (arrays too)."""
+    return 1 + (digit + 1) % 8
+
+
+def next_up(digit):
+    """The digit one up, 8 going to 1: a switch of parity (arrays too)."""
+    return 1 + digit % 8
+
+
+def _digits_oracle(switch_prob) -> Callable:
+    """First-order Markov: a uniform start among 1-8, then the cycle's next digit or, with `switch_prob`, one up."""
+    first = np.isin(np.arange(len(DIGITS)), ODD + EVEN) / 8
+
+    def after(seq):
+        rows = np.zeros((len(seq), len(DIGITS)))
+        rows[np.arange(len(seq)), next_in_cycle(seq)] = 1 - switch_prob
+        rows[np.arange(len(seq)), next_up(seq)] = switch_prob
+        return rows
+    return process_oracle(len(DIGITS), first, after)
 
 
 def _digit_run(rng, length, switch_prob):
@@ -153,10 +246,14 @@ def _text_vocab(chars, max_vocab) -> Vocab:
     return Vocab([*sorted(c for c, _ in counts.most_common(max_vocab - 1)), UNKNOWN], separator="", unknown=UNKNOWN)
 
 
+def load(name: str, seed: int = 0) -> Dataset:
+    """A built-in task by name, with its parameter if it takes one (`parity:8`; see rnncore.tasks.TASKS),
+    or else the path of a UTF-8 text file. ValueError in one line for anything else."""
+    from .tasks import load_task  # tasks builds on this module, so it can only be imported once this one is
+
+    return load_task(name, seed)
+
+
 def by_name(name: str) -> Dataset:
-    """`toy`, `digits` or the path of a text file."""
-    if name == "toy":
-        return toy()
-    if name == "digits":
-        return digits()
-    return text(name)
+    """The old name of `load` (seed 0)."""
+    return load(name)
