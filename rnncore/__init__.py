@@ -3,7 +3,7 @@ from . import datasets
 from .cells import GRU, LSTM, RNN
 from .checkpoint import Checkpoint, CheckpointError, load, save
 from .config import ModelConfig, SettingError, TrainConfig
-from .datasets import Dataset
+from .datasets import Dataset, Optimum
 from .layers import MAX_SIZE, Dense, Embedding
 from .network import MAX_LAYERS, STACKABLE, Network, Run
 from .spec import format_layers, parse_layers
@@ -11,5 +11,5 @@ from .trainer import StepEvent, Trainer
 from .vocab import Vocab, glyph
 
 __all__ = ["GRU", "LSTM", "MAX_LAYERS", "MAX_SIZE", "RNN", "STACKABLE", "Checkpoint", "CheckpointError", "Dataset",
-           "Dense", "Embedding", "ModelConfig", "Network", "Run", "SettingError", "StepEvent", "TrainConfig",
+           "Dense", "Embedding", "ModelConfig", "Network", "Optimum", "Run", "SettingError", "StepEvent", "TrainConfig",
            "Trainer", "Vocab", "datasets", "format_layers", "glyph", "load", "parse_layers", "save"]

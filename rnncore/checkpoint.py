@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import TrainConfig
-from .header import FieldError, checked_network, checked_trainer, checked_vocab, shown
+from .header import FieldError, checked_network, checked_source, checked_trainer, checked_vocab, shown
 from .network import Network
 from .optim import make_optimizer, scheduled_lr
 from .vocab import Vocab
@@ -32,23 +32,27 @@ class Checkpoint:
     vocab: Vocab
     trainer_state: dict | None  # for Trainer(..., state=...), None if saved without a trainer
     header: dict
+    data: dict | None  # the data it was trained on, as a Dataset.source (datasets.from_source makes it again)
 
     @property
     def config(self) -> TrainConfig | None:
         return TrainConfig.from_dict(self.trainer_state["config"]) if self.trainer_state else None
 
 
-def save(path, net, trainer=None, vocab=None):
+def save(path, net, trainer=None, vocab=None, data=None):
     """Write `net` (and the trainer's state, to resume) to `path`; the old file survives a failed save.
 
     A symlink is written through, to its target. Anything but a regular file or a new path (a device
     such as /dev/null, a FIFO, a directory) is refused before anything is written. A new file gets the
     mode the umask gives, a replaced one keeps its mode. Errors name `path`, never the temporary file.
+    The data it was trained on is recorded by its source (`data`, or the trainer's data).
     """
     target = save_target(path)
     vocab = vocab or (trainer.data.vocab if trainer else Vocab([str(i) for i in range(net.vocab_size)]))
     arrays = {f"param/{k}": v for k, v in net.params.items()}
-    header = {"format": FORMAT, "version": VERSION, "network": net.spec(), "vocab": vocab.spec(), "trainer": None}
+    data = data if data is not None else trainer.data if trainer else None
+    header = {"format": FORMAT, "version": VERSION, "network": net.spec(), "vocab": vocab.spec(), "trainer": None,
+              "data": data.source if data is not None else None}
     if trainer is not None:
         state = trainer.state_dict()
         arrays.update({f"trainer/{k}": v for k, v in state.pop("arrays").items()})
@@ -137,10 +141,11 @@ def load(path) -> Checkpoint:
     _check_params(path, shapes, arrays)  # before any weight is drawn: a forged header can't make us build a huge net
     with _fields_of(path):
         vocab = checked_vocab(header.get("vocab"), header["network"]["vocab_size"])
+        data = checked_source(header.get("data"))
     net = Network.from_spec(header["network"])
     for name, param in net.params.items():
         param[...] = arrays[f"param/{name}"]
-    return Checkpoint(net, vocab, _trainer_state(path, state, arrays, net), header)
+    return Checkpoint(net, vocab, _trainer_state(path, state, arrays, net), header, data)
 
 
 @contextmanager

@@ -80,6 +80,7 @@ class RunLog:
     accuracy: float | None = None  # of the latest evaluation
     saved: str | None = None  # "PATH (step N)" of the last checkpoint this run wrote
     saved_at: int | None = None  # ... and its step
+    reported: float = float("-inf")  # step of the last evaluation printed
 
     def record(self, event: StepEvent):
         self.tokens += event.tokens
@@ -107,10 +108,13 @@ def figure(value: float | None) -> str:
 
 def run_train(args, out, err) -> int:
     check_save_path(args)
-    data = datasets.by_name(args.data or ModelConfig().data)
-    trainer = make_trainer(args, data)
+    saved = load(args.load) if args.load else None
+    data = training_data(args.data, saved, args.load)
+    trainer = make_trainer(args, data, saved)
     net = trainer.net
-    say(out, f"data {data.name}: vocabulary of {len(data.vocab)}, {data.n_eval_targets():,} eval targets")
+    say(out, f"data {data.name}: vocabulary of {len(data.vocab)}, {data.n_eval_targets():,} eval targets; "
+             + (f"best possible: accuracy {data.optimum.accuracy:.4f}, cost {data.optimum.loss:.4f}"
+                if data.optimum else "no known optimum (a text file)"))
     say(out, f"network {net.describe()}, {net.n_params():,} parameters, starting at step {trainer.step}")
     return train_loop(args, trainer, out, err)
 
@@ -131,15 +135,26 @@ def check_save_path(args):
         raise UsageError(f"--save {args.save}: cannot write there ({e.strerror})") from None
 
 
-def make_trainer(args, data) -> Trainer:
+def training_data(name: str | None, saved, path: str | None):
+    """--data if given, else the data the checkpoint was trained on, else the default."""
+    if name or saved is None:
+        return datasets.load(name or ModelConfig().data)
+    if saved.data is None:
+        raise UsageError(f"{path} does not say which data it was trained on (an older checkpoint); give --data")
+    try:
+        return datasets.from_source(saved.data)
+    except ValueError as e:
+        raise UsageError(f"{path} was trained on data that cannot be made again: {e}; give --data") from None
+
+
+def make_trainer(args, data, saved) -> Trainer:
     given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name) is not None}
-    if args.load is None:
+    if saved is None:
         model, config = model_config(args), checked(TrainConfig, **given)
         layers = [Embedding(model.embed), *parse_layers(model.layers)]
         return Trainer(Network(len(data.vocab), layers, seed=config.seed, dtype=config.dtype), data, config)
     if args.embed is not None or args.layers is not None:
         raise UsageError("--embed and --layers come from the checkpoint when resuming with --load")
-    saved = load(args.load)
     if saved.vocab.symbols != data.vocab.symbols:
         raise UsageError(f"{args.load} was trained on another vocabulary than --data {args.data}")
     trainer = Trainer(saved.net, data, state=saved.trainer_state)
@@ -171,7 +186,7 @@ def train_loop(args, trainer, out, err) -> int:
             for event in itertools.islice(trainer.steps(), args.steps):
                 log.record(event)
                 bar.update(task, advance=1, **log.fields())
-                report(bar.console, event)
+                report(bar.console, event, trainer.data.optimum, log, args.report_every)
                 if event.diverged:
                     return stop_diverged(args, trainer, log, event, err)
                 if args.save and args.save_every and event.step % args.save_every == 0:
@@ -203,12 +218,18 @@ def progress_bar(console: Console) -> Progress:
                     TimeElapsedColumn(), TimeRemainingColumn(), console=console)
 
 
-def report(console: Console, event: StepEvent):
-    if event.eval_accuracy is not None:
-        say(console, f"[develop] step={event.step}, accuracy={event.eval_accuracy:.4f}, "
-                     f"avg_cost={event.eval_cost:.4f}")
+def report(console: Console, event: StepEvent, optimum, log: RunLog, every: int):
+    """An evaluation's line when `every` steps have passed since the last one printed."""
+    if event.eval_accuracy is not None and event.step >= log.reported + every:
+        log.reported = event.step
+        say(console, f"[develop] step={event.step}, accuracy={event.eval_accuracy:.4f} "
+                     f"({of_best(event.eval_accuracy, optimum)}), avg_cost={event.eval_cost:.4f}")
     if event.skipped:
         say(console, f"[warn] step={event.step}: the loss or the gradients were not finite; step skipped")
+
+
+def of_best(accuracy: float, optimum) -> str:
+    return f"{accuracy / optimum.accuracy:.1%} of best" if optimum else "no known optimum"
 
 
 def write_checkpoint(path, trainer, log):

@@ -49,7 +49,10 @@ def add_train_parser(commands):
     train.add_argument("--steps", type=whole(0), default=1000, help="optimizer steps to run now (default 1000)")
     train.add_argument("--save", metavar="PATH", help="write a checkpoint here at the end")
     train.add_argument("--save-every", type=whole(0), default=0, metavar="K", help="... and every K steps")
-    train.add_argument("--load", metavar="PATH", help="resume from this checkpoint (weights and trainer state)")
+    train.add_argument("--load", metavar="PATH", help="resume from this checkpoint (weights, training state, and "
+                       "its data unless --data names other data with the same symbols)")
+    train.add_argument("--report-every", type=whole(1), default=50, metavar="N",
+                       help="print the latest evaluation every N steps (default 50)")
     add_settings(train, TrainConfig)
 
 

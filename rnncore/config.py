@@ -15,11 +15,13 @@ from dataclasses import dataclass, field, fields, replace
 from .layers import MAX_SIZE
 from .optim import OPTIMIZERS, SCHEDULES
 from .spec import parse_layers
+from .tasks import TASKS
 
 MAX_BATCH = 4096
 MAX_BPTT = 10_000
 MAX_LR = 10.0
 MAX_SEED = 2**63 - 1
+TASK_NAMES = [task.usage for task in TASKS.values()]
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")  # plain ASCII: no '1_0', no '３２'
 
 
@@ -145,10 +147,10 @@ class TrainConfig(Settings):
     batch_size: int = setting(32, whole(1, MAX_BATCH), "batch", "sequences (or text rows) per step")
     bptt: int = setting(0, whole(0, MAX_BPTT), "BPTT", "truncated backprop length, the state carried between "
                         "chunks; 0 = whole sequences")
-    l2: float = setting(0.0, number(0, 1), "L2", "weight decay on the matrices: torch's weight_decay, decoupled "
+    l2: float = setting(0.0005, number(0, 1), "L2", "weight decay on the matrices: torch's weight_decay, decoupled "
                        "for adamw (the original's lambda2)")
-    clip: float = setting(5.0, number(0), "clip", "largest global gradient norm; 0 = no clipping")
-    eval_every: int = setting(10, whole(0, 10**9), "eval every", "steps between evaluations; 0 = never")
+    clip: float = setting(0.25, number(0), "clip", "largest global gradient norm; 0 = no clipping")
+    eval_every: int = setting(5, whole(0, 10**9), "eval every", "steps between evaluations; 0 = never")
     keep_every: int = setting(100, whole(1, 10**9), "keep every", "steps between copies of good weights to go back to")
     seed: int = setting(0, whole(0, MAX_SEED), "seed", "seed of the weights and of the data order")
     dtype: str = setting("float32", choice("float32", "float64"), "dtype", "the network is cast at the next step")
@@ -158,7 +160,8 @@ class TrainConfig(Settings):
 class ModelConfig(Settings):
     """What a network is built from: the data it reads and its layers (its seed is TrainConfig's)."""
 
-    data: str = setting("digits", Rule(str), "data", "a built-in task or the path of a UTF-8 text file")
+    data: str = setting("parity", Rule(str), "data", f"a built-in task ({', '.join(TASK_NAMES)}) or the path of a "
+                        "UTF-8 text file")
     embed: int = setting(32, whole(1, MAX_SIZE), "embed", "embedding size")
     layers: str = setting("rnn:64", Rule(str), "layers", "layers after the embedding, e.g. rnn:64,dense:32:relu")
 

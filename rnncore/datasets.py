@@ -1,6 +1,7 @@
 """The data sets and how they are cut into (B, T) batches."""
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ class Dataset:
     eval: list  # 1-D int arrays, each evaluated from a zero state
     stream: bool = False  # True: train[0] is cut into rows and chunks, state carried
     oracle: Callable | None = None  # seq -> (len(seq) - 1, vocab): optimal next-symbol distributions; None: unknown
+    source: dict | None = None  # how to make it again: {"name", "seed"} of a task, {"path", "sha256"} of a text
 
     def epoch(self, epoch: int, batch_size: int, bptt: int, seed: int):
         """The chunks of one epoch: (x, y, mask, carry) with (B, T) arrays;
@@ -217,7 +219,8 @@ def text(path, eval_fraction=0.1, max_vocab=MAX_TEXT_VOCAB) -> Dataset:
         raise ValueError(f"{path}: holding out {eval_fraction} leaves {split} characters to train on; need 2")
     tail = ids[split:]
     eval_ = [tail[i:i + EVAL_ROW + 1] for i in range(0, len(tail) - 1, EVAL_ROW)]
-    return Dataset(path.name, vocab, [ids[:split]], [e for e in eval_ if len(e) > 1], stream=True)
+    source = {"path": str(path.resolve()), "sha256": hashlib.sha256(chars.encode()).hexdigest()}
+    return Dataset(path.name, vocab, [ids[:split]], [e for e in eval_ if len(e) > 1], stream=True, source=source)
 
 
 def _read_text(path) -> str:
@@ -254,6 +257,11 @@ def load(name: str, seed: int = 0) -> Dataset:
     return load_task(name, seed)
 
 
-def by_name(name: str) -> Dataset:
-    """The old name of `load` (seed 0)."""
-    return load(name)
+def from_source(source: dict) -> Dataset:
+    """The data set a `Dataset.source` describes; ValueError if a text file is gone or has changed."""
+    if "path" in source:
+        data = text(source["path"])
+        if data.source["sha256"] != source["sha256"]:
+            raise ValueError(f"{source['path']} has changed since: its content is not the one trained on")
+        return data
+    return load(source["name"], source["seed"])

@@ -5,6 +5,8 @@ A bad field raises FieldError, whose message names it by its path in the header:
 """
 from __future__ import annotations
 
+import re
+
 from .config import TrainConfig
 from .datasets import DIGITS, UNKNOWN
 from .network import LAYER_TYPES, MAX_LAYERS, MAX_VOCAB, Network
@@ -57,6 +59,25 @@ def checked_vocab(saved, size: int) -> Vocab:
         return Vocab(symbols, saved["separator"], saved["unknown"])
     except (TypeError, ValueError) as e:
         raise FieldError("vocab", f"is not a vocabulary: {e}") from None
+
+
+def checked_source(source) -> dict | None:
+    """Where the data came from: {"name", "seed"} of a built-in task, {"path", "sha256"} of a text file;
+    None in files saved before checkpoints knew their data."""
+    if source is None:
+        return None
+    if isinstance(source, dict) and "path" in source:
+        _require("data", source, ("path", "sha256"))
+        if not isinstance(source["path"], str) or not source["path"]:
+            raise FieldError("data.path", f"must be a file's path, got {shown(source['path'])}")
+        if not (isinstance(source["sha256"], str) and re.fullmatch("[0-9a-f]{64}", source["sha256"])):
+            raise FieldError("data.sha256", f"must be 64 hexadecimal digits, got {shown(source['sha256'])}")
+        return {"path": source["path"], "sha256": source["sha256"]}
+    _require("data", source, ("name", "seed"))
+    if not isinstance(source["name"], str) or not source["name"]:
+        raise FieldError("data.name", f"must be a data set's name, got {shown(source['name'])}")
+    _whole("data.seed", source["seed"], 0, MAX_COUNT)
+    return {"name": source["name"], "seed": source["seed"]}
 
 
 def checked_trainer(state) -> dict | None:

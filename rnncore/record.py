@@ -14,8 +14,9 @@ run's trainer) from which it takes effect:
 `start` begins a run (a rebuild starts it again, at step 0); `configure` changes settings; `fork` starts a
 run from another's weights and training state; `rollback` goes back to the last good weights; `reset` draws
 the weights again; `load` takes a checkpoint's weights and training state (the file must still be the
-same). `run` and `pause` say when training ran, `checksum` is a digest of the weights, and `end` closes the record with a run's digest. Runs are independent, so replaying each event after its
-run has trained to the event's step redoes the session bit for bit (given the same BLAS).
+same). `run` and `pause` say when training ran, `checksum` is a digest of the weights, and `end` closes
+the record with a run's digest. Runs are independent, so replaying each event after its run has trained
+to the event's step redoes the session bit for bit (given the same BLAS).
 """
 from __future__ import annotations
 

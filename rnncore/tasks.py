@@ -114,7 +114,9 @@ def load_task(name: str, seed: int = 0) -> Dataset:
     task_name, colon, arg = name.partition(":")
     task = TASKS.get(task_name.strip())
     if task is not None:
-        return task.make(arg if colon else None, seed)
+        data = task.make(arg if colon else None, seed)
+        data.source = {"name": data.name, "seed": int(seed)}
+        return data
     if Path(name).exists():
         return text(name)  # which says what is wrong with it, if anything
     listed = ", ".join(task.usage for task in TASKS.values())

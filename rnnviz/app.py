@@ -20,7 +20,7 @@ from rnncore import SettingError
 
 from .actions import Actions
 from .screens import COMMANDS, ConfirmScreen
-from .session import BUILTIN_DATASETS, Session, read_model
+from .session import DATA_CHOICES, Session, read_model
 from .widgets.charts import TrainingCharts
 from .widgets.figures import Figures
 from .widgets.footer import PrunedFooter
@@ -59,7 +59,7 @@ class RnnvizApp(Actions, App):
         yield Figures(id="figures")
         with Container(id="body"):
             with VerticalScroll(id="controls"):
-                yield ModelPanel(list(BUILTIN_DATASETS), view.model, view.config.seed, id="model")
+                yield ModelPanel(list(DATA_CHOICES), view.model, view.config.seed, id="model")
                 yield TrainingPanel(view.config, self.loop.speed, id="training")
             yield TrainingCharts(id="charts")
             yield PredictionPanel(self.session.example, id="prediction")
@@ -78,7 +78,7 @@ class RnnvizApp(Actions, App):
         self.query_one(ModelPanel).show(view.model, view.config.seed)
         if full:
             self._stale = False
-            self.query_one(TrainingCharts).show(view.history)
+            self.query_one(TrainingCharts).show(view.history, view.optimum)
             self._predict()
 
     def _redraw_if_stale(self) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 from rnncore import (
     CheckpointError,
     Embedding,
     ModelConfig,
     Network,
+    Optimum,
     SettingError,
     StepEvent,
     TrainConfig,
@@ -31,7 +31,7 @@ from rnncore import (
 from .history import History, HistoryView
 from .inference import Prediction, predict
 
-BUILTIN_DATASETS = ("digits", "toy")
+DATA_CHOICES = ("parity", "parity:8", "parity:16", "xor", "letters", "anbn", "anbn:30", "digits", "toy")  # the list
 EXAMPLE_LENGTH = 4  # symbols of an example prefix
 
 
@@ -48,6 +48,7 @@ class SessionView:
     next_lr: float
     last_good_step: int  # where a rollback would go
     history: HistoryView
+    optimum: Optimum | None  # the best possible cost and accuracy on the eval set; None if unknown (a text file)
 
     @property
     def architecture(self) -> str:
@@ -67,7 +68,7 @@ class Session:
         trainer, event = self.trainer, self.last_event
         return SessionView(self.model, trainer.config, trainer.step, event.epoch if event else float(trainer.epoch),
                            event.loss if event else None, self.accuracy, trainer.next_lr, trainer.last_good[0],
-                           self.history.snapshot())
+                           self.history.snapshot(), self.data.optimum)
 
     @property
     def example(self) -> str:
@@ -173,7 +174,5 @@ def read_model(data: str, embed: str, layers: str, seed: str) -> tuple[ModelConf
 
 
 def load_data(name: str):
-    """A built-in data set or a UTF-8 text file; ValueError says what is wrong."""
-    if name not in BUILTIN_DATASETS and not Path(name).is_file():
-        raise ValueError(f"{name}: no such file (the data is digits, toy or the path of a text file)")
-    return datasets.by_name(name)
+    """A built-in task or a UTF-8 text file; ValueError says what is wrong."""
+    return datasets.load(name)

@@ -58,7 +58,8 @@ def test_toy_stops_at_the_epoch_limit(capsys):
 
 # --- train, predict, generate ------------------------------------------------
 def test_train_logs_evaluations_and_a_summary(toy_model, capsys):
-    code, out, _ = run(capsys, "train", "--data", "toy", *SMALL, "--steps", 30, "--eval-every", 10)
+    code, out, _ = run(capsys, "train", "--data", "toy", *SMALL, "--steps", 30, "--eval-every", 10,
+                       "--report-every", 10)
     assert code == 0
     assert [line.split(",")[0] for line in out.splitlines() if line.startswith("[develop]")] == [
         "[develop] step=10", "[develop] step=20", "[develop] step=30"]

@@ -191,9 +191,9 @@ def test_a_vocab_needs_two_distinct_symbols(symbols):
         Vocab(symbols)
 
 
-def test_by_name_picks_the_builtins_and_paths(tmp_path):
-    assert datasets.by_name("toy").name == "toy" and datasets.by_name("digits").name == "digits"
-    assert datasets.by_name(str(write(tmp_path, b"abcdefghij" * 3))).name == "t.txt"
+def test_load_picks_the_builtins_and_paths(tmp_path):
+    assert datasets.load("toy").name == "toy" and datasets.load("digits").name == "digits"
+    assert datasets.load(str(write(tmp_path, b"abcdefghij" * 3))).name == "t.txt"
 
 
 def test_a_text_of_one_repeated_char_raises_value_error(tmp_path):

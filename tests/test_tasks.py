@@ -227,7 +227,27 @@ def test_every_listed_task_loads_by_name_and_says_what_it_takes():
         if task.param:
             assert datasets.load(f"{task.name}:{task.high}").name == f"{task.name}:{task.high}"
             assert datasets.load(task.name).name == f"{task.name}:{task.default}"
-    assert datasets.by_name("toy").optimum == datasets.load("toy").optimum
+
+
+@pytest.mark.parametrize("name, seed", [("toy", 0), ("digits", 2), ("parity:8", 3), ("xor", 1), ("anbn", 4)])
+def test_a_data_set_is_made_again_from_its_source(name, seed):
+    data = datasets.load(name, seed)
+    again = datasets.from_source(data.source)
+    assert again.name == data.name and again.vocab == data.vocab
+    assert all(np.array_equal(a, b) for a, b in zip(again.train + again.eval, data.train + data.eval, strict=True))
+
+
+def test_a_text_source_names_its_file_and_refuses_it_once_changed(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("the cat sat on the mat " * 3)
+    source = datasets.load(str(path)).source
+    assert source["path"] == str(path.resolve()) and datasets.from_source(source).name == "t.txt"
+    path.write_text("the dog sat on the mat " * 3)
+    with pytest.raises(ValueError, match="has changed since"):
+        datasets.from_source(source)
+    path.unlink()
+    with pytest.raises(ValueError, match="cannot read"):
+        datasets.from_source(source)
 
 
 @pytest.mark.parametrize(("name", "says"), [

@@ -12,12 +12,15 @@ from textual.app import ComposeResult, RenderResult
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
+from rnncore import Optimum
+
 from ..history import History, HistoryView
 
 RAW_COLOR = (110, 110, 110)  # faint: the noisy per-step cost sits behind the smoothed curve
 SMOOTH_COLOR = "orange+"
 ACCURACY_COLOR = "green+"
 MARKER_COLOR = "cyan"
+BEST_COLOR = "magenta+"
 VISIBLE_MARKERS = 8  # more would hide the curves behind labels
 LABEL_CHARS = 14
 MIN_WIDTH, MIN_HEIGHT = 40, 12  # cells assumed before the first layout gives the real size
@@ -93,18 +96,19 @@ class TrainingCharts(Widget):
     def on_mount(self) -> None:
         self.show(History().snapshot())
 
-    def show(self, view: HistoryView) -> None:
-        """Redraw both charts from `view`; does nothing if that history hasn't changed since the last call."""
+    def show(self, view: HistoryView, optimum: Optimum | None = None) -> None:
+        """Redraw both charts from `view`, with the best possible cost and accuracy as lines if known; does
+        nothing if that history hasn't changed since the last call."""
         if self.drawn is None or (view.history_id, view.version) != (self.drawn.history_id, self.drawn.version):
             self.drawn = view
-            self._draw(view)
+            self._draw(view, optimum)
 
-    def _draw(self, view: HistoryView) -> None:
+    def _draw(self, view: HistoryView, optimum: Optimum | None) -> None:
         cost, accuracy = self.query_one("#cost-chart", PlotextPlot), self.query_one("#accuracy-chart", PlotextPlot)
         width, height = cost.size.width or MIN_WIDTH, cost.size.height or MIN_HEIGHT
         frame = _Frame(max(view.steps[-1] if view.steps else 1, 1), width, height, _visible_markers(view))
-        _draw_cost(cost.plt, view, frame)
-        _draw_accuracy(accuracy.plt, view, frame)
+        _draw_cost(cost.plt, view, frame, optimum and optimum.loss)
+        _draw_accuracy(accuracy.plt, view, frame, optimum and optimum.accuracy)
         cost.refresh()
         accuracy.refresh()
 
@@ -134,12 +138,13 @@ def _thin(values: list[float], limit: int) -> list[float]:
     return values[::-1][::stride][::-1] if stride > 1 else values
 
 
-def _draw_cost(plt, view: HistoryView, frame: _Frame) -> None:
+def _draw_cost(plt, view: HistoryView, frame: _Frame, best: float | None) -> None:
     _start(plt, frame, "cost: raw (grey), smoothed" if view.steps else "cost: press space to train", "cost")
     if not view.steps:
         return
-    top = max(view.loss) * 1.05 or 1.0
+    top = max(*view.loss, best or 0) * 1.05 or 1.0
     plt.ylim(0, top)
+    _draw_best(plt, best, frame)
     steps = _thin(view.steps, frame.points)
     plt.scatter(steps, _thin(view.loss, frame.points), marker="braille", color=RAW_COLOR)
     plt.plot(steps, _thin(view.smoothed, frame.points), marker="braille", color=SMOOTH_COLOR)
@@ -148,14 +153,22 @@ def _draw_cost(plt, view: HistoryView, frame: _Frame) -> None:
         plt.text(label, step, top, color=MARKER_COLOR, alignment="left")
 
 
-def _draw_accuracy(plt, view: HistoryView, frame: _Frame) -> None:
+def _draw_accuracy(plt, view: HistoryView, frame: _Frame, best: float | None) -> None:
     _start(plt, frame, "eval accuracy" if view.eval_steps else "eval accuracy: none yet", "accuracy")
     plt.ylim(0, 1)
+    _draw_best(plt, best, frame)
     if not view.eval_steps:
         return
     steps = _thin(view.eval_steps, frame.points)
     plt.plot(steps, _thin(view.eval_accuracy, frame.points), marker="braille", color=ACCURACY_COLOR)
     _draw_markers(plt, frame)
+
+
+def _draw_best(plt, best: float | None, frame: _Frame) -> None:
+    """The best possible value as a line across, labelled at its left end."""
+    if best is not None:
+        plt.hline(best, BEST_COLOR)
+        plt.text("best possible", 0, best, color=BEST_COLOR, alignment="left")
 
 
 def _draw_markers(plt, frame: _Frame) -> None:

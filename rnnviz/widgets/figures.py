@@ -35,6 +35,7 @@ class Figures(Static):
             _figure("epoch", f"{view.epoch:.2f}"),
             _figure("cost", "–" if view.loss is None else f"{view.loss:.4f}"),
             _figure("acc", "–" if view.accuracy is None else f"{view.accuracy:.1%}"),
+            of_best(view.accuracy, view.optimum),
             _figure("tok/s", "–" if tokens_per_sec is None else _si(tokens_per_sec)),
             _figure("lr", f"{view.next_lr:.3g}"),
         ]
@@ -62,6 +63,13 @@ def _wrap(pieces: list[Text], width: int) -> Text:
         text.append_text(piece)
         column += len(piece)
     return text
+
+
+def of_best(accuracy: float | None, optimum) -> Text:
+    """How close the accuracy is to the best possible, or that nothing says what the best is (a text file)."""
+    if optimum is None:
+        return _figure("best", "not known")
+    return _figure("of best", "–" if accuracy is None else f"{accuracy / optimum.accuracy:.1%}")
 
 
 def _figure(name: str, value: str) -> Text:
