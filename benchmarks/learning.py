@@ -1,12 +1,13 @@
 """Steps and seconds until one set of defaults reaches the best possible score on each task, seed by seed.
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/learning.py [--quick] [--tasks toy xor ...] [--seeds 0 1 2 3 4]
-                                                         [--steps 5000]
+                                                         [--steps 5000] [--cells rnn lstm gru]
 
-For each task and seed, a network of the defaults below (data, weights and shuffling all from that
-seed) trains through rnncore.Trainer for `--steps` steps. The target is an evaluation with at least 99%
-of the optimum's accuracy and a cost within 0.02 nats of the optimum's (`Dataset.optimum`, over the
-same eval targets). The table gives, per task, the step of the first evaluation on target for each
+For each task and seed, a network of the defaults (rnncore's ModelConfig and TrainConfig: the app's and
+the command line's; with --cells, its recurrent layer made each cell in turn, same width) trains
+through rnncore.Trainer for `--steps` steps, data, weights and shuffling all from that seed. The target
+is an evaluation with at least 99% of the optimum's accuracy and a cost within 0.02 nats of the
+optimum's (`Dataset.optimum`, over the same eval targets). The table gives, per task, the step of the first evaluation on target for each
 seed, the median steps and wall seconds (evaluations included) over the seeds that reached it, the
 worst gap left at the last evaluation (cost minus the optimum's; accuracy over the optimum's), and for
 each seed the first step at 99% of the best accuracy alone.
@@ -23,31 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from _common import busy_warning, machine, median, print_table, set_blas_threads  # noqa: E402
 
-from rnncore import Embedding, Network, TrainConfig, Trainer, datasets  # noqa: E402
-from rnncore.spec import parse_layers  # noqa: E402
+from rnncore import Embedding, ModelConfig, Network, TrainConfig, Trainer, datasets, parse_layers  # noqa: E402
 
-# The defaults found here (the lead moves them into the one place defaults live). The L2 and the tight clip
-# are what take toy to 70/71: they wear down the recurrent weights until the current digit outweighs the
-# context, so that after 1 3 5 7 1 3 5 7 2 the next digit is 4, which its training data never shows.
-EMBED = 32
-LAYERS = "rnn:64"
-LR = 0.01
-OPTIMIZER = "adam"
-BATCH_SIZE = 32
-BPTT = 0  # whole sequences
-L2 = 0.0005
-CLIP = 0.25
-EVAL_EVERY = 5
-
+MODEL, CONFIG = ModelConfig(), TrainConfig()  # the defaults, found with this script (see benchmarks/README.md)
 TASKS = ("toy", "digits", "parity", "xor", "letters", "anbn", "parity:16", "anbn:30")
 QUICK_TASKS = ("toy", "parity", "xor", "letters", "anbn")
 ACCURACY_SHARE = 0.99  # of the optimum's accuracy
 COST_MARGIN = 0.02  # nats per target above the optimum's cost
-
-
-def train_config(seed: int) -> TrainConfig:
-    return TrainConfig(lr=LR, optimizer=OPTIMIZER, batch_size=BATCH_SIZE, bptt=BPTT, l2=L2, clip=CLIP,
-                       eval_every=EVAL_EVERY, seed=seed)
 
 
 def accurate(event, best) -> bool:
@@ -67,10 +50,10 @@ class Run:
     last: object = None  # the last evaluation's StepEvent
 
 
-def one_run(task: str, seed: int, max_steps: int) -> Run:
-    data = datasets.load(task, seed)
-    net = Network(len(data.vocab), [Embedding(EMBED), *parse_layers(LAYERS)], seed=seed)
-    trainer, run, started = Trainer(net, data, train_config(seed)), Run(data.optimum), time.perf_counter()
+def one_run(task: str, seed: int, max_steps: int, layers: str) -> Run:
+    data, config = datasets.load(task, seed), CONFIG.changed(seed=seed)
+    net = Network(len(data.vocab), [Embedding(MODEL.embed), *parse_layers(layers)], seed=seed)
+    trainer, run, started = Trainer(net, data, config), Run(data.optimum), time.perf_counter()
     for event in trainer.steps():
         if event.eval_accuracy is not None:
             run.last = event
@@ -82,12 +65,12 @@ def one_run(task: str, seed: int, max_steps: int) -> Run:
             return run
 
 
-def task_row(task, seeds, max_steps):
+def task_row(task, seeds, max_steps, layers):
     """Per seed the step on target (a dash: not within the cap); medians over the seeds that got there;
     the worst gap at the end; per seed the step at 99% of the best accuracy alone."""
-    runs = [one_run(task, seed, max_steps) for seed in seeds]
+    runs = [one_run(task, seed, max_steps, layers) for seed in seeds]
     reached = [r for r in runs if r.target_step is not None]
-    return [task, f"{runs[0].best.loss:.4f}", f"{runs[0].best.accuracy:.4f}", f"{len(reached)}/{len(runs)}",
+    return [task, layers, f"{runs[0].best.loss:.4f}", f"{runs[0].best.accuracy:.4f}", f"{len(reached)}/{len(runs)}",
             _steps([r.target_step for r in runs]),
             f"{median([r.target_step for r in reached]):.0f}" if reached else "-",
             f"{median([r.target_seconds for r in reached]):.1f}" if reached else "-",
@@ -107,19 +90,21 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--steps", type=int, default=5000, help="the cap on optimizer steps per run")
     parser.add_argument("--threads", type=int, default=1, help="OpenBLAS threads (default 1: the machine is shared)")
+    parser.add_argument("--cells", nargs="+", choices=["rnn", "lstm", "gru"],
+                        help="compare these cells in place of the default layers' recurrent one")
     args = parser.parse_args(argv)
-    if args.steps < EVAL_EVERY:
-        parser.error(f"--steps must be at least {EVAL_EVERY}, the steps between two evaluations")
+    if args.steps < CONFIG.eval_every:
+        parser.error(f"--steps must be at least {CONFIG.eval_every}, the steps between two evaluations")
     tasks, seeds, steps = (QUICK_TASKS, [0], 1500) if args.quick else (args.tasks, args.seeds, args.steps)
+    stacks = [MODEL.layers.replace("rnn:", f"{cell}:") for cell in args.cells] if args.cells else [MODEL.layers]
     set_blas_threads(args.threads)
-    rows = [task_row(task, seeds, steps) for task in tasks]
+    rows = [task_row(task, seeds, steps, layers) for task in tasks for layers in stacks]
     print(machine())
-    print(f"defaults: embed {EMBED}, {LAYERS}, {OPTIMIZER} lr {LR}, batch {BATCH_SIZE}, bptt {BPTT or 'full'}, "
-          f"L2 {L2}, clip {CLIP}, eval every {EVAL_EVERY}; target: {ACCURACY_SHARE:.0%} of the best accuracy and the "
-          f"best cost + {COST_MARGIN}; cap {steps} steps; seeds {' '.join(map(str, seeds))}")
+    print(f"defaults: embed {MODEL.embed}, {MODEL.layers}, {CONFIG}; target: {ACCURACY_SHARE:.0%} of the best "
+          f"accuracy and the best cost + {COST_MARGIN}; cap {steps} steps; seeds {' '.join(map(str, seeds))}")
     if warning := busy_warning():
         print(warning)
-    print_table(["task", "best cost", "best accuracy", "on target", "steps to target, per seed", "median steps",
+    print_table(["task", "layers", "best cost", "best accuracy", "on target", "steps to target, per seed", "median steps",
                  "median s", "cost - best at end, worst", "accuracy / best at end, worst",
                  "steps to 99% of best accuracy, per seed"], rows)
 
