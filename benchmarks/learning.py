@@ -3,14 +3,14 @@
     OPENBLAS_NUM_THREADS=1 python benchmarks/learning.py [--quick] [--tasks toy xor ...] [--seeds 0 1 2 3 4]
                                                          [--steps 5000] [--cells rnn lstm gru]
 
-For each task and seed, a network of the defaults (rnncore's ModelConfig and TrainConfig: the app's and
-the command line's; with --cells, its recurrent layer made each cell in turn, same width) trains
-through rnncore.Trainer for `--steps` steps, data, weights and shuffling all from that seed. The target
-is an evaluation with at least 99% of the optimum's accuracy and a cost within 0.02 nats of the
-optimum's (`Dataset.optimum`, over the same eval targets). The table gives, per task, the step of the first evaluation on target for each
-seed, the median steps and wall seconds (evaluations included) over the seeds that reached it, the
-worst gap left at the last evaluation (cost minus the optimum's; accuracy over the optimum's), and for
-each seed the first step at 99% of the best accuracy alone.
+For each task and seed, a network of the defaults (rnncore's ModelConfig and TrainConfig: the app's and the
+command line's; with --cells, its recurrent layer made each cell in turn, same width) trains through
+rnncore.Trainer for `--steps` steps, data, weights and shuffling all from that seed. The target is an
+evaluation with at least 99% of the optimum's accuracy and a cost within 0.02 nats of the optimum's
+(`Dataset.optimum`, over the same eval targets). The table gives, per task, the step of the first evaluation
+on target for each seed, the median steps and wall seconds (evaluations included) over the seeds that
+reached it, the worst gap left at the last evaluation (cost minus the optimum's; accuracy over the
+optimum's), and for each seed the first step at 99% of the best accuracy alone.
 """
 from __future__ import annotations
 
@@ -104,7 +104,8 @@ def main(argv=None):
           f"accuracy and the best cost + {COST_MARGIN}; cap {steps} steps; seeds {' '.join(map(str, seeds))}")
     if warning := busy_warning():
         print(warning)
-    print_table(["task", "layers", "best cost", "best accuracy", "on target", "steps to target, per seed", "median steps",
+    print_table(["task", "layers", "best cost", "best accuracy", "on target", "steps to target, per seed",
+                 "median steps",
                  "median s", "cost - best at end, worst", "accuracy / best at end, worst",
                  "steps to 99% of best accuracy, per seed"], rows)
 
