@@ -20,21 +20,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = _Parser(prog="rnnviz", description="Watch a recurrent network learn, in your terminal.")
     for name, metavar in (("data", "NAME|PATH"), ("embed", "N"), ("layers", "SPEC")):
         about = ModelConfig.describe(name)
-        parser.add_argument(f"--{name}", default=about["default"], metavar=metavar,
-                            help=f"{about['help']} (default {about['default']})")
+        parser.add_argument(f"--{name}", metavar=metavar, help=f"{about['help']} (default {about['default']})")
     seed = TrainConfig.describe("seed")
     parser.add_argument("--seed", default=str(seed["default"]), metavar="N", help=f"{seed['help']} (default 0)")
-    parser.add_argument("--load", metavar="model.npz", help="start from a checkpoint (its architecture wins)")
+    parser.add_argument("--load", metavar="model.npz",
+                        help="start from a checkpoint: its network, training state and data (its architecture wins)")
     return parser.parse_args(argv)
 
 
 def session_from_args(args: argparse.Namespace) -> Session:
     """The session the arguments describe; a bad one ends the program with one line on stderr and status 2."""
     try:
-        model, seed = read_model(args.data, str(args.embed), args.layers, args.seed)
+        default = ModelConfig()
+        model, seed = read_model(args.data or default.data, str(args.embed or default.embed),
+                                 default.layers if args.layers is None else args.layers, args.seed)
         session = Session(seed=seed, **asdict(model))
         if args.load:
-            session.load(args.load)
+            session.load(args.load, keep_data=args.data is not None)
     except SettingError as e:
         _refuse(f"--{e.name}: {e.reason}")
     except (ValueError, CheckpointError) as e:

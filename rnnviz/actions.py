@@ -68,6 +68,7 @@ class Actions:
     def _loaded(self, path: str | None) -> None:
         if path:
             self.checkpoint = path
+            self.query_one(PredictionPanel).set_example(self.session.example)
             self._render()
             view = self.session.view()
             self.notify(f"Loaded {path}: {view.architecture}, step {view.step}.")

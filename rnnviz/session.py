@@ -147,21 +147,35 @@ class Session:
             except OSError as e:
                 raise CheckpointError(f"{path}: cannot write ({e.strerror})") from None
 
-    def load(self, path) -> None:
-        """Take the network and training state from a checkpoint; a CheckpointError leaves everything as it was."""
+    def load(self, path, keep_data: bool = False) -> None:
+        """Take the network, its training state and its data from a checkpoint (with `keep_data`, the current
+        data, if it has the same symbols); a CheckpointError (which says what is wrong, a data file gone or
+        changed included) leaves everything as it was."""
         checkpoint = load(path)
-        if checkpoint.vocab.symbols != self.vocab.symbols:
-            raise CheckpointError(f"{path}: its vocabulary ({len(checkpoint.vocab)} symbols) is not the one of "
-                                  f"the data {self.model.data!r}; start rnnviz with the data it was trained on")
+        name, data = self._data_of(checkpoint, path, keep_data)
         embedding, *stack = [layer for _, layer in checkpoint.net.layers]
         try:
-            trainer = Trainer(checkpoint.net, self.data, self.config, state=checkpoint.trainer_state)
+            trainer = Trainer(checkpoint.net, data, self.config, state=checkpoint.trainer_state)
         except (KeyError, TypeError, ValueError) as e:
             raise CheckpointError(f"{path}: the saved training state does not fit ({e})") from None
         with self.lock:
-            self.net, self.trainer = checkpoint.net, trainer
-            self.model = ModelConfig(self.model.data, embedding.dim, format_layers(stack))
+            self.net, self.trainer, self.data, self.vocab = checkpoint.net, trainer, data, data.vocab
+            self.model = ModelConfig(name, embedding.dim, format_layers(stack))
         self._forget()
+
+    def _data_of(self, checkpoint, path, keep_data) -> tuple[str, object]:
+        """(name, data set) the checkpoint was trained on: as it says, or (an older file) the current data."""
+        source = checkpoint.data
+        if source is None or source == self.data.source or keep_data:
+            if checkpoint.vocab.symbols != self.vocab.symbols:
+                raise CheckpointError(f"{path}: its vocabulary ({len(checkpoint.vocab)} symbols) is not the one of "
+                                      f"the data {self.model.data!r}; start rnnviz with the data it was trained on")
+            return self.model.data, self.data
+        try:
+            data = datasets.from_source(source)
+        except ValueError as e:
+            raise CheckpointError(f"{path}: its data cannot be made again ({e})") from None
+        return source.get("name") or source["path"], data
 
 
 def read_model(data: str, embed: str, layers: str, seed: str) -> tuple[ModelConfig, int]:

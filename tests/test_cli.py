@@ -153,6 +153,11 @@ BAD = [
     (["train", "--layers", "rnn:64,foo:3"], "--layers: layer 2 'foo:3': kind must be one of rnn, lstm, gru, dense"),
     (["train", "--embed", "0"], "argument --embed: must be an integer from 1 to 4096, got 0"),
     (["train", "--data", "{tmp}/missing.txt"], "cannot read"),
+    (["train", "--data", "parity:0"], "parity:GAP takes GAP, the longest run of zeros, an integer from 1 to 100"),
+    (["train", "--data", "anbn:-3"], "anbn:N takes N"),
+    (["train", "--data", "letters:x"], "letters takes no parameter"),
+    (["train", "--data", "xor:1e9"], "xor takes no parameter"),
+    (["train", "--data", "nosuchtask"], "not a built-in task (toy, digits, parity[:GAP], xor, letters, anbn[:N])"),
     (["train", "--data", "{tmp}/latin1.txt"], "is not UTF-8 text"),
     (["train", "--save-every", "5"], "--save-every needs --save PATH"),
     (["train", "--save", "{tmp}/no/dir/m.npz"], "does not exist"),
@@ -254,3 +259,18 @@ def test_an_exploding_run_stops_rolls_back_and_saves_the_good_weights(capsys, tm
 def test_a_bad_embedding_size_names_the_option(capsys):
     code, _, err = run(capsys, "train", "--embed", "5000", "--steps", "1")
     assert code == 2 and err.startswith("rnncore: error: argument --embed:") and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_defaults_take_the_toy_task_to_its_ceiling(seed, tmp_path, capsys):
+    code, out, _ = run(capsys, "train", "--data", "toy", "--seed", seed, "--steps", 400, "--report-every", 1)
+    accuracies = [float(re.search(r"accuracy=([\d.]+)", line)[1]) for line in out.splitlines()
+                  if line.startswith("[develop]")]
+    assert code == 0 and max(accuracies) == pytest.approx(70 / 71, abs=1e-4)
+
+
+def test_train_resumes_on_the_data_its_checkpoint_names(tmp_path, capsys):
+    path = tmp_path / "letters.npz"
+    assert run(capsys, "train", "--data", "letters", *SMALL, "--steps", 2, "--save", path)[0] == 0
+    code, out, _ = run(capsys, "train", "--load", path, "--steps", 2, "--save", path)
+    assert code == 0 and "data letters: vocabulary of 6" in out and load(path).trainer_state["step"] == 4

@@ -181,3 +181,29 @@ def test_divergence_then_rollback_to_good_weights():
     assert session.rollback() == good_step
     assert all(np.array_equal(good_params[k], v) for k, v in session.net.params.items())
     assert session.history.snapshot().markers[-1] == (event.step, f"rollback to {good_step}")
+
+
+def test_a_checkpoint_brings_its_data_and_a_changed_text_file_is_refused(tmp_path):
+    trained = Session(data="letters", embed=4, layers="gru:6")
+    steps(trained, 3)
+    trained.save(tmp_path / "letters.npz")
+    session = Session(data="toy", embed=8, layers="rnn:8")
+    session.load(tmp_path / "letters.npz")
+    assert session.model == ModelConfig("letters", 4, "gru:6") and session.vocab == trained.vocab
+    assert session.trainer.step == 3 and session.predict("b a").probs.shape == (6,)
+    text = tmp_path / "notes.txt"
+    text.write_text("the cat sat on the mat. " * 20)
+    Session(data=str(text), embed=4, layers="rnn:4").save(tmp_path / "notes.npz")
+    text.write_text("the dog sat on the mat. " * 20)
+    net = session.net
+    with pytest.raises(CheckpointError, match="notes.npz: its data cannot be made again .*has changed"):
+        session.load(tmp_path / "notes.npz")
+    assert session.net is net and session.model.data == "letters"
+
+
+def test_after_learning_parity_the_digit_after_the_zeros_follows_the_parity_before_them():
+    session = Session(data="parity", embed=16, layers="rnn:32")
+    steps(session, 300)
+    odd, even = session.predict("1 3 5 7 0 0"), session.predict("2 4 6 8 0 0")
+    assert odd.probs[1] > 0.3 and odd.probs[2] < 0.05  # 1 or another 0 after the odd run, never 2
+    assert even.probs[2] > 0.3 and even.probs[1] < 0.05

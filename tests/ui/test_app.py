@@ -338,6 +338,9 @@ def test_arguments_build_the_session(tmp_path):
     assert session.model == ModelConfig("toy", 5, "rnn:8,dense:4:relu,rnn:3") and session.config.seed == 7
     loaded = session_from_args(parse_args(["--data", "toy", "--load", str(tmp_path / "m.npz")]))
     assert [layer.dim for _, layer in loaded.net.recurrent()] == [6]
+    Session(data="xor", embed=4, layers="lstm:5").save(tmp_path / "xor.npz")
+    alone = session_from_args(parse_args(["--load", str(tmp_path / "xor.npz")]))  # its data comes with it
+    assert alone.model == ModelConfig("xor", 4, "lstm:5") and alone.vocab.symbols == ["0", "1"]
 
 
 def test_the_command_exits_2_before_drawing_anything():
