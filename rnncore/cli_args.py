@@ -1,10 +1,17 @@
-"""What the `rnncore` command accepts: its parser, with no side effects (cli.py runs the commands)."""
+"""What the `rnncore` command accepts (its parser, with no side effects) and how it says things."""
 from __future__ import annotations
 
 import argparse
 from dataclasses import fields
 
+from rich.console import Console
+
 from .config import ModelConfig, SettingError, Settings, TrainConfig
+
+
+def say(console: Console, line: str):
+    """One plain line: no markup (log lines start with `[develop]`), no wrapping."""
+    console.print(line, markup=False, soft_wrap=True)
 
 
 class UsageError(Exception):
@@ -26,11 +33,15 @@ def whole(low: int):
 
 def build_parser() -> Parser:
     parser = Parser(prog="rnncore", description="Train and query small recurrent networks.")
-    commands = parser.add_subparsers(dest="command", metavar="{toy,train,predict,generate}")
+    commands = parser.add_subparsers(dest="command", metavar="{toy,train,replay,predict,generate}")
     toy = commands.add_parser("toy", help="the original simpleRNN toy run, to its 70/71 ceiling")
     toy.add_argument("--epochs", type=whole(0), default=500, help="stop after this many epochs (default 500)")
     toy.add_argument("--seed", type=whole(0), default=0, help="seed of the weights and the data order (default 0)")
     add_train_parser(commands)
+    replay = commands.add_parser("replay", help="redo a recorded session (rnnviz --record, rnncore train --record)")
+    replay.add_argument("record", help="the session record, one JSON object per line")
+    replay.add_argument("--save", metavar="PATH", help="write the final weights of a run here")
+    replay.add_argument("--run", type=whole(0), metavar="N", help="the run to save (default: the last one named)")
     for name, help_ in (("predict", "next-symbol probabilities after a prefix"), ("generate", "continue a prefix")):
         sub = commands.add_parser(name, help=help_)
         sub.add_argument("checkpoint", help="a checkpoint written by rnncore train --save")
@@ -53,6 +64,8 @@ def add_train_parser(commands):
                        "its data unless --data names other data with the same symbols)")
     train.add_argument("--report-every", type=whole(1), default=50, metavar="N",
                        help="print the latest evaluation every N steps (default 50)")
+    train.add_argument("--record", metavar="PATH", help="write a session record here (rnncore replay redoes it)")
+    train.add_argument("--log", metavar="PATH", help="write every step's metrics here as CSV")
     add_settings(train, TrainConfig)
 
 

@@ -40,6 +40,7 @@ EVENTS = {  # event: the fields it holds besides "event", "run" and "step", each
     "end": {"sha256": str},
 }
 MAX_RUN = 16
+CSV_COLUMNS = ["run", "step", "cost", "eval_cost", "accuracy", "lr", "marker"]  # the metrics a run exports
 MAX_STEP = 2**63 - 1
 
 
@@ -72,6 +73,10 @@ class Recorder:
         """Called after every step: a digest of the weights every CHECKSUM_EVERY steps."""
         if step % CHECKSUM_EVERY == 0:
             self.event("checksum", run, step, sha256=digest(params))
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
 
     def close(self) -> None:
         if not self._file.closed:

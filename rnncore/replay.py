@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import datasets
@@ -13,62 +13,80 @@ from .layers import Embedding
 from .network import Network
 from .record import RecordError, digest, read
 from .spec import parse_layers
-from .trainer import Trainer
+from .trainer import StepEvent, Trainer
 
 
-@dataclass
-class Replay:
-    trainers: dict = field(default_factory=dict)  # run -> Trainer, as the record left it
-    starts: dict = field(default_factory=dict)  # run -> its start event: the data and model it was built from
-    drifts: list = field(default_factory=list)  # (run, step) where the weights' digest differed from the record's
-    blas_threads: int | None = None  # what the recording machine used
+@dataclass(frozen=True)
+class Replayed:
+    """What one replayed event did, or one training step on the way to it."""
+
+    run: int
+    trainer: Trainer  # the run's trainer after it (a new one after start, fork, reset and load)
+    event: dict | None  # the record's event, None for a training step
+    step: StepEvent | None = None  # the training step, None for an event
+    drifted: bool = False  # a checksum or end event whose digest differs from the weights'
 
 
-def replay(path, on_step: Callable | None = None, on_drift: Callable | None = None) -> Replay:
-    """Redo the record at `path`. `on_step(run, event)` sees every training step; `on_drift(run, step)` each
-    digest that differs from the record's (another machine's BLAS may round differently): the replay goes on."""
-    header, events = read(path)
-    done = Replay(blas_threads=header["blas_threads"])
-    for number, event in enumerate(events, 2):
-        try:
-            _apply(done, event, on_step or (lambda run, e: None), on_drift or (lambda run, step: None))
-        except (RecordError, ValueError, KeyError, TypeError, CheckpointError) as e:
-            raise RecordError(f"{path}:{number}: cannot replay this {event['event']} event: {e}") from None
-    return done
+class Replayer:
+    """Steps through a record one training step or one event at a time (`steps()`), so that an app can
+    show a replay at any pace; `replay()` runs it to the end."""
 
+    def __init__(self, path):
+        self.path = path
+        self.header, self.events = read(path)
+        self.trainers: dict[int, Trainer] = {}
+        self.starts: dict[int, dict] = {}  # run -> the start event it was built from: its data and model
 
-def _apply(done: Replay, event: dict, on_step, on_drift) -> None:
-    kind, run, step = event["event"], event["run"], event["step"]
-    if kind == "start":
-        done.starts[run], done.trainers[run] = event, _build(event, TrainConfig.from_dict(event["config"]))
-    elif kind == "fork":
-        parent = _trained(done, event["parent"], step, on_step)
-        done.starts[run], done.trainers[run] = done.starts[event["parent"]], _fork(parent)
-    else:
-        trainer = _trained(done, run, step, on_step)
-        if kind == "configure":
+    def steps(self) -> Iterator[Replayed]:
+        for number, event in enumerate(self.events, 2):
+            try:
+                yield from self._catch_up(event)
+                yield self._apply(event)
+            except (RecordError, ValueError, KeyError, TypeError, CheckpointError) as e:
+                raise RecordError(f"{self.path}:{number}: cannot replay this {event['event']} event: {e}") from None
+
+    def _catch_up(self, event: dict) -> Iterator[Replayed]:
+        """Train the run the event is about (a fork: its parent) up to the event's step."""
+        if event["event"] == "start":
+            return
+        run = event["parent"] if event["event"] == "fork" else event["run"]
+        trainer = self.trainers.get(run)
+        if trainer is None:
+            raise RecordError(f"run {run} has no start event before it")
+        if trainer.step > event["step"]:
+            raise RecordError(f"run {run} is at step {trainer.step} already, past the event's step {event['step']}")
+        while trainer.step < event["step"]:
+            yield Replayed(run, trainer, None, trainer.train_step())
+
+    def _apply(self, event: dict) -> Replayed:
+        kind, run = event["event"], event["run"]
+        trainer, drifted = self.trainers.get(run), False
+        if kind == "start":
+            self.starts[run], trainer = event, _build(event, TrainConfig.from_dict(event["config"]))
+        elif kind == "fork":
+            self.starts[run], trainer = self.starts[event["parent"]], _fork(self.trainers[event["parent"]])
+        elif kind == "configure":
             trainer.configure(**event["changes"])
         elif kind == "rollback":
             trainer.rollback()
         elif kind == "reset":
-            done.trainers[run] = _build(done.starts[run], trainer.config)
+            trainer = _build(self.starts[run], trainer.config)
         elif kind == "load":
-            done.trainers[run] = _loaded(event, trainer)
-        elif kind in ("checksum", "end") and digest(trainer.net.params) != event["sha256"]:
-            done.drifts.append((run, step))
-            on_drift(run, step)
+            trainer = _loaded(event, trainer)
+        elif kind in ("checksum", "end"):
+            drifted = digest(trainer.net.params) != event["sha256"]
+        self.trainers[run] = trainer
+        return Replayed(run, trainer, event, drifted=drifted)
 
 
-def _trained(done: Replay, run: int, step: int, on_step) -> Trainer:
-    """Run `run` trained up to `step`."""
-    trainer = done.trainers.get(run)
-    if trainer is None:
-        raise RecordError(f"run {run} has no start event before it")
-    if trainer.step > step:
-        raise RecordError(f"run {run} is at step {trainer.step} already, past the event's step {step}")
-    while trainer.step < step:
-        on_step(run, trainer.train_step())
-    return trainer
+def replay(path, on_drift: Callable[[int, int], None] | None = None) -> Replayer:
+    """Redo the whole record; `on_drift(run, step)` hears of each digest that differs from the record's
+    (another machine's BLAS may round differently), and the replay goes on."""
+    replayer = Replayer(path)
+    for done in replayer.steps():
+        if done.drifted and on_drift is not None:
+            on_drift(done.run, done.event["step"])
+    return replayer
 
 
 def _build(start: dict, config: TrainConfig) -> Trainer:
@@ -87,9 +105,10 @@ def _fork(parent: Trainer) -> Trainer:
 
 
 def _loaded(event: dict, trainer: Trainer) -> Trainer:
-    """The checkpoint the session loaded, if it is still the same file."""
+    """The checkpoint the session loaded, if it is still the same file, with the data it names."""
     path = Path(event["path"])
     if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != event["sha256"]:
         raise RecordError(f"the checkpoint {path} it loaded is gone or has changed")
     saved = load(path)
-    return Trainer(saved.net, trainer.data, TrainConfig.from_dict(asdict(trainer.config)), state=saved.trainer_state)
+    data = datasets.from_source(saved.data) if saved.data else trainer.data
+    return Trainer(saved.net, data, trainer.config, state=saved.trainer_state)

@@ -7,6 +7,7 @@ the same number of events.
 """
 from __future__ import annotations
 
+import copy
 import math
 import threading
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ class HistoryView:
     steps: list[float]
     loss: list[float]
     smoothed: list[float]
+    lr: list[float]  # the learning rate each step used
     eval_steps: list[float]
     eval_accuracy: list[float]
     eval_cost: list[float]
@@ -77,17 +79,25 @@ class History:
 
     def clear(self):
         with self._lock:
-            self._cost = _Series(3, self.max_points)  # step, loss, smoothed
+            self._cost = _Series(4, self.max_points)  # step, loss, smoothed, lr
             self._eval = _Series(3, self.max_points)  # step, accuracy, cost
             self._markers: list[tuple[int, str]] = []
             self._ema, self._ema_count = 0.0, 0
             self._version = getattr(self, "_version", 0) + 1
 
+    def copy(self) -> History:
+        """An independent copy: a forked run's charts start from its parent's past."""
+        twin = History(self.max_points)
+        with self._lock:
+            twin._cost, twin._eval = copy.deepcopy(self._cost), copy.deepcopy(self._eval)
+            twin._markers, twin._ema, twin._ema_count = list(self._markers), self._ema, self._ema_count
+        return twin
+
     def add(self, event) -> None:
         """Record one StepEvent; a non-finite loss (a skipped step) is left out of the curves."""
         with self._lock:
             if math.isfinite(event.loss):
-                self._cost.add(event.step, event.loss, self._smooth(event.loss))
+                self._cost.add(event.step, event.loss, self._smooth(event.loss), event.lr)
             if event.eval_accuracy is not None:
                 cost = event.eval_cost if event.eval_cost is not None else math.nan
                 self._eval.add(event.step, event.eval_accuracy, cost)
@@ -105,10 +115,10 @@ class History:
 
     def snapshot(self) -> HistoryView:
         with self._lock:
-            steps, loss, smoothed = self._cost.columns()
+            steps, loss, smoothed, lr = self._cost.columns()
             eval_steps, accuracy, cost = self._eval.columns()
-            return HistoryView(steps, loss, smoothed, eval_steps, accuracy, cost, list(self._markers), self._version,
-                               id(self))
+            return HistoryView(steps, loss, smoothed, lr, eval_steps, accuracy, cost, list(self._markers),
+                               self._version, id(self))
 
     def _smooth(self, loss: float) -> float:
         self._ema = SMOOTHING * self._ema + (1 - SMOOTHING) * loss

@@ -8,8 +8,11 @@ user typed is parsed, and the trainer checks the new config once.
 """
 from __future__ import annotations
 
+import copy
+import hashlib
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from rnncore import (
     CheckpointError,
@@ -56,10 +59,14 @@ class SessionView:
 
 
 class Session:
+    """One run: a network, its data, its trainer and its chart history. With a `recorder`, every change
+    that moves its weights is written down under `run_id`, so that `rnncore replay` can redo it."""
+
     def __init__(self, config: TrainConfig | None = None, *, seed: int | None = None, **model):
         """`model`: ModelConfig's fields (data, embed, layers); `seed` overrides the config's."""
         self.lock = threading.Lock()
         self.history = History()
+        self.recorder, self.run_id = None, 0
         config = config or TrainConfig()
         self._build(ModelConfig(**model), config if seed is None else config.changed(seed=seed))
 
@@ -88,6 +95,8 @@ class Session:
         """One optimizer step; the event also goes into the history."""
         with self.lock:
             event = self.trainer.train_step()
+            if self.recorder:
+                self.recorder.stepped(self.run_id, event.step, self.net.params)
         self.history.add(event)
         self.last_event = event
         if event.eval_accuracy is not None:
@@ -102,6 +111,7 @@ class Session:
             return value
         config = self.trainer.configure(**{name: value})
         stored = getattr(config, name)
+        self.note("configure", changes={name: stored})
         self.history.mark(self.trainer.step, f"{name}={stored:g}" if isinstance(stored, float) else f"{name}={stored}")
         return stored
 
@@ -109,6 +119,7 @@ class Session:
         """Back to the last good weights after a divergence; returns the step they were kept at."""
         with self.lock:
             good = self.trainer.rollback()
+        self.note("rollback")
         self.history.mark(self.trainer.step, f"rollback to {good}")
         return good
 
@@ -125,15 +136,41 @@ class Session:
 
     def reset_weights(self) -> None:
         """The same architecture drawn again from its seed, back at step 0."""
-        self.rebuild()
+        self.note("reset")
+        with self.lock:
+            self._build(self.model, self.config, noted=False)
 
-    def _build(self, model: ModelConfig, config: TrainConfig) -> None:
+    def fork(self, run_id: int) -> Session:
+        """A new run that starts from this one's weights, training state and history."""
+        fork = copy.copy(self)
+        with self.lock:
+            net = Network.from_spec(self.net.spec())
+            for name, array in self.net.params.items():
+                net.params[name][...] = array
+            fork.trainer = Trainer(net, self.data, self.config, state=self.trainer.state_dict())
+        fork.lock, fork.net, fork.run_id, fork.history = threading.Lock(), net, run_id, self.history.copy()
+        fork.note("fork", parent=self.run_id)
+        return fork
+
+    def _build(self, model: ModelConfig, config: TrainConfig, noted: bool = True) -> None:
         stack = [Embedding(model.embed), *parse_layers(model.layers)]  # before the data: the cheaper check first
         data = self.data if getattr(self, "model", None) and self.model.data == model.data else load_data(model.data)
-        net = Network(len(data.vocab), stack, seed=config.seed)
+        net = Network(len(data.vocab), stack, seed=config.seed, dtype=config.dtype)
         self.trainer = Trainer(net, data, config)
         self.model, self.data, self.vocab, self.net = model, data, data.vocab, net
         self._forget()
+        if noted:
+            self.note("start", **self.start())
+
+    def start(self) -> dict:
+        """What a record's start event holds: how to build this run again."""
+        return {"data": self.data.source, "model": asdict(self.model), "config": asdict(self.config)}
+
+    def note(self, kind: str, **fields) -> None:
+        """Write an event of this run into the record, if there is one, at the trainer's step."""
+        if self.recorder:
+            step = 0 if kind == "start" else self.trainer.step
+            self.recorder.event(kind, self.run_id, step, **fields)
 
     def _forget(self) -> None:
         self.history.clear()
@@ -158,6 +195,7 @@ class Session:
             trainer = Trainer(checkpoint.net, data, self.config, state=checkpoint.trainer_state)
         except (KeyError, TypeError, ValueError) as e:
             raise CheckpointError(f"{path}: the saved training state does not fit ({e})") from None
+        self.note("load", path=str(Path(path).resolve()), sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest())
         with self.lock:
             self.net, self.trainer, self.data, self.vocab = checkpoint.net, trainer, data, data.vocab
             self.model = ModelConfig(name, embedding.dim, format_layers(stack))
