@@ -118,9 +118,9 @@ def test_a_failed_save_names_the_users_path_never_the_temporary_file(where):
 
 
 def test_a_read_only_directory_stops_training_before_the_first_step(capsys, monkeypatch):
-    import rnncore.cli
+    import rnncore.cli_train
 
-    monkeypatch.setattr(rnncore.cli, "train_loop", lambda *a: pytest.fail("training started"))
+    monkeypatch.setattr(rnncore.cli_train, "train_loop", lambda *a: pytest.fail("training started"))
     path = READ_ONLY_EVEN_FOR_ROOT / "m.npz"
     code = main(["train", "--data", "toy", "--steps", "5", "--save", str(path)])
     out, err = capsys.readouterr()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from helpers import run_cli as run
 
-from rnncore import cli, load
+from rnncore import cli_train, load
 from rnncore.cli import main
 from rnncore.trainer import Trainer
 
@@ -190,7 +190,7 @@ def test_a_checkpoint_that_cannot_be_written_is_one_line(tmp_path, capsys, monke
     def refuse(path, *args):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(cli, "save", refuse)
+    monkeypatch.setattr(cli_train, "save", refuse)
     code, _, err = run(capsys, "train", "--data", "toy", *SMALL, "--steps", 1, "--save", tmp_path / "m.npz")
     assert code == 2
     assert err == f"rnncore: error: {tmp_path / 'm.npz'}: Permission denied\n"
