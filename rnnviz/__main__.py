@@ -6,6 +6,7 @@ import sys
 
 from rnncore import CheckpointError
 
+from .serve import add_serve_arguments, end_with_server, serve
 from .session import DEFAULT_DATA, DEFAULT_EMBED, DEFAULT_LAYERS, DEFAULT_SEED, Session
 
 
@@ -24,6 +25,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--layers", default=DEFAULT_LAYERS, metavar="SPEC",
                         help="layers after the embedding, e.g. rnn:64,rnn:32 or rnn:64,dense:32:relu (default rnn:64)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="N", help="weights seed (default 0)")
+    add_serve_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -44,9 +46,14 @@ def session_from_args(args: argparse.Namespace) -> Session:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     session = session_from_args(args)
+    if args.serve:  # the session only checked the options: each browser tab builds its own
+        serve(args.host, args.port, sys.argv[1:] if argv is None else argv)
+        return
     from .app import RnnvizApp  # after the arguments are checked: a bad one never waits for Textual to load
 
-    RnnvizApp(session, checkpoint=args.load or "model.npz").run()
+    if args.served_from:
+        end_with_server()
+    RnnvizApp(session, checkpoint=args.load or "model.npz", root=args.served_from).run()
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_wo
 from rnncore import CheckpointError
 from rnncore.optim import scheduled_lr
 
+from .paths import confine
 from .screens import ConfirmScreen, HelpScreen, PathScreen
 from .session import BUILTIN_DATASETS, Session
 from .widgets.charts import TrainingCharts
@@ -53,9 +54,12 @@ class RnnvizApp(App):
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
 
-    def __init__(self, session: Session | None = None, speed: float = DEFAULT_SPEED, checkpoint: str = "model.npz"):
+    def __init__(self, session: Session | None = None, speed: float = DEFAULT_SPEED, checkpoint: str = "model.npz",
+                 root: str | None = None):
         super().__init__()
         self.session = session or Session()
+        self.root = root  # served: every path the user types must stay inside this folder (rnnviz/serve.py)
+        self.started_data = self.session.data_name  # given on the command line, so allowed wherever it lies
         self.loop = TrainingLoop(self.session, self.post_message, speed)
         self.checkpoint = checkpoint
         self.tokens_per_sec: float | None = None
@@ -184,7 +188,8 @@ class RnnvizApp(App):
         self.refresh_all()
 
     def action_save(self) -> None:
-        ask = PathScreen("Save the checkpoint to", self.checkpoint, partial(_checkpoint_error, self.session.save))
+        ask = PathScreen("Save the checkpoint to", self.checkpoint,
+                         partial(_checkpoint_error, self.session.save, self.root))
         self.push_screen(ask, self._saved)
 
     def _saved(self, path: str | None) -> None:
@@ -194,7 +199,8 @@ class RnnvizApp(App):
 
     async def action_load(self) -> None:
         await self.stop_training()
-        ask = PathScreen("Load the checkpoint from", self.checkpoint, partial(_checkpoint_error, self.session.load))
+        ask = PathScreen("Load the checkpoint from", self.checkpoint,
+                         partial(_checkpoint_error, self.session.load, self.root))
         self.push_screen(ask, self._loaded)
 
     def _loaded(self, path: str | None) -> None:
@@ -241,8 +247,11 @@ class RnnvizApp(App):
         async def rebuild() -> None:
             await self.stop_training()
             try:
-                self.session.rebuild(message.dataset, message.embed, message.layers, message.seed)
-            except ValueError as e:  # the panel checked the sizes: what is left is a data file gone bad
+                dataset = message.dataset
+                if dataset not in (*BUILTIN_DATASETS, self.started_data):
+                    dataset = user_path(dataset, self.root)
+                self.session.rebuild(dataset, message.embed, message.layers, message.seed)
+            except ValueError as e:  # the panel checked the sizes: what is left is a data path refused or gone bad
                 self.refresh_all()
                 self.query_one(ModelPanel).show_error("dataset", str(e))
                 return
@@ -300,11 +309,16 @@ class RnnvizApp(App):
             panel.show_error(str(e))
 
 
-def _checkpoint_error(action, path: str) -> str | None:
+def user_path(path: str, root: str | None) -> str:
+    """A path typed in the app, as it may be used: confined to `root` when served (ValueError says why not)."""
+    return path if root is None else str(confine(path, root))
+
+
+def _checkpoint_error(action, root: str | None, path: str) -> str | None:
     """Save or load; what went wrong, for the path dialog to show, or None."""
     try:
-        action(path)
-    except CheckpointError as e:
+        action(user_path(path, root))
+    except (CheckpointError, ValueError) as e:  # ValueError: refused by `confine`, or a NUL byte in the path
         return str(e)
     return None
 
