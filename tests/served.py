@@ -29,7 +29,9 @@ Object.defineProperty(Object.prototype, "terminal", {configurable: true, set(val
 }});"""
 READ_SCREEN = """() => {
     const terminal = window.rnnvizTerminal, buffer = terminal.buffer.active, rows = [];
-    for (let y = 0; y < terminal.rows; y++) rows.push(buffer.getLine(buffer.viewportY + y).translateToString(true));
+    for (let y = 0; y < terminal.rows; y++) {  // a line keeps the cells past a narrowed terminal's edge: cut them
+        rows.push(buffer.getLine(buffer.viewportY + y).translateToString(true, 0, terminal.cols));
+    }
     return rows.join("\\n");
 }"""
 FIELD_BORDER = """(text) => {  // the colour of the left border of the field that shows `text`, or null
@@ -123,8 +125,9 @@ class ServedApp:
 class Tab:
     """One browser tab on the served app: keys in, the terminal's text out."""
 
-    def __init__(self, browser, url: str, width: int = 1400, height: int = 860, timeout: float = 30.0) -> None:
-        self.page = browser.new_page(viewport={"width": width, "height": height})
+    def __init__(self, browser, url: str, width: int = 1400, height: int = 860, scale: float = 1,
+                 timeout: float = 30.0) -> None:
+        self.page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=scale)
         self.page.add_init_script(TERMINAL_TRAP)
         self.page.goto(url)
         self.page.wait_for_function(APP_SHOWN, timeout=timeout * 1000)
