@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 import pytest
-from served import ServedApp, free_port, wait_until
+from served import ServedApp, chromium, free_port, wait_until
 from textual.widgets import Input
 
 from rnnviz import serve
@@ -63,6 +63,12 @@ def test_only_a_host_other_than_loopback_is_warned_about(monkeypatch, capsys):
         assert (warning == "rnnviz: warning: serving on the-host: anyone who can reach port 8123 can use the app\n"
                 if warned else warning == ""), (addresses, warning)
     assert served == ["the-host"] * 5
+
+
+def test_a_missing_chromium_fails_the_browser_tests_saying_how_to_install_it(monkeypatch):
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    with pytest.raises(RuntimeError, match=r"chromium is not on the PATH.*apt-get install -y chromium"):
+        chromium()
 
 
 # --- the command each tab runs ----------------------------------------------------------------------------
