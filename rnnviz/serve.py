@@ -62,23 +62,32 @@ def serve(host: str, port: int, argv: list[str]) -> None:
 
 
 def check_address(host: str, port: int) -> list[str]:
-    """The addresses `host` resolves to, each checked free on `port`; else one line on stderr and exit 2."""
+    """The addresses of this machine that `host` names, each free on `port`; else one line on stderr and exit 2."""
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as e:  # UnicodeError: a name IDNA cannot encode, such as "a..b"
         _fail(f"--host {host!r} does not resolve ({e.strerror if isinstance(e, socket.gaierror) else e})")
-    for family, kind, proto, _, address in found:
-        with socket.socket(family, kind, proto) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is free
-            if family == socket.AF_INET6:
-                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            try:
-                probe.bind(address)
-            except OSError as e:
-                if e.errno == errno.EADDRINUSE:
-                    _fail(f"port {port} is in use on {host}; choose another with --port")
-                _fail(f"cannot listen on {host}:{port} ({e.strerror})")
-    return [address[0] for *_, address in found]
+    local = [address for family, kind, proto, _, address in found if _bindable(family, kind, proto, address, port)]
+    if not local:
+        _fail(f"--host {host!r} is not an address of this machine")
+    return [address[0] for address in local]
+
+
+def _bindable(family, kind, proto, address, port: int) -> bool:
+    """Whether the server could listen on `address` (False: not this machine's); exit 2 if the port is taken."""
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is free
+        if family == socket.AF_INET6:
+            probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            probe.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRNOTAVAIL:  # skipped by asyncio too: IPv6 off, or another machine's address
+                return False
+            if e.errno == errno.EADDRINUSE:
+                _fail(f"port {port} is in use on {address[0]}; choose another with --port")
+            _fail(f"cannot listen on {address[0]} port {port} ({e.strerror})")
+    return True
 
 
 def _fail(message: str):

@@ -1,5 +1,6 @@
 """`rnnviz --serve` without a browser: bad addresses, the command each tab runs, a served app's confinement, and a
 served app that outlives its server. (tests/test_browser.py drives the real thing in Chromium.)"""
+import errno
 import os
 import shlex
 import signal
@@ -41,6 +42,19 @@ def test_a_port_in_use_is_one_line_and_exit_2():
 @pytest.mark.parametrize("host", ["not a host", "a..b"])  # both refused here, with no name server asked
 def test_a_host_that_does_not_resolve_is_one_line_and_exit_2(host):
     says_one_line(rnnviz("--serve", "--host", host, "--port", str(free_port())), repr(host), "does not resolve")
+
+
+def test_a_host_that_is_not_this_machine_is_one_line_and_exit_2(monkeypatch, capsys):
+    class Elsewhere(socket.socket):  # what bind says for another machine's address (tests bind loopback only)
+        def bind(self, address):
+            raise OSError(errno.EADDRNOTAVAIL, "Cannot assign requested address")
+
+    port = free_port()
+    monkeypatch.setattr(serve.socket, "socket", Elsewhere)
+    with pytest.raises(SystemExit) as stop:
+        serve.check_address("127.0.0.1", port)
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == "rnnviz: --host '127.0.0.1' is not an address of this machine\n"
 
 
 @pytest.mark.parametrize("port", ["0", "65536", "http", "-1"])
