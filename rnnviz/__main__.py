@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 from rnncore import CheckpointError, ModelConfig, SettingError, TrainConfig
 
+from .serve import add_serve_arguments, end_with_server, serve
 from .session import Session, read_model
 
 
@@ -25,6 +26,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", default=str(seed["default"]), metavar="N", help=f"{seed['help']} (default 0)")
     parser.add_argument("--load", metavar="model.npz",
                         help="start from a checkpoint: its network, training state and data (its architecture wins)")
+    add_serve_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -52,9 +54,14 @@ def _refuse(message: str):
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     session = session_from_args(args)
+    if args.serve:  # the session only checked the options: each browser tab builds its own
+        serve(args.host, args.port, sys.argv[1:] if argv is None else argv)
+        return
     from .app import RnnvizApp  # after the arguments are checked: a bad one never waits for Textual to load
 
-    app = RnnvizApp(session, checkpoint=args.load or "model.npz")
+    if args.served_from:
+        end_with_server()
+    app = RnnvizApp(session, checkpoint=args.load or "model.npz", root=args.served_from)
     app.run()
     if app.return_code:  # an unexpected exception ended the app: Textual printed it, the shell must see it failed
         raise SystemExit(app.return_code)

@@ -5,6 +5,7 @@ import contextlib
 
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from .paths import user_path
 from .screens import ConfirmScreen, HelpScreen, checkpoint_dialog
 from .widgets.model import ModelPanel
 from .widgets.prediction import PredictionPanel
@@ -53,7 +54,8 @@ class Actions:
         await self._confirm_then("Reset the weights? The trained network is lost.", self.session.reset_weights)
 
     def action_save(self) -> None:
-        self.push_screen(checkpoint_dialog("Save the checkpoint to", self.checkpoint, self.session.save), self._saved)
+        save = checkpoint_dialog("Save the checkpoint to", self.checkpoint, lambda p: self.session.save(self._path(p)))
+        self.push_screen(save, self._saved)
 
     def _saved(self, path: str | None) -> None:
         if path:
@@ -62,8 +64,9 @@ class Actions:
 
     async def action_load(self) -> None:
         await self.stop_training()
-        self.push_screen(checkpoint_dialog("Load the checkpoint from", self.checkpoint, self.session.load),
-                         self._loaded)
+        load = checkpoint_dialog("Load the checkpoint from", self.checkpoint,
+                                 lambda p: self.session.load(self._path(p)))
+        self.push_screen(load, self._loaded)
 
     def _loaded(self, path: str | None) -> None:
         if path:
@@ -72,6 +75,10 @@ class Actions:
             self._render()
             view = self.session.view()
             self.notify(f"Loaded {path}: {view.architecture}, step {view.step}.")
+
+    def _path(self, path: str) -> str:
+        """A path the user typed: `~` expanded; when served, kept inside the served folder (ValueError)."""
+        return user_path(path, self.root)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

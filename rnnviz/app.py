@@ -19,6 +19,7 @@ from textual.worker import Worker
 from rnncore import SettingError
 
 from .actions import Actions
+from .paths import user_path
 from .screens import COMMANDS, ConfirmScreen
 from .session import DATA_CHOICES, Session, read_model
 from .widgets.charts import TrainingCharts
@@ -46,9 +47,12 @@ class RnnvizApp(Actions, App):
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
 
-    def __init__(self, session: Session | None = None, speed: float = DEFAULT_SPEED, checkpoint: str = "model.npz"):
+    def __init__(self, session: Session | None = None, speed: float = DEFAULT_SPEED, checkpoint: str = "model.npz",
+                 root: str | None = None):
         super().__init__()
         self.session = session or Session()
+        self.root = root  # served: every path the user types must stay inside this folder (rnnviz/serve.py)
+        self.started_data = self.session.model.data  # given on the command line, so allowed wherever it lies
         self.loop = TrainingLoop(self.session, self.post_message, speed)
         self.checkpoint, self.prefix = checkpoint, ""
         self._worker: Worker | None = None
@@ -141,9 +145,11 @@ class RnnvizApp(Actions, App):
     async def _model_applied(self, message: ModelPanel.Apply) -> None:
         panel = self.query_one(ModelPanel)
         try:
-            model, seed = read_model(message.data, message.embed, message.layers, message.seed)
-        except SettingError as e:
-            panel.show_error(e.name, str(e))
+            data = message.data if message.data in (*DATA_CHOICES, self.started_data) else user_path(message.data,
+                                                                                                      self.root)
+            model, seed = read_model(data, message.embed, message.layers, message.seed)
+        except ValueError as e:  # a SettingError names its field; else a data path outside the served folder
+            panel.show_error(getattr(e, "name", "data"), str(e))
             return
 
         def rebuild() -> None:

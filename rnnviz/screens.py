@@ -71,11 +71,12 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 def checkpoint_dialog(title: str, default: str, act: Callable[[str], object]) -> PathScreen:
-    """A path dialog that runs `act` (a save or a load) on the path; a CheckpointError stays in the dialog."""
+    """A path dialog that runs `act` (a save or a load) on the path; what goes wrong stays in the dialog: a
+    CheckpointError, or a ValueError for a path refused (outside a served folder, a NUL byte in it)."""
     def attempt(path: str) -> str | None:
         try:
             act(path)
-        except CheckpointError as e:
+        except (CheckpointError, ValueError) as e:
             return str(e)
         return None
 

@@ -7,7 +7,7 @@ from rnncore import TrainConfig
 from rnnviz.app import RnnvizApp
 from rnnviz.session import Session
 
-STEPS = 60
+STEPS = 150
 
 
 def trained_app() -> RnnvizApp:
@@ -18,7 +18,7 @@ def trained_app() -> RnnvizApp:
 
 
 async def type_prefix(pilot):
-    await pilot.press("slash", *"1 3 5", "escape")
+    await pilot.press("slash", *"1 3 5 7 0 0", "escape")
     await pilot.pause()
 
 
