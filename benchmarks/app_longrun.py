@@ -84,7 +84,7 @@ def redraw_times(app: RnnvizApp, repeats: int = 15) -> tuple[float, float]:
     plots = list(charts.query(PlotextPlot))
     redraws, renders = [], []
     for _ in range(repeats):
-        charts.drawn = None  # forget what was drawn: the charts skip an unchanged history
+        charts.drawn = []  # forget what was drawn: the charts skip an unchanged history
         started = time.perf_counter()
         app._render()
         redraws.append(time.perf_counter() - started)

@@ -5,6 +5,9 @@ import contextlib
 
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from rnncore import CheckpointError
+from rnncore.threads import blas_threads
+
 from .paths import user_path
 from .screens import ConfirmScreen, HelpScreen, checkpoint_dialog
 from .widgets.model import ModelPanel
@@ -40,11 +43,14 @@ class Actions:
         self._render()
 
     def action_one_step(self) -> None:
+        """One step of every run, as one turn of the worker's loop."""
         if not self.loop.running:
-            event = self.session.step()
+            stepped = self.lab.step()
             self._render()
-            if event.diverged:
-                self.post_message(Diverged(event))
+            for session, event in stepped:
+                if event.diverged:
+                    self.post_message(Diverged(event, session))
+                    return
 
     def action_rollback(self) -> None:
         self.notify(f"Rolled back to the weights kept at step {self.session.rollback()}.")
@@ -80,6 +86,46 @@ class Actions:
         """A path the user typed: `~` expanded; when served, kept inside the served folder (ValueError)."""
         return user_path(path, self.root)
 
+    # --- runs side by side, the record, the charts' data ----------------------------------------
+    def action_fork(self) -> None:
+        try:
+            self.lab.fork()
+        except ValueError as e:
+            self.notify(str(e), severity="warning")
+            return
+        self.notify(f"Forked: run {len(self.lab.runs)} goes on from here; change its settings to compare.")
+        self._render()
+
+    def action_next_run(self) -> None:
+        self.lab.cycle()
+        self.query_one(PredictionPanel).set_example(self.session.example)
+        self._render()
+
+    async def action_close_run(self) -> None:
+        if len(self.lab.runs) == 1:
+            self.notify("The only run cannot be closed.", severity="warning")
+            return
+
+        def close(yes: bool | None) -> None:
+            if yes:
+                self.lab.close()
+                self._render()
+
+        self.push_screen(ConfirmScreen(f"Close run {self.lab.current + 1}? Its training is lost."), close)
+
+    def action_record(self) -> None:
+        def record(path: str) -> None:
+            self.lab.record(self._path(path), blas_threads())
+
+        self.push_screen(checkpoint_dialog("Record the session to", "session.jsonl", record, CheckpointError),
+                         lambda path: path and self.notify(f"Recording to {path}: rnncore replay {path} redoes it."))
+
+    def action_export(self) -> None:
+        def export(path: str) -> None:
+            self.notify(f"Wrote {self.lab.export_csv(self._path(path))} rows to {path}.")
+
+        self.push_screen(checkpoint_dialog("Export the charts' data (CSV) to", "metrics.csv", export, OSError))
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
@@ -91,6 +137,7 @@ class Actions:
 
     async def action_quit(self) -> None:
         await self.stop_training()
+        self.lab.end()
         self.exit()
 
     async def _confirm_then(self, question: str, action) -> None:

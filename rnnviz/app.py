@@ -19,10 +19,11 @@ from textual.worker import Worker
 from rnncore import SettingError
 
 from .actions import Actions
+from .lab import Lab
 from .paths import user_path
 from .screens import COMMANDS, ConfirmScreen
 from .session import DATA_CHOICES, Session, read_model
-from .widgets.charts import TrainingCharts
+from .widgets.charts import Curve, TrainingCharts
 from .widgets.figures import Figures
 from .widgets.footer import PrunedFooter
 from .widgets.model import ModelPanel
@@ -41,8 +42,10 @@ class RnnvizApp(Actions, App):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
         Binding("space", "start", "Run"), Binding("space", "pause", "Pause"), Binding("n", "one_step", "Step"),
-        Binding("r", "reset", "Reset"), Binding("ctrl+s", "save", "Save"), Binding("ctrl+o", "load", "Load"),
-        Binding("slash", "type_prefix", "Prefix", key_display="/"),
+        Binding("r", "reset", "Reset", show=False), Binding("ctrl+s", "save", "Save"),
+        Binding("ctrl+o", "load", "Load", show=False),
+        Binding("slash", "type_prefix", "Prefix", key_display="/"), Binding("f", "fork", "Fork"),
+        Binding("c", "next_run", "Next run", show=False), Binding("x", "close_run", "Close run", show=False),
         Binding("question_mark", "help", "Help", key_display="?"), Binding("q", "quit", "Quit"),
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
@@ -50,13 +53,18 @@ class RnnvizApp(Actions, App):
     def __init__(self, session: Session | None = None, speed: float = DEFAULT_SPEED, checkpoint: str = "model.npz",
                  root: str | None = None):
         super().__init__()
-        self.session = session or Session()
+        self.lab = Lab(session or Session())
         self.root = root  # served: every path the user types must stay inside this folder (rnnviz/serve.py)
         self.started_data = self.session.model.data  # given on the command line, so allowed wherever it lies
-        self.loop = TrainingLoop(self.session, self.post_message, speed)
+        self.loop = TrainingLoop(self.lab, self.post_message, speed)
         self.checkpoint, self.prefix = checkpoint, ""
         self._worker: Worker | None = None
         self._stale = False  # charts and prediction lag behind the session
+
+    @property
+    def session(self) -> Session:
+        """The current run: the header, the panels and the prediction follow it."""
+        return self.lab.session
 
     def compose(self) -> ComposeResult:
         view = self.session.view()
@@ -76,13 +84,17 @@ class RnnvizApp(Actions, App):
 
     # --- drawing: everything the screen shows comes from one view of the session --------------
     def _render(self, full: bool = True) -> None:
-        view = self.session.view()
-        self.query_one(Figures).show(view, self.loop.running, self.loop.tokens_per_sec)
+        view, lab = self.session.view(), self.lab
+        run = (lab.current, len(lab.runs), lab.labels()[lab.current]) if len(lab.runs) > 1 else None
+        self.query_one(Figures).show(view, self.loop.running, self.loop.tokens_per_sec, run)
         self.query_one(TrainingPanel).show(view.config)
         self.query_one(ModelPanel).show(view.model, view.config.seed)
         if full:
             self._stale = False
-            self.query_one(TrainingCharts).show(view.history, view.optimum)
+            labels = lab.labels() if len(lab.runs) > 1 else [""]
+            curves = [Curve(label, s.history.snapshot(), i, s is self.session)
+                      for i, (label, s) in enumerate(zip(labels, lab.runs, strict=True))]
+            self.query_one(TrainingCharts).show(curves, view.optimum)
             self._predict()
 
     def _redraw_if_stale(self) -> None:
@@ -107,6 +119,8 @@ class RnnvizApp(Actions, App):
 
     def on_diverged(self, message: Diverged) -> None:
         self.action_pause()
+        self.lab.current = self.lab.runs.index(message.session) if message.session in self.lab.runs else 0
+        self._render()
         event = message.event
         why = "its update overflowed" if event.skipped else f"its cost {event.loss:.3g} is far above a guess"
         self.notify(f"Step {event.step} diverged: {why}. Paused; lower the learning rate or roll back.",
@@ -154,9 +168,13 @@ class RnnvizApp(Actions, App):
 
         def rebuild() -> None:
             try:
-                self.session.rebuild(model, seed)
-            except ValueError as e:  # the sizes were checked: what is left is a data file gone bad
+                self.lab.new_run(model, seed) if message.new_run else self.session.rebuild(model, seed)
+            except ValueError as e:  # the sizes were checked: what is left is a data file gone bad, or 4 runs
                 panel.show(self.session.model, self.session.config.seed, force=True)
                 panel.show_error("data", str(e))
 
-        await self._confirm_then("Build a new network? The trained one is lost.", rebuild)
+        if message.new_run:
+            rebuild()
+            self._render()
+        else:
+            await self._confirm_then("Build a new network? The trained one is lost.", rebuild)

@@ -48,9 +48,9 @@ class Lab:
         self.current = (self.current + 1) % len(self.runs)
         return self.session
 
-    def step(self) -> list[StepEvent]:
+    def step(self) -> list[tuple[Session, StepEvent]]:
         """One step of every run, in turns."""
-        return [session.step() for session in list(self.runs)]
+        return [(session, session.step()) for session in list(self.runs)]
 
     def labels(self) -> list[str]:
         """What tells each run apart, for the charts' legend: `lr=0.003`, `lstm:64`, or else its number."""

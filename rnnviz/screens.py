@@ -70,14 +70,15 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-def checkpoint_dialog(title: str, default: str, act: Callable[[str], object]) -> PathScreen:
-    """A path dialog that runs `act` (a save or a load) on the path; what goes wrong stays in the dialog: a
-    CheckpointError, or a ValueError for a path refused (outside a served folder, a NUL byte in it)."""
+def checkpoint_dialog(title: str, default: str, act: Callable[[str], object],
+                      failure: type[Exception] = CheckpointError) -> PathScreen:
+    """A path dialog that runs `act` (a save, a load, a record) on the path; what goes wrong stays in the
+    dialog: a `failure`, an OSError, or a ValueError for a path refused (outside a served folder, a NUL byte)."""
     def attempt(path: str) -> str | None:
         try:
             act(path)
-        except (CheckpointError, ValueError) as e:
-            return str(e)
+        except (failure, OSError, ValueError) as e:
+            return str(e) if not isinstance(e, OSError) or e.strerror is None else f"{path}: {e.strerror}"
         return None
 
     return PathScreen(title, default, attempt)
@@ -123,5 +124,10 @@ COMMANDS = [  # the command palette's entries: (title, help, action)
     ("Save checkpoint", "Write the network and training state to an .npz file", "save"),
     ("Load checkpoint", "Read a network and its training state from an .npz file", "load"),
     ("Type a prefix", "Go to the prediction panel's input", "type_prefix"),
+    ("Fork the run", "A second run goes on from the current one's weights; change its settings to compare", "fork"),
+    ("Next run", "Make the next run current: the panels and the prediction follow it", "next_run"),
+    ("Close the run", "Close the current run (the last one stays)", "close_run"),
+    ("Record the session", "Write every change from now on to a file that rnncore replay redoes", "record"),
+    ("Export the charts' data", "Write every run's charted points to a CSV file", "export"),
     ("Help", "What each panel shows and the keys", "help"),
 ]

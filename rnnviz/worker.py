@@ -1,7 +1,8 @@
 """The loop the app's one training thread runs: steps, pacing, and merged messages.
 
-It never touches a widget: it calls `session.step()` and posts small messages,
-at most one `Trained` every `POST_EVERY` seconds however fast the steps go.
+It never touches a widget: it steps every run of the lab in turns (`lab.step()`)
+and posts small messages, at most one `Trained` every `POST_EVERY` seconds
+however fast the steps go.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from textual.worker import get_current_worker
 
 from rnncore import StepEvent
 
+from .lab import Lab
 from .session import Session
 
 POST_EVERY = 0.1  # seconds between the worker's messages: the header updates at most 10 times a second
@@ -25,20 +27,21 @@ DEFAULT_SPEED = 20.0  # steps/s: slow enough to watch a task being learnt; 0 = f
 class Trained(Message):
     """Steps the worker has done since its last message."""
 
-    event: StepEvent  # the latest
-    steps: int
+    event: StepEvent  # the latest of the current run
+    steps: int  # steps of all runs
     tokens_per_sec: float  # over the wall-clock time since the last message
 
 
 @dataclass
 class Diverged(Message):
     event: StepEvent
+    session: Session  # the run that diverged
 
 
 class TrainingLoop:
-    def __init__(self, session: Session, post: Callable[[Message], object], speed: float = DEFAULT_SPEED):
-        self.session, self.post = session, post
-        self.speed = speed  # steps per second; 0 = as fast as possible
+    def __init__(self, lab: Lab, post: Callable[[Message], object], speed: float = DEFAULT_SPEED):
+        self.lab, self.post = lab, post
+        self.speed = speed  # steps per second of each run; 0 = as fast as possible
         self.running = False
         self.tokens_per_sec: float | None = None  # the rate of the last message, for the header
         self._wake = threading.Event()  # set on stop, so a loop pacing itself stops waiting
@@ -59,23 +62,26 @@ class TrainingLoop:
         since = time.perf_counter()
         while self.running and not worker.is_cancelled:
             started = time.perf_counter()
-            event = self.session.step()
-            steps, tokens = steps + 1, tokens + event.tokens
+            stepped = self.lab.step()  # [(session, event)] of every run
+            event = next((e for s, e in stepped if s is self.lab.session), stepped[-1][1])
+            steps, tokens = steps + len(stepped), tokens + sum(e.tokens for _, e in stepped)
             now = time.perf_counter()
-            if event.diverged or now - since >= POST_EVERY:
-                self._post(event, steps, tokens / (now - since))
+            diverged = next(((s, e) for s, e in stepped if e.diverged), None)
+            if diverged or now - since >= POST_EVERY:
+                self._post(event, steps, tokens, now - since)
                 steps = tokens = 0
                 since = now
-            if event.diverged:
-                self.post(Diverged(event))
+            if diverged:
+                self.post(Diverged(diverged[1], diverged[0]))
                 return
             self._pace(started)
         if steps:
-            self._post(event, steps, tokens / max(time.perf_counter() - since, 1e-9))
+            self._post(event, steps, tokens, time.perf_counter() - since)
 
-    def _post(self, event: StepEvent, steps: int, tokens_per_sec: float) -> None:
-        self.tokens_per_sec = tokens_per_sec
-        self.post(Trained(event, steps, tokens_per_sec))
+    def _post(self, event: StepEvent, steps: int, tokens: int, seconds: float) -> None:
+        if seconds >= POST_EVERY / 2:  # a rate over a few milliseconds (a quick run and pause) would be noise
+            self.tokens_per_sec = tokens / seconds
+        self.post(Trained(event, steps, self.tokens_per_sec or 0.0))
 
     def _pace(self, started: float) -> None:
         """Wait out this step's share of a second at `speed` steps/s; a stop or a new speed cuts it short."""

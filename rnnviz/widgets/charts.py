@@ -17,12 +17,13 @@ from rnncore import Optimum
 from ..history import History, HistoryView
 
 RAW_COLOR = (110, 110, 110)  # faint: the noisy per-step cost sits behind the smoothed curve
-SMOOTH_COLOR = "orange+"
+RUN_COLORS = ["orange+", (95, 175, 255), (255, 135, 215), (175, 255, 95)]  # one per run
 ACCURACY_COLOR = "green+"
 MARKER_COLOR = "cyan"
-BEST_COLOR = "magenta+"
+BEST_COLOR = "white"
 VISIBLE_MARKERS = 8  # more would hide the curves behind labels
 LABEL_CHARS = 14
+AXIS_CELLS = 6  # of a plot's width taken by the y axis and its tick labels
 MIN_WIDTH, MIN_HEIGHT = 40, 12  # cells assumed before the first layout gives the real size
 TITLE_HEIGHT = 10  # below this many rows the title goes: the curve needs them more
 
@@ -87,30 +88,47 @@ class TrainingCharts(Widget):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.border_title = "Charts"
-        self.drawn: HistoryView | None = None  # the history last drawn
+        self.drawn: list[Curve] = []  # the runs' histories last drawn
 
     def compose(self) -> ComposeResult:
         yield Plot(id="cost-chart")
         yield Plot(id="accuracy-chart")
 
     def on_mount(self) -> None:
-        self.show(History().snapshot())
+        self.show([Curve("", History().snapshot())])
 
-    def show(self, view: HistoryView, optimum: Optimum | None = None) -> None:
-        """Redraw both charts from `view`, with the best possible cost and accuracy as lines if known; does
-        nothing if that history hasn't changed since the last call."""
-        if self.drawn is None or (view.history_id, view.version) != (self.drawn.history_id, self.drawn.version):
-            self.drawn = view
-            self._draw(view, optimum)
+    def show(self, curves: list[Curve], optimum: Optimum | None = None) -> None:
+        """Redraw both charts, one curve per run, with the best possible cost and accuracy as lines if known;
+        does nothing if no history changed since the last call."""
+        if [c.key for c in curves] != [c.key for c in self.drawn]:
+            self.drawn = list(curves)
+            self._draw(curves, optimum)
 
-    def _draw(self, view: HistoryView, optimum: Optimum | None) -> None:
+    def _draw(self, curves: list[Curve], optimum: Optimum | None) -> None:
         cost, accuracy = self.query_one("#cost-chart", PlotextPlot), self.query_one("#accuracy-chart", PlotextPlot)
         width, height = cost.size.width or MIN_WIDTH, cost.size.height or MIN_HEIGHT
-        frame = _Frame(max(view.steps[-1] if view.steps else 1, 1), width, height, _visible_markers(view))
-        _draw_cost(cost.plt, view, frame, optimum and optimum.loss)
-        _draw_accuracy(accuracy.plt, view, frame, optimum and optimum.accuracy)
+        last = max((c.history.steps[-1] for c in curves if c.history.steps), default=1)
+        current = next((c for c in curves if c.current), curves[0])
+        curves = [*(c for c in curves if c is not current), current]  # the current run drawn last, on top
+        frame = _Frame(max(last, 1), width, height, _visible_markers(current.history))
+        _draw_cost(cost.plt, curves, frame, optimum and optimum.loss)
+        _draw_accuracy(accuracy.plt, curves, frame, optimum and optimum.accuracy)
         cost.refresh()
         accuracy.refresh()
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One run's history as the charts draw it."""
+
+    label: str  # what tells this run from the others, for the legend ("" when there is one run)
+    history: HistoryView
+    color: int = 0  # index in RUN_COLORS
+    current: bool = True  # its raw cost and its markers are drawn too
+
+    @property
+    def key(self) -> tuple:
+        return self.history.history_id, self.history.version, self.label, self.color, self.current
 
 
 @dataclass(frozen=True)
@@ -138,37 +156,46 @@ def _thin(values: list[float], limit: int) -> list[float]:
     return values[::-1][::stride][::-1] if stride > 1 else values
 
 
-def _draw_cost(plt, view: HistoryView, frame: _Frame, best: float | None) -> None:
-    _start(plt, frame, "cost: raw (grey), smoothed" if view.steps else "cost: press space to train", "cost")
-    if not view.steps:
+def _draw_cost(plt, curves: list[Curve], frame: _Frame, best: float | None) -> None:
+    current = curves[-1].history
+    title = "cost: raw (grey), smoothed" if len(curves) == 1 else "cost, smoothed; the current run's raw in grey"
+    title += "; white: best possible" if best is not None else ""
+    _start(plt, frame, title if current.steps else "cost: press space to train", "cost")
+    if not any(c.history.steps for c in curves):
         return
-    top = max(*view.loss, best or 0) * 1.05 or 1.0
+    top = max(*(max(c.history.loss) for c in curves if c.history.steps), best or 0) * 1.05 or 1.0
     plt.ylim(0, top)
     _draw_best(plt, best, frame)
-    steps = _thin(view.steps, frame.points)
-    plt.scatter(steps, _thin(view.loss, frame.points), marker="braille", color=RAW_COLOR)
-    plt.plot(steps, _thin(view.smoothed, frame.points), marker="braille", color=SMOOTH_COLOR)
+    if current.steps:
+        plt.scatter(_thin(current.steps, frame.points), _thin(current.loss, frame.points), marker="braille",
+                    color=RAW_COLOR)
+    for curve in curves:
+        if curve.history.steps:
+            plt.plot(_thin(curve.history.steps, frame.points), _thin(curve.history.smoothed, frame.points),
+                     marker="braille", color=RUN_COLORS[curve.color], label=curve.label or None)
     _draw_markers(plt, frame)
     for step, label in _spaced_labels(frame):
         plt.text(label, step, top, color=MARKER_COLOR, alignment="left")
 
 
-def _draw_accuracy(plt, view: HistoryView, frame: _Frame, best: float | None) -> None:
-    _start(plt, frame, "eval accuracy" if view.eval_steps else "eval accuracy: none yet", "accuracy")
+def _draw_accuracy(plt, curves: list[Curve], frame: _Frame, best: float | None) -> None:
+    evaluated = any(c.history.eval_steps for c in curves)
+    title = "eval accuracy" + ("; white: best possible" if best is not None else "")
+    _start(plt, frame, title if evaluated else "eval accuracy: none yet", "accuracy")
     plt.ylim(0, 1)
     _draw_best(plt, best, frame)
-    if not view.eval_steps:
-        return
-    steps = _thin(view.eval_steps, frame.points)
-    plt.plot(steps, _thin(view.eval_accuracy, frame.points), marker="braille", color=ACCURACY_COLOR)
+    for curve in curves:
+        if curve.history.eval_steps:
+            color = ACCURACY_COLOR if len(curves) == 1 else RUN_COLORS[curve.color]
+            plt.plot(_thin(curve.history.eval_steps, frame.points), _thin(curve.history.eval_accuracy, frame.points),
+                     marker="braille", color=color, label=curve.label or None)
     _draw_markers(plt, frame)
 
 
 def _draw_best(plt, best: float | None, frame: _Frame) -> None:
-    """The best possible value as a line across, labelled at its left end."""
+    """The best possible value as a line across (the title names it: a label on the plot would hide curves)."""
     if best is not None:
         plt.hline(best, BEST_COLOR)
-        plt.text("best possible", 0, best, color=BEST_COLOR, alignment="left")
 
 
 def _draw_markers(plt, frame: _Frame) -> None:
@@ -176,14 +203,16 @@ def _draw_markers(plt, frame: _Frame) -> None:
         plt.vline(step, MARKER_COLOR)
 
 
-def _spaced_labels(frame: _Frame) -> list[tuple[int, str]]:
-    """The marker labels that fit without overwriting the one before."""
+def _spaced_labels(frame: _Frame) -> list[tuple[float, str]]:
+    """The marker labels that fit without overwriting the one before; one that would run past the right edge
+    is moved left so that it ends there."""
     cells_per_step = frame.width / frame.last_step
     shown, free_from = [], -math.inf
     for step, label in frame.markers:
-        cell, text = step * cells_per_step, label[:LABEL_CHARS]
+        text = label[:LABEL_CHARS]
+        cell = min(step * cells_per_step, frame.width - len(text) - AXIS_CELLS)
         if cell >= free_from:
-            shown.append((step, text))
+            shown.append((cell / cells_per_step, text))
             free_from = cell + len(text) + 1
     return shown
 

@@ -25,11 +25,14 @@ class Figures(Static):
         self.pieces: list[Text] = []  # each one stays on one line when the header wraps
         self.text = Text()
 
-    def show(self, view: SessionView, running: bool, tokens_per_sec: float | None) -> None:
+    def show(self, view: SessionView, running: bool, tokens_per_sec: float | None,
+             run: tuple[int, int, str] | None = None) -> None:
+        """`run`: (index, count, label) of the current run when there are several."""
         state = Text(" ▶ RUNNING ", style="bold black on green") if running else \
             Text(" ⏸ PAUSED ", style="bold black on yellow")
         self.pieces = [
             state,
+            *([Text.assemble(("run ", "dim"), (f"{run[0] + 1}/{run[1]}", "bold"), f" {run[2]}")] if run else []),
             Text.assemble((Path(view.model.data).name, "bold"), " ", (view.architecture, "dim")),
             _figure("step", f"{view.step:,}"),
             _figure("epoch", f"{view.epoch:.2f}"),

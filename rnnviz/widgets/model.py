@@ -86,9 +86,10 @@ class ModelPanel(Widget):
     class Apply(Message):
         """The user asked for a network built as the fields say (unchecked texts)."""
 
-        def __init__(self, data: str, embed: str, layers: str, seed: str) -> None:
+        def __init__(self, data: str, embed: str, layers: str, seed: str, new_run: bool = False) -> None:
             super().__init__()
             self.data, self.embed, self.layers, self.seed = data, embed, layers, seed
+            self.new_run = new_run  # beside the current run, rather than in its place
 
     def __init__(self, datasets: list[str], model: ModelConfig, seed: int, **kwargs):
         super().__init__(**kwargs)
@@ -117,7 +118,10 @@ class ModelPanel(Widget):
             yield Label("seed")
             yield Input(str(seed), compact=True, id="seed", tooltip="seed of the initial weights and the data order")
         yield Label("", id="seed-error", classes="error")
-        yield Button("Apply", id="apply", variant="primary", compact=True, tooltip="rebuild the network")
+        with Horizontal():
+            yield Button("Apply", id="apply", variant="primary", compact=True, tooltip="rebuild the network")
+            yield Button("New run", id="new-run", compact=True,
+                         tooltip="build it as another run, beside this one, to compare (up to 4)")
 
     def show(self, model: ModelConfig, seed: int, force: bool = False) -> None:
         """Show this model in the fields (posts nothing); unless `force`, only if it changed since last shown."""
@@ -166,13 +170,16 @@ class ModelPanel(Widget):
                 other.set_class(other is row, "-selected")
 
     @on(Button.Pressed, "#apply")
+    @on(Button.Pressed, "#new-run")
     @on(Input.Submitted)
     def apply(self, event: Message | None = None) -> None:
         if event is not None:
             event.stop()
         self._clear_errors()
+        new_run = isinstance(event, Button.Pressed) and event.button.id == "new-run"
         self.post_message(self.Apply(str(self.query_one("#data", Select).value), self.query_one("#embed", Input).value,
-                                     ",".join(row.spec() for row in self.rows), self.query_one("#seed", Input).value))
+                                     ",".join(row.spec() for row in self.rows), self.query_one("#seed", Input).value,
+                                     new_run))
 
     def show_error(self, field: str, message: str) -> None:
         """`message` under `field` (data, embed, layers or seed); an empty one hides it."""

@@ -75,7 +75,7 @@ async def test_learning_rate_change_while_running_reaches_the_trainer_and_the_ch
         await wait_until(pilot, lambda: app.session.config.lr == 0.05)
         marks = [label for _, label in app.session.history.snapshot().markers]
         assert marks == ["lr=0.05"]
-        await wait_until(pilot, lambda: len(app.query_one(TrainingCharts).drawn.markers) == 1)
+        await wait_until(pilot, lambda: len(app.query_one(TrainingCharts).drawn[-1].history.markers) == 1)
         await fill_in(pilot, "#speed", "40")
         assert app.loop.speed == 40
         assert app.session.history.snapshot().markers[-1][1].endswith("speed=40")

@@ -24,7 +24,7 @@ from rnncore.network import BatchResult
 from rnnviz.app import RnnvizApp
 from rnnviz.screens import ConfirmScreen, PathScreen
 from rnnviz.session import Session
-from rnnviz.widgets.charts import TrainingCharts
+from rnnviz.widgets.charts import Curve, TrainingCharts
 from rnnviz.widgets.model import ModelPanel
 
 from .conftest import SPEED, recording, training, training_threads, wait_until
@@ -317,7 +317,7 @@ async def test_after_100k_steps_the_history_and_the_plotted_points_stay_bounded(
         tracemalloc.stop()
         await pilot.pause()  # the layout settles at the terminal's size before the charts draw
         view, charts = history.snapshot(), app.query_one(TrainingCharts)
-        charts.show(view)
+        charts.show([Curve("", view)])
         await pilot.pause()
         width = charts.query_one("#cost-chart").size.width
         assert grown < 1_000_000  # bytes for the second 50,000 events: kept whole, they would take ~5 MB

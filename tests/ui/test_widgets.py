@@ -9,7 +9,7 @@ from textual.widgets import Input, Label, Select
 from rnncore import MAX_LAYERS, ModelConfig, StepEvent, TrainConfig
 from rnnviz.history import History
 from rnnviz.session import Session
-from rnnviz.widgets.charts import TrainingCharts, _decode, _thin
+from rnnviz.widgets.charts import Curve, TrainingCharts, _decode, _thin
 from rnnviz.widgets.figures import Figures
 from rnnviz.widgets.model import LayerRow, ModelPanel
 from rnnviz.widgets.speed import SpeedControl
@@ -148,9 +148,9 @@ async def test_charts_plot_the_history():
     history.mark(40, "lr 0.05")
     app = Harness(TrainingCharts())
     async with app.run_test(size=(120, 30)) as pilot:
-        app.widget.show(history.snapshot())
+        app.widget.show([Curve("", history.snapshot())])
         await pilot.pause()
-        assert app.widget.drawn.version == history.snapshot().version
+        assert app.widget.drawn[0].history.version == history.snapshot().version
         cost_plot = app.query_one("#cost-chart").plt.build()
         assert "step" in cost_plot and "cost" in cost_plot and "lr 0.05" in cost_plot
         assert "eval accuracy" in app.query_one("#accuracy-chart").plt.build()
@@ -161,7 +161,7 @@ async def test_charts_decode_plotext_output_like_rich():
     history.mark(20, "sgd")
     app = Harness(TrainingCharts())
     async with app.run_test(size=(80, 24)) as pilot:
-        app.widget.show(history.snapshot())
+        app.widget.show([Curve("", history.snapshot())])
         await pilot.pause()
         ansi = app.query_one("#cost-chart").plt.build()
         console = Console(width=80, color_system="truecolor")
@@ -181,7 +181,7 @@ def test_long_series_are_thinned_to_the_points_a_chart_can_show():
 async def test_charts_with_empty_history():
     app = Harness(TrainingCharts())
     async with app.run_test() as pilot:
-        app.widget.show(History().snapshot())
+        app.widget.show([Curve("", History().snapshot())])
         await pilot.pause()
         assert "press space" in app.query_one("#cost-chart").plt.build()
 
