@@ -55,7 +55,10 @@ class Trainer:
 
     def configure(self, **changes) -> TrainConfig:
         """New settings, checked together (SettingError names the bad one), for the next step on."""
-        config = replace(self.config, **changes)
+        return self.use(replace(self.config, **changes))
+
+    def use(self, config: TrainConfig) -> TrainConfig:
+        """A whole config (valid, as every TrainConfig is) for the next step on; a new schedule starts then."""
         if config.schedule != self.config.schedule:
             self.schedule_start = self.step
         self.config = config  # one assignment: a step running in another thread reads the old or the new whole

@@ -20,6 +20,7 @@ class Actions:
 
     def action_start(self) -> None:
         if not self.loop.running:
+            self.lab.note("run")
             self.loop.start()
             self._worker = self.run_worker(self.loop.run, thread=True, exclusive=True, group="train")
             self._render(full=False)
@@ -27,6 +28,8 @@ class Actions:
 
     def action_pause(self) -> None:
         """Ask the worker to stop after its current step (see `stop_training` to wait for it)."""
+        if self.loop.running:
+            self.lab.note("pause")  # at the step the worker is at: the pause takes effect after it, not before
         self.loop.stop()
         self._render(full=False)
         self.refresh_bindings()

@@ -30,7 +30,7 @@ from .widgets.model import ModelPanel
 from .widgets.prediction import PredictionPanel
 from .widgets.speed import SpeedControl
 from .widgets.training import TrainingPanel
-from .worker import DEFAULT_SPEED, Diverged, Trained, TrainingLoop
+from .worker import DEFAULT_SPEED, Diverged, Finished, Trained, TrainingLoop
 
 REDRAW_EVERY = 0.25  # seconds between chart and prediction redraws while training
 
@@ -51,9 +51,9 @@ class RnnvizApp(Actions, App):
     ]
 
     def __init__(self, session: Session | None = None, speed: float = DEFAULT_SPEED, checkpoint: str = "model.npz",
-                 root: str | None = None):
+                 root: str | None = None, lab: Lab | None = None):
         super().__init__()
-        self.lab = Lab(session or Session())
+        self.lab = lab or Lab(session or Session())
         self.root = root  # served: every path the user types must stay inside this folder (rnnviz/serve.py)
         self.started_data = self.session.model.data  # given on the command line, so allowed wherever it lies
         self.loop = TrainingLoop(self.lab, self.post_message, speed)
@@ -116,6 +116,13 @@ class RnnvizApp(Actions, App):
         if self.is_running:  # a message that arrives while the app shuts down finds no widgets to update
             self._stale = True
             self._render(full=False)
+
+    def on_finished(self, message: Finished) -> None:
+        self.action_pause()
+        drifts = getattr(self.lab, "drifts", [])
+        self.notify("The replay has reached the end of its record" + (
+            f"; the weights drifted from the record's at {len(drifts)} checksum(s), first at step {drifts[0][1]}."
+            if drifts else ", every checksum as recorded."), timeout=10)
 
     def on_diverged(self, message: Diverged) -> None:
         self.action_pause()

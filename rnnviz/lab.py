@@ -4,15 +4,31 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import math
 from dataclasses import asdict
 from pathlib import Path
 
 from rnncore import ModelConfig, StepEvent, save
 from rnncore.record import CSV_COLUMNS, Recorder, digest
+from rnncore.replay import Replayer
 
 from .session import Session
 
 MAX_RUNS = 4
+DEFAULT_SPEED = 20.0  # steps/s of each run: slow enough to watch a task being learnt; 0 = full speed
+MAX_SPEED = 1000.0  # steps/s
+
+
+def parse_speed(text: str) -> float:
+    """Steps/s from typed text; ValueError in words if it is not one."""
+    text = text.strip()
+    try:
+        speed = float(text) if text.isascii() and "_" not in text else math.nan  # float() takes '1_0' and '３'
+    except ValueError:
+        speed = math.nan
+    if not 0 <= speed <= MAX_SPEED:
+        raise ValueError(f"steps/s must be a number from 0 (as fast as it goes) to {MAX_SPEED:g}, got {text!r}")
+    return speed
 
 
 class Lab:
@@ -88,6 +104,11 @@ class Lab:
             save(saved, session.net, session.trainer)
             session.note("load", path=str(saved.resolve()), sha256=_sha256(saved))
 
+    def note(self, kind: str) -> None:
+        """An event of every run (run, pause) in the record."""
+        for session in self.runs:
+            session.note(kind)
+
     def end(self) -> None:
         """Close the record with every run's digest."""
         for session in self.runs:
@@ -127,3 +148,56 @@ def _number(step: float):
 
 def _sha256(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+class ReplayLab(Lab):
+    """A Lab whose runs follow a record: each `step()` is one training step of the record's next run, the
+    events before it applied on the way (rnnviz --replay)."""
+
+    def __init__(self, replayer: Replayer):
+        self.runs, self.current, self.recorder, self._next_id = [], 0, None, 0
+        self.replayer, self._steps, self.drifts = replayer, replayer.steps(), []
+        self.by_run: dict[int, Session] = {}
+        self._advance()  # a record's first event starts its first run
+
+    def step(self) -> list[tuple[Session, StepEvent]]:
+        """The next training step of the record ([] once it has ended)."""
+        while (done := self._advance()) is not None:
+            if done.step is not None:
+                session = self.by_run[done.run]
+                session.history.add(done.step)
+                session.last_event = done.step
+                if done.step.eval_accuracy is not None:
+                    session.accuracy = done.step.eval_accuracy
+                return [(session, done.step)]
+        return []
+
+    def _advance(self):
+        done = next(self._steps, None)
+        if done is not None and done.event is not None:
+            self._follow(done)
+        return done
+
+    def _follow(self, done) -> None:
+        """An event of the record, shown: a run's new trainer, a marker on its charts, a drift noted."""
+        kind, old = done.event["event"], self.by_run.get(done.run)
+        if kind in ("start", "fork", "reset", "load"):
+            fresh = Session.around(done.trainer, run_id=done.run)
+            if kind == "fork":
+                fresh.history = self.by_run[done.event["parent"]].history.copy()
+            self.by_run[done.run] = fresh
+            if old in self.runs:
+                self.runs[self.runs.index(old)] = fresh
+            else:
+                self.runs.append(fresh)
+        elif kind in ("configure", "rollback"):
+            old.history.mark(done.trainer.step, _marker(done.event, done.trainer))
+        if done.drifted:
+            self.drifts.append((done.run, done.event["step"]))
+
+
+def _marker(event: dict, trainer) -> str:
+    """The label the live run put on its charts for this event (Session.rollback, Session._use_wanted)."""
+    if event["event"] == "rollback":
+        return f"rollback to {trainer.last_good[0]}"
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in event["changes"].items())

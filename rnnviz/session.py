@@ -70,10 +70,22 @@ class Session:
         config = config or TrainConfig()
         self._build(ModelConfig(**model), config if seed is None else config.changed(seed=seed))
 
+    @classmethod
+    def around(cls, trainer: Trainer, run_id: int = 0) -> Session:
+        """A session of a trainer made elsewhere (a replay's), with an empty history."""
+        session = cls.__new__(cls)
+        session.lock, session.history, session.recorder, session.run_id = threading.Lock(), History(), None, run_id
+        session.trainer, session.net, session.data, session.wanted = trainer, trainer.net, trainer.data, trainer.config
+        source = trainer.data.source or {}
+        session.vocab, session.model = trainer.data.vocab, model_of(source.get("name") or source.get("path") or
+                                                                    trainer.data.name, trainer.net)
+        session._forget()
+        return session
+
     # --- what the screen shows ----------------------------------------------
     def view(self) -> SessionView:
         trainer, event = self.trainer, self.last_event
-        return SessionView(self.model, trainer.config, trainer.step, event.epoch if event else float(trainer.epoch),
+        return SessionView(self.model, self.wanted, trainer.step, event.epoch if event else float(trainer.epoch),
                            event.loss if event else None, self.accuracy, trainer.next_lr, trainer.last_good[0],
                            self.history.snapshot(), self.data.optimum)
 
@@ -88,12 +100,14 @@ class Session:
 
     @property
     def config(self) -> TrainConfig:
-        return self.trainer.config
+        """The settings as asked for: the trainer's, or the ones it takes at its next step."""
+        return self.wanted
 
     # --- training -------------------------------------------------------------
     def step(self) -> StepEvent:
         """One optimizer step; the event also goes into the history."""
         with self.lock:
+            self._use_wanted()
             event = self.trainer.train_step()
             if self.recorder:
                 self.recorder.stepped(self.run_id, event.step, self.net.params)
@@ -105,21 +119,38 @@ class Session:
 
     def configure(self, name: str, text: str):
         """Set one training setting from the text a user typed; from the next step on, marked on the charts.
-        SettingError says what is wrong, in the setting's label; returns the value as stored."""
+        SettingError says what is wrong, in the setting's label; returns the value as stored.
+
+        The change reaches the trainer between two steps: now if none runs, else from the training thread
+        before its next step, so that the record names the step it took effect at, exactly."""
         value = TrainConfig.parse(name, text)
         if value == getattr(self.config, name):
             return value
-        config = self.trainer.configure(**{name: value})
-        stored = getattr(config, name)
-        self.note("configure", changes={name: stored})
-        self.history.mark(self.trainer.step, f"{name}={stored:g}" if isinstance(stored, float) else f"{name}={stored}")
-        return stored
+        self.wanted = self.config.changed(**{name: value})
+        if self.lock.acquire(blocking=False):
+            try:
+                self._use_wanted()
+            finally:
+                self.lock.release()
+        return getattr(self.wanted, name)
+
+    def _use_wanted(self) -> None:
+        """The settings asked for since the last step, applied, recorded and marked (with the lock held)."""
+        wanted, old = self.wanted, self.trainer.config
+        if wanted is old:
+            return
+        self.trainer.use(wanted)
+        changes = {k: v for k, v in asdict(wanted).items() if getattr(old, k) != v}
+        self.note("configure", changes=changes)
+        self.history.mark(self.trainer.step, ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                                                       for k, v in changes.items()))
 
     def rollback(self) -> int:
         """Back to the last good weights after a divergence; returns the step they were kept at."""
         with self.lock:
+            self._use_wanted()
             good = self.trainer.rollback()
-        self.note("rollback")
+            self.note("rollback")
         self.history.mark(self.trainer.step, f"rollback to {good}")
         return good
 
@@ -136,18 +167,21 @@ class Session:
 
     def reset_weights(self) -> None:
         """The same architecture drawn again from its seed, back at step 0."""
-        self.note("reset")
         with self.lock:
-            self._build(self.model, self.config, noted=False)
+            self._use_wanted()
+            self.note("reset")
+            self._build(self.model, self.trainer.config, noted=False)
 
     def fork(self, run_id: int) -> Session:
         """A new run that starts from this one's weights, training state and history."""
         fork = copy.copy(self)
         with self.lock:
+            self._use_wanted()
             net = Network.from_spec(self.net.spec())
             for name, array in self.net.params.items():
                 net.params[name][...] = array
-            fork.trainer = Trainer(net, self.data, self.config, state=self.trainer.state_dict())
+            fork.trainer = Trainer(net, self.data, self.trainer.config, state=self.trainer.state_dict())
+            fork.wanted = fork.trainer.config
         fork.lock, fork.net, fork.run_id, fork.history = threading.Lock(), net, run_id, self.history.copy()
         fork.note("fork", parent=self.run_id)
         return fork
@@ -156,7 +190,7 @@ class Session:
         stack = [Embedding(model.embed), *parse_layers(model.layers)]  # before the data: the cheaper check first
         data = self.data if getattr(self, "model", None) and self.model.data == model.data else load_data(model.data)
         net = Network(len(data.vocab), stack, seed=config.seed, dtype=config.dtype)
-        self.trainer = Trainer(net, data, config)
+        self.trainer, self.wanted = Trainer(net, data, config), config
         self.model, self.data, self.vocab, self.net = model, data, data.vocab, net
         self._forget()
         if noted:
@@ -179,6 +213,7 @@ class Session:
     # --- checkpoints ----------------------------------------------------------
     def save(self, path) -> None:
         with self.lock:
+            self._use_wanted()
             try:
                 save(path, self.net, self.trainer, self.vocab)
             except OSError as e:
@@ -190,7 +225,6 @@ class Session:
         changed included) leaves everything as it was."""
         checkpoint = load(path)
         name, data = self._data_of(checkpoint, path, keep_data)
-        embedding, *stack = [layer for _, layer in checkpoint.net.layers]
         try:
             trainer = Trainer(checkpoint.net, data, self.config, state=checkpoint.trainer_state)
         except (KeyError, TypeError, ValueError) as e:
@@ -198,7 +232,8 @@ class Session:
         self.note("load", path=str(Path(path).resolve()), sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest())
         with self.lock:
             self.net, self.trainer, self.data, self.vocab = checkpoint.net, trainer, data, data.vocab
-            self.model = ModelConfig(name, embedding.dim, format_layers(stack))
+            self.wanted = trainer.config
+            self.model = model_of(name, checkpoint.net)
         self._forget()
 
     def _data_of(self, checkpoint, path, keep_data) -> tuple[str, object]:
@@ -214,6 +249,12 @@ class Session:
         except ValueError as e:
             raise CheckpointError(f"{path}: its data cannot be made again ({e})") from None
         return source.get("name") or source["path"], data
+
+
+def model_of(data: str, net: Network) -> ModelConfig:
+    """The model a network was built as, on `data`."""
+    embedding, *stack = [layer for _, layer in net.layers]
+    return ModelConfig(data, embedding.dim, format_layers(stack))
 
 
 def read_model(data: str, embed: str, layers: str, seed: str) -> tuple[ModelConfig, int]:

@@ -16,11 +16,10 @@ from textual.worker import get_current_worker
 
 from rnncore import StepEvent
 
-from .lab import Lab
+from .lab import DEFAULT_SPEED, Lab
 from .session import Session
 
 POST_EVERY = 0.1  # seconds between the worker's messages: the header updates at most 10 times a second
-DEFAULT_SPEED = 20.0  # steps/s: slow enough to watch a task being learnt; 0 = full speed
 
 
 @dataclass
@@ -36,6 +35,10 @@ class Trained(Message):
 class Diverged(Message):
     event: StepEvent
     session: Session  # the run that diverged
+
+
+class Finished(Message):
+    """A replay reached the end of its record."""
 
 
 class TrainingLoop:
@@ -63,6 +66,10 @@ class TrainingLoop:
         while self.running and not worker.is_cancelled:
             started = time.perf_counter()
             stepped = self.lab.step()  # [(session, event)] of every run
+            if not stepped:  # a replay's record has ended
+                self.running = False
+                self.post(Finished())
+                break
             event = next((e for s, e in stepped if s is self.lab.session), stepped[-1][1])
             steps, tokens = steps + len(stepped), tokens + sum(e.tokens for _, e in stepped)
             now = time.perf_counter()

@@ -32,7 +32,8 @@ class Figures(Static):
             Text(" ⏸ PAUSED ", style="bold black on yellow")
         self.pieces = [
             state,
-            *([Text.assemble(("run ", "dim"), (f"{run[0] + 1}/{run[1]}", "bold"), f" {run[2]}")] if run else []),
+            *([Text.assemble(("run ", "dim"), (f"{run[0] + 1}/{run[1]}", "bold"),
+                             "" if run[2].startswith("run ") else f" {run[2]}")] if run else []),
             Text.assemble((Path(view.model.data).name, "bold"), " ", (view.architecture, "dim")),
             _figure("step", f"{view.step:,}"),
             _figure("epoch", f"{view.epoch:.2f}"),

@@ -1,27 +1,13 @@
 """The pace of training, in steps per second: the worker's setting, not the trainer's."""
 from __future__ import annotations
 
-import math
-
 from textual import on
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Label
 
-MAX_SPEED = 1000.0
-
-
-def parse_speed(text: str) -> float:
-    """Steps/s from typed text; ValueError in words if it is not one."""
-    text = text.strip()
-    try:
-        speed = float(text) if text.isascii() and "_" not in text else math.nan  # float() takes '1_0' and '３'
-    except ValueError:
-        speed = math.nan
-    if not 0 <= speed <= MAX_SPEED:
-        raise ValueError(f"steps/s must be a number from 0 (as fast as it goes) to {MAX_SPEED:g}, got {text!r}")
-    return speed
+from ..lab import MAX_SPEED, parse_speed
 
 
 class SpeedControl(Widget):
