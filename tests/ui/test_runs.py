@@ -1,0 +1,70 @@
+"""Runs side by side in the app, and a session recorded while a person uses it."""
+from helpers import same_params
+from textual.widgets import Input
+
+from rnncore.replay import Replayer, replay
+from rnnviz.app import RnnvizApp
+from rnnviz.lab import ReplayLab
+from rnnviz.session import Session
+from rnnviz.widgets.charts import TrainingCharts
+from rnnviz.widgets.figures import Figures
+
+from .conftest import SPEED, training, wait_until
+
+SIZE = (120, 40)
+
+
+async def set_lr(pilot, text):
+    field = pilot.app.query_one("#lr", Input)
+    field.focus()
+    field.value = text
+    await pilot.press("enter", "escape")
+    await pilot.pause()
+
+
+async def test_a_session_used_by_hand_replays_to_the_same_weights(tmp_path):
+    app = RnnvizApp(Session(data="toy", embed=8, layers="rnn:16"), speed=SPEED)
+    app.lab.record(tmp_path / "s.jsonl")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        await wait_until(pilot, lambda: app.session.trainer.step > 5)
+        await set_lr(pilot, "0.05")
+        await wait_until(pilot, lambda: app.session.trainer.step > 12)
+        await pilot.press("f")  # a second run from here, on the same lr
+        await set_lr(pilot, "0.003")
+        await wait_until(pilot, lambda: app.lab.runs[1].trainer.step > 20)
+        await pilot.press("space", "n", "r", "y")  # pause, one more step of each, reset the second run
+        await pilot.pause()
+        await pilot.press("n", "n")
+        await pilot.pause()
+        charts = app.query_one(TrainingCharts)
+        assert [curve.label for curve in charts.drawn] == ["lr=0.05", "lr=0.003"]
+        assert "run 2/2 lr=0.003" in app.query_one(Figures).text.plain
+        await pilot.press("q")
+    assert not training(app)
+    replayed = replay(tmp_path / "s.jsonl")
+    for session in app.lab.runs:
+        trainer = replayed.trainers[session.run_id]
+        assert trainer.step == session.trainer.step
+        assert same_params(trainer.net.params, session.net.params)
+
+
+async def test_a_replay_plays_on_screen_to_the_end_of_its_record(tmp_path):
+    recorded = RnnvizApp(Session(data="toy", embed=8, layers="rnn:16"), speed=SPEED)
+    recorded.lab.record(tmp_path / "s.jsonl")
+    for _ in range(30):
+        recorded.lab.step()
+    recorded.lab.session.configure("lr", "0.05")
+    for _ in range(10):
+        recorded.lab.step()
+    recorded.lab.end()
+    app = RnnvizApp(lab=ReplayLab(Replayer(tmp_path / "s.jsonl")), speed=0)
+    notes = []
+    app.notify = lambda message, **kwargs: notes.append(message)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        await wait_until(pilot, lambda: notes and "end of its record" in notes[-1])
+        assert app.session.trainer.step == 40 and not app.loop.running
+        assert "every checksum as recorded" in notes[-1]
+        assert [label for _, label in app.session.history.snapshot().markers] == ["lr=0.05"]
+        assert same_params(app.session.net.params, recorded.lab.session.net.params)
