@@ -15,6 +15,7 @@ class RNN(Layer):
 
     kind = "rnn"
     recurrent = True
+    floats_per_unit = 5
     options = ("orthogonal", "uniform")  # how Whh is drawn; "uniform" is the original's Glorot
     option_name = "whh_init"
 
@@ -114,6 +115,7 @@ class LSTM(Layer):
 
     kind = "lstm"
     recurrent = True
+    floats_per_unit = 20
 
     def __init__(self, hidden: int):
         self.hidden = check_size("LSTM", hidden)
@@ -214,6 +216,7 @@ class GRU(Layer):
 
     kind = "gru"
     recurrent = True
+    floats_per_unit = 16
 
     def __init__(self, hidden: int):
         self.hidden = check_size("GRU", hidden)

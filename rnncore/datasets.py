@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,6 +18,9 @@ UNKNOWN = "\ufffd"  # stands for every character beyond the text vocabulary's li
 MAX_TEXT_VOCAB = 256
 STREAM_BPTT = 64  # chunk length for a text stream when the config asks for full BPTT
 EVAL_ROW = 100  # a text's held-out tail is cut into rows this long
+MAX_EVAL_TARGETS = 20_000  # of a text's held-out tail, evaluated: what an evaluation costs stays bounded
+TEXT_CHUNK = 1 << 22  # characters turned into code points at a time
+UNICODE = 0x110000  # code points
 
 
 @dataclass
@@ -38,6 +41,14 @@ class Dataset:
         rng = np.random.default_rng([seed, epoch])
         order = rng.permutation(len(self.train))
         return sequence_chunks([self.train[i] for i in order], batch_size, bptt)
+
+    def chunk_shape(self, batch_size: int, bptt: int) -> tuple[int, int]:
+        """The largest (B, T) chunk an epoch cut with these settings holds."""
+        if self.stream:
+            rows = max(1, min(batch_size, (len(self.train[0]) - 1) // 2))
+            return rows, min(bptt or STREAM_BPTT, (len(self.train[0]) - 1) // rows)
+        longest = max((len(s) for s in self.train), default=2) - 1
+        return min(batch_size, len(self.train)), min(bptt or longest, longest)
 
     def eval_batches(self, batch_size: int = 256):
         for i in range(0, len(self.eval), batch_size):
@@ -211,19 +222,19 @@ def text(path, eval_fraction=0.1, max_vocab=MAX_TEXT_VOCAB) -> Dataset:
     if not 0 < eval_fraction < 1:
         raise ValueError(f"eval_fraction must be between 0 and 1, got {eval_fraction!r}")
     path = Path(path)
-    chars = _read_text(path)
+    raw, chars = _read_text(path)
     vocab = _text_vocab(chars, max_vocab)
-    ids = np.array(vocab.encode(chars), np.int64)
+    ids = _text_ids(chars, vocab)  # one byte a character: a 50 MB text takes 50 MB
     split = len(ids) - max(2, int(len(ids) * eval_fraction))
     if split < 2:
         raise ValueError(f"{path}: holding out {eval_fraction} leaves {split} characters to train on; need 2")
-    tail = ids[split:]
+    tail = ids[split:split + MAX_EVAL_TARGETS + 1]  # an evaluation costs the same whatever the text's size
     eval_ = [tail[i:i + EVAL_ROW + 1] for i in range(0, len(tail) - 1, EVAL_ROW)]
-    source = {"path": str(path.resolve()), "sha256": hashlib.sha256(chars.encode()).hexdigest()}
+    source = {"path": str(path.resolve()), "sha256": hashlib.sha256(raw).hexdigest()}
     return Dataset(path.name, vocab, [ids[:split]], [e for e in eval_ if len(e) > 1], stream=True, source=source)
 
 
-def _read_text(path) -> str:
+def _read_text(path) -> tuple[bytes, str]:
     try:
         raw = path.read_bytes()
     except OSError as e:
@@ -238,15 +249,37 @@ def _read_text(path) -> str:
         raise ValueError(f"{path} is empty; give a UTF-8 text file of at least 20 characters")
     if len(chars) < 20:
         raise ValueError(f"{path} has {len(chars)} characters; a text data set needs at least 20")
-    return chars
+    return raw, chars
 
 
-def _text_vocab(chars, max_vocab) -> Vocab:
-    counts = Counter(chars)
-    if len(counts) <= max_vocab:
-        return Vocab(sorted(counts), separator="")
-    counts.pop(UNKNOWN, None)  # it stands for every dropped character, so it stays whatever its own count
-    return Vocab([*sorted(c for c, _ in counts.most_common(max_vocab - 1)), UNKNOWN], separator="", unknown=UNKNOWN)
+def _code_points(chars: str):
+    """The characters' code points, TEXT_CHUNK at a time: the temporary arrays stay small."""
+    for start in range(0, len(chars), TEXT_CHUNK):
+        yield np.frombuffer(chars[start:start + TEXT_CHUNK].encode("utf-32-le"), np.uint32)
+
+
+def _text_vocab(chars: str, max_vocab: int) -> Vocab:
+    """Every character, in code point order; past `max_vocab`, the most common (ties: the lower code point)
+    and one unknown symbol for the rest."""
+    counts = sum(np.bincount(codes, minlength=UNICODE) for codes in _code_points(chars))
+    present = np.flatnonzero(counts)
+    if len(present) <= max_vocab:
+        return Vocab([chr(c) for c in present], separator="")
+    kept = present[present != ord(UNKNOWN)]  # it stands for every dropped character, whatever its own count
+    kept = kept[np.argsort(-counts[kept], kind="stable")][:max_vocab - 1]
+    return Vocab([*map(chr, np.sort(kept)), UNKNOWN], separator="", unknown=UNKNOWN)
+
+
+def _text_ids(chars: str, vocab: Vocab) -> np.ndarray:
+    """The id of each character (the unknown symbol's for one the vocabulary left out), one byte each."""
+    points = np.array([ord(s) for s in vocab.symbols])
+    order = np.argsort(points)
+    table, unknown = points[order], vocab.index.get(vocab.unknown, 0)
+    ids = np.empty(len(chars), np.uint8 if len(vocab) <= 256 else np.uint16)
+    for start, codes in zip(range(0, len(chars), TEXT_CHUNK), _code_points(chars), strict=True):
+        at = np.minimum(np.searchsorted(table, codes), len(table) - 1)
+        ids[start:start + len(codes)] = np.where(table[at] == codes, order[at], unknown)
+    return ids
 
 
 def load(name: str, seed: int = 0) -> Dataset:

@@ -52,6 +52,7 @@ class Layer:
     recurrent = False
     options = ()  # what a spec may give after the size ("dense:32:relu"); the first is the default
     option_name = ""  # what that option is, in messages
+    floats_per_unit = 4  # what a training step keeps per token and unit of output, measured (rnncore/budget.py)
 
     def shapes(self, in_dim) -> dict:
         raise NotImplementedError
@@ -67,6 +68,7 @@ class Embedding(Layer):
     """Looks up one learned vector per symbol: (T, B) ids -> (T, B, dim)."""
 
     kind = "embed"
+    floats_per_unit = 3
 
     def __init__(self, dim: int):
         self.dim = check_size("Embedding", dim)

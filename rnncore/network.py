@@ -6,11 +6,14 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .budget import OPTIMIZER_COPIES, refusal
 from .cells import GRU, LSTM, RNN
 from .layers import Dense, Embedding, cross_entropy, log_softmax
 
 MAX_LAYERS = 16  # recurrent and dense layers after the embedding
 MAX_VOCAB = 65536
+OUTPUT_FLOATS = 6  # the logits, their log-softmax and its gradient, with their transposed copies, per symbol
+INIT_BYTES_PER_PARAM = 24  # drawing weights: float64 draws and the orthogonal init's QR, before the cast
 STACKABLE = {layer.kind: layer for layer in (RNN, LSTM, GRU, Dense)}  # what may follow the embedding, by spec name
 LAYER_TYPES = {"embed": Embedding, **STACKABLE}
 
@@ -43,6 +46,9 @@ class Network:
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
         self.seed = seed
+        if why := refusal(f"a network of {self.count_params(layers, self.vocab_size):,} parameters",
+                          self.count_params(layers, self.vocab_size) * INIT_BYTES_PER_PARAM):
+            raise ValueError(why)
         self.params = {}
         self._keys = {}  # layer name -> [(local key, params key)], so `_local` needn't scan every name
         rng = np.random.default_rng(seed)
@@ -72,6 +78,19 @@ class Network:
             shapes.update({f"{name}.{key}": shape for key, shape in layer.shapes(in_dim).items()})
             in_dim = layer.dim
         return shapes
+
+    @staticmethod
+    def count_params(layers: list, vocab_size: int) -> int:
+        in_dim, count = vocab_size, 0
+        for layer in [*layers, Dense(vocab_size, "identity", MAX_VOCAB)]:
+            count += sum(int(np.prod(shape)) for shape in layer.shapes(in_dim).values())
+            in_dim = layer.dim
+        return count
+
+    def step_bytes(self, batch: int, steps: int) -> int:
+        """About the memory one training step on a (batch, steps) chunk takes (rnncore/budget.py)."""
+        floats = sum(layer.floats_per_unit * layer.dim for _, layer in self.layers) + OUTPUT_FLOATS * self.vocab_size
+        return (batch * steps * floats + self.n_params() * OPTIMIZER_COPIES) * self.dtype.itemsize
 
     def recurrent(self) -> list[tuple[str, object]]:
         """(name, layer) of each recurrent layer, bottom up."""

@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from .config import TrainConfig
+from .budget import refusal
+from .config import SettingError, TrainConfig
 from .optim import clip_by_global_norm, make_optimizer, scheduled_lr
 
 DIVERGED_LOSS = 3.0  # times the loss of a uniform guess, ln(vocab): past it the run has diverged
@@ -39,6 +40,7 @@ class Trainer:
             raise ValueError(f"the data has {len(data.vocab)} symbols but the network's vocabulary is {net.vocab_size}")
         self.net, self.data = net, data
         self.config = config or TrainConfig()
+        self.check_fits(self.config)
         self.step = self.epoch = self.chunk = 0
         self.schedule_start = 0  # the step at which the current schedule was chosen
         self.hidden = None  # carried state between BPTT chunks
@@ -59,10 +61,20 @@ class Trainer:
 
     def use(self, config: TrainConfig) -> TrainConfig:
         """A whole config (valid, as every TrainConfig is) for the next step on; a new schedule starts then."""
+        self.check_fits(config)
         if config.schedule != self.config.schedule:
             self.schedule_start = self.step
         self.config = config  # one assignment: a step running in another thread reads the old or the new whole
         return config
+
+    def check_fits(self, config: TrainConfig) -> None:
+        """SettingError (on batch) if a step with this config would take more memory than the machine can give."""
+        batch, steps = self.data.chunk_shape(config.batch_size, config.bptt)
+        needed = self.net.step_bytes(batch, steps) * (8 if config.dtype == "float64" else 4) // self.net.dtype.itemsize
+        why = refusal(f"one step of batch {batch} x {steps} steps", needed)
+        if why:
+            raise SettingError("batch_size", "batch", TrainConfig.describe("batch_size")["rule"], batch,
+                               why + ": lower the batch or BPTT")
 
     @property
     def next_lr(self) -> float:

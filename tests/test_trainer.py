@@ -254,3 +254,21 @@ def test_a_data_set_without_training_targets_raises_value_error():
     data = datasets.Dataset("none", datasets.toy().vocab, [], datasets.toy().eval)
     with pytest.raises(ValueError, match="no training targets"):
         make(data).train_step()
+
+
+def test_a_step_the_machine_cannot_hold_is_refused_with_the_estimate(monkeypatch, tmp_path):
+    (tmp_path / "t.txt").write_text("the cat sat on the mat. " * 10_000)
+    data = datasets.load(str(tmp_path / "t.txt"))
+    trainer = Trainer(Network(len(data.vocab), [Embedding(8), RNN(512)]), data, TrainConfig(batch_size=4))
+    monkeypatch.setattr("rnncore.budget.available_bytes", lambda: 2_000_000_000)
+    with pytest.raises(ValueError, match=r"batch 4096 x 52 steps would take about [\d.]+ GB of memory; the limit "
+                                         r"is 1.0 GB, half of the 2.0 GB this machine has free"):
+        trainer.configure(batch_size=4096, bptt=10_000)
+    assert trainer.config.batch_size == 4 and math.isfinite(trainer.train_step().loss)
+
+
+def test_a_network_the_machine_cannot_build_is_refused_before_a_weight_is_drawn(monkeypatch):
+    monkeypatch.setattr("rnncore.budget.available_bytes", lambda: 200_000_000)
+    with pytest.raises(ValueError, match=r"a network of [\d,]+ parameters would take about [\d.]+ MB"):
+        Network(10, [Embedding(8), RNN(2048)])
+    assert Network(10, [Embedding(8), RNN(256)]).n_params() > 0

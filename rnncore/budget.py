@@ -1,0 +1,46 @@
+"""Memory, estimated before it is taken: a training step or a network that the machine cannot hold is refused
+with the estimate in the message, instead of being started and swapping for minutes.
+
+The estimates come from each layer's `floats_per_unit` (what its forward and backward keep per token and
+unit, measured with tracemalloc) and the parameters (weights, gradients and an optimizer's two moments).
+"""
+from __future__ import annotations
+
+import os
+
+BUDGET_SHARE = 0.5  # of the memory the machine has free
+OPTIMIZER_COPIES = 4  # weights, gradients, and Adam's two moments
+
+
+def available_bytes() -> int:
+    """Memory the machine can give now (MemAvailable), or all of it where /proc/meminfo is missing."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def budget_bytes() -> int:
+    return int(available_bytes() * BUDGET_SHARE)
+
+
+def shown(size: float) -> str:
+    """A size in bytes for a person: 12.4 GB, 310 MB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size:.0f} bytes"
+
+
+def refusal(what: str, needed: float) -> str | None:
+    """Why `what`, needing `needed` bytes, cannot be done here; None if it fits the budget."""
+    available = available_bytes()
+    limit = available * BUDGET_SHARE
+    if needed <= limit:
+        return None
+    return (f"{what} would take about {shown(needed)} of memory; the limit is {shown(limit)}, half of the "
+            f"{shown(available)} this machine has free")
