@@ -96,6 +96,9 @@ def checked_trainer(state) -> dict | None:
     for counter in ("step", "epoch", "chunk"):
         _whole(f"trainer.{counter}", state[counter], 0, MAX_COUNT)
     _whole("trainer.schedule_start", state.get("schedule_start", 0), 0, state["step"])  # absent before it existed
+    progress = state.get("progress", state["epoch"])
+    if isinstance(progress, bool) or not isinstance(progress, (int, float)) or not 0 <= progress <= state["epoch"] + 1:
+        raise FieldError("trainer.progress", f"must be a number from 0 to epoch + 1, got {shown(progress)}")
     return dict(state)
 
 

@@ -45,7 +45,7 @@ class Trainer:
         self.schedule_start = 0  # the step at which the current schedule was chosen
         self.hidden = None  # carried state between BPTT chunks
         self.optimizer = make_optimizer(self.config.optimizer, self.config.momentum)
-        self._plan, self._plan_key, self._resume_chunk = [], None, 0
+        self._plan, self._plan_key, self._resume_chunk, self._saved_progress = [], None, 0, None
         if state:
             self.load_state(state)
         self.keep_good()
@@ -75,6 +75,13 @@ class Trainer:
         if why:
             raise SettingError("batch_size", "batch", TrainConfig.describe("batch_size")["rule"], batch,
                                why + ": lower the batch or BPTT")
+
+    @property
+    def progress(self) -> float:
+        """Epochs done, with the fraction of the current one (as saved, before the first step after a load)."""
+        if self._plan:
+            return self.epoch + self.chunk / len(self._plan)
+        return self._saved_progress if self._saved_progress is not None else float(self.epoch)
 
     @property
     def next_lr(self) -> float:
@@ -135,12 +142,14 @@ class Trainer:
         arrays = {f"optimizer/{k}": v.copy() for k, v in self.optimizer.state.items()}
         arrays.update({f"hidden/{i}": h.copy() for i, h in enumerate(self.hidden or [])})
         return {"config": asdict(self.config), "step": self.step, "epoch": self.epoch, "chunk": self.chunk,
-                "schedule_start": self.schedule_start, "optimizer": self.optimizer.name, "arrays": arrays}
+                "schedule_start": self.schedule_start, "progress": self.progress, "optimizer": self.optimizer.name,
+                "arrays": arrays}
 
     def load_state(self, state: dict):
         self.config = TrainConfig.from_dict(state["config"])
         self.step, self.epoch, self.chunk = int(state["step"]), int(state["epoch"]), int(state["chunk"])
         self.schedule_start = int(state.get("schedule_start", 0))
+        self._saved_progress = state.get("progress")
         self.optimizer = make_optimizer(state["optimizer"], self.config.momentum)
         arrays = state.get("arrays", {})
         self.optimizer.state = {k.split("/", 1)[1]: v.copy() for k, v in arrays.items() if k.startswith("optimizer/")}

@@ -79,7 +79,7 @@ class Actions:
 
     def _loaded(self, path: str | None) -> None:
         if path:
-            self.checkpoint = path
+            self.checkpoint, self.loop.tokens_per_sec = path, None
             self.query_one(PredictionPanel).set_example(self.session.example)
             self._render()
             view = self.session.view()
@@ -149,6 +149,7 @@ class Actions:
             if yes:
                 await self.stop_training()
                 action()
+                self.loop.tokens_per_sec = None  # a new network's rate is not the old one's
                 self.query_one(PredictionPanel).set_example(self.session.example)
             self.query_one(ModelPanel).show(self.session.model, self.session.config.seed, force=not yes)
             self._render()

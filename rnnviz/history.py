@@ -62,6 +62,7 @@ class HistoryView:
     markers: list[tuple[int, str]]
     version: int  # changes whenever the history does; lets a chart skip redrawing the same thing
     history_id: int  # which history this is a copy of
+    start: int = 0  # the step the run started from (0, or a loaded network's step)
 
 
 class History:
@@ -77,8 +78,10 @@ class History:
         self._lock = threading.Lock()
         self.clear()
 
-    def clear(self):
+    def clear(self, start: int = 0):
+        """Nothing recorded; the run starts at step `start` (a loaded network's)."""
         with self._lock:
+            self._start = start
             self._cost = _Series(4, self.max_points)  # step, loss, smoothed, lr
             self._eval = _Series(3, self.max_points)  # step, accuracy, cost
             self._markers: list[tuple[int, str]] = []
@@ -89,7 +92,7 @@ class History:
         """An independent copy: a forked run's charts start from its parent's past."""
         twin = History(self.max_points)
         with self._lock:
-            twin._cost, twin._eval = copy.deepcopy(self._cost), copy.deepcopy(self._eval)
+            twin._cost, twin._eval, twin._start = copy.deepcopy(self._cost), copy.deepcopy(self._eval), self._start
             twin._markers, twin._ema, twin._ema_count = list(self._markers), self._ema, self._ema_count
         return twin
 
@@ -118,7 +121,7 @@ class History:
             steps, loss, smoothed, lr = self._cost.columns()
             eval_steps, accuracy, cost = self._eval.columns()
             return HistoryView(steps, loss, smoothed, lr, eval_steps, accuracy, cost, list(self._markers),
-                               self._version, id(self))
+                               self._version, id(self), self._start)
 
     def _smooth(self, loss: float) -> float:
         self._ema = SMOOTHING * self._ema + (1 - SMOOTHING) * loss

@@ -52,6 +52,7 @@ class SessionView:
     last_good_step: int  # where a rollback would go
     history: HistoryView
     optimum: Optimum | None  # the best possible cost and accuracy on the eval set; None if unknown (a text file)
+    weights_from: int | None = None  # after a rollback: the step whose weights the network has now
 
     @property
     def architecture(self) -> str:
@@ -85,9 +86,9 @@ class Session:
     # --- what the screen shows ----------------------------------------------
     def view(self) -> SessionView:
         trainer, event = self.trainer, self.last_event
-        return SessionView(self.model, self.wanted, trainer.step, event.epoch if event else float(trainer.epoch),
+        return SessionView(self.model, self.wanted, trainer.step, event.epoch if event else trainer.progress,
                            event.loss if event else None, self.accuracy, trainer.next_lr, trainer.last_good[0],
-                           self.history.snapshot(), self.data.optimum)
+                           self.history.snapshot(), self.data.optimum, self.weights_from)
 
     @property
     def example(self) -> str:
@@ -112,7 +113,7 @@ class Session:
             if self.recorder:
                 self.recorder.stepped(self.run_id, event.step, self.net.params)
         self.history.add(event)
-        self.last_event = event
+        self.last_event, self.weights_from = event, None
         if event.eval_accuracy is not None:
             self.accuracy = event.eval_accuracy
         return event
@@ -151,7 +152,9 @@ class Session:
             self._use_wanted()
             good = self.trainer.rollback()
             self.note("rollback")
+            self.accuracy = self.trainer.evaluate()[0]  # of the weights now, not the diverged ones
         self.history.mark(self.trainer.step, f"rollback to {good}")
+        self.last_event, self.weights_from = None, good
         return good
 
     def predict(self, text: str) -> Prediction:
@@ -207,8 +210,11 @@ class Session:
             self.recorder.event(kind, self.run_id, step, **fields)
 
     def _forget(self) -> None:
-        self.history.clear()
-        self.last_event = self.accuracy = None
+        """A new network or a loaded one: no figures of the old; the charts start at its step."""
+        self.history.clear(self.trainer.step)
+        self.last_event = self.accuracy = self.weights_from = None
+        if self.trainer.step:  # a loaded network: its accuracy now, rather than a dash until the next evaluation
+            self.accuracy = self.trainer.evaluate()[0]
 
     # --- checkpoints ----------------------------------------------------------
     def save(self, path) -> None:

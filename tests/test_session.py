@@ -207,3 +207,27 @@ def test_after_learning_parity_the_digit_after_the_zeros_follows_the_parity_befo
     odd, even = session.predict("1 3 5 7 0 0"), session.predict("2 4 6 8 0 0")
     assert odd.probs[1] > 0.3 and odd.probs[2] < 0.05  # 1 or another 0 after the odd run, never 2
     assert even.probs[2] > 0.3 and even.probs[1] < 0.05
+
+
+def test_after_a_rollback_the_figures_are_the_kept_weights_not_the_diverged_ones():
+    session = Session(data="toy", embed=8, layers="rnn:8")
+    steps(session, 6)
+    session.trainer.keep_good()
+    kept_accuracy = session.trainer.evaluate()[0]
+    steps(session, 3)
+    assert session.rollback() == 6
+    view = session.view()
+    assert view.loss is None and view.weights_from == 6 and view.accuracy == kept_accuracy and view.step == 9
+    assert session.step().step == 10 and session.view().weights_from is None
+
+
+def test_a_loaded_network_shows_its_epoch_its_accuracy_and_where_its_charts_start(tmp_path):
+    trained = Session(data="digits", embed=8, layers="rnn:8")
+    steps(trained, 33)
+    trained.save(tmp_path / "m.npz")
+    epoch = trained.view().epoch
+    session = Session(data="toy", embed=8, layers="rnn:8")
+    session.load(tmp_path / "m.npz")
+    view = session.view()
+    assert view.step == 33 and view.epoch == pytest.approx(epoch) and 0 < epoch % 1
+    assert view.accuracy == trained.trainer.evaluate()[0] and view.history.start == 33

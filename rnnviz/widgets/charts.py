@@ -160,7 +160,9 @@ def _draw_cost(plt, curves: list[Curve], frame: _Frame, best: float | None) -> N
     current = curves[-1].history
     title = "cost: raw (grey), smoothed" if len(curves) == 1 else "cost, smoothed; the current run's raw in grey"
     title += "; white: best possible" if best is not None else ""
-    _start(plt, frame, title if current.steps else "cost: press space to train", "cost")
+    waiting = f"cost: from step {current.start:,}; press space to train" if current.start else \
+        "cost: press space to train"
+    _start(plt, frame, title if current.steps else waiting, "cost")
     if not any(c.history.steps for c in curves):
         return
     top = max(*(max(c.history.loss) for c in curves if c.history.steps), best or 0) * 1.05 or 1.0

@@ -35,7 +35,8 @@ class Figures(Static):
             *([Text.assemble(("run ", "dim"), (f"{run[0] + 1}/{run[1]}", "bold"),
                              "" if run[2].startswith("run ") else f" {run[2]}")] if run else []),
             Text.assemble((Path(view.model.data).name, "bold"), " ", (view.architecture, "dim")),
-            _figure("step", f"{view.step:,}"),
+            _figure("step", f"{view.step:,}" + (f" (weights of {view.weights_from:,})"
+                                                 if view.weights_from is not None else "")),
             _figure("epoch", f"{view.epoch:.2f}"),
             _figure("cost", "–" if view.loss is None else f"{view.loss:.4f}"),
             _figure("acc", "–" if view.accuracy is None else f"{view.accuracy:.1%}"),
