@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 
+from textual.widgets import Input
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from rnncore import CheckpointError
@@ -72,12 +73,18 @@ class Actions:
             self.notify(f"Saved {path} at step {self.session.view().step}.")
 
     async def action_load(self) -> None:
+        if self.loop.running:
+            self.notify("Training paused to load a checkpoint; it goes on if you cancel.")
+            self._resume_if_cancelled = True
         await self.stop_training()
         load = checkpoint_dialog("Load the checkpoint from", self.checkpoint,
                                  lambda p: self.session.load(self._path(p)))
         self.push_screen(load, self._loaded)
 
     def _loaded(self, path: str | None) -> None:
+        if not path and getattr(self, "_resume_if_cancelled", False):
+            self.action_start()
+        self._resume_if_cancelled = False
         if path:
             self.checkpoint, self.loop.tokens_per_sec = path, None
             self.query_one(PredictionPanel).set_example(self.session.example)
@@ -138,6 +145,10 @@ class Actions:
     def action_leave_field(self) -> None:
         self.screen.set_focus(None)
 
+    def action_focus_panel(self, panel: str) -> None:
+        """The first field of the Model (1) or Training (2) panel."""
+        self.screen.set_focus(self.query_one(f"#{panel}").query(Input).first())
+
     async def action_quit(self) -> None:
         await self.stop_training()
         self.lab.end()
@@ -147,9 +158,12 @@ class Actions:
         """Stop training and run `action` now if nothing has trained yet, else once the user says yes."""
         async def answered(yes: bool | None) -> None:
             if yes:
+                running = self.loop.running
                 await self.stop_training()
                 action()
                 self.loop.tokens_per_sec = None  # a new network's rate is not the old one's
+                if running:
+                    self.notify("Training paused: a new network. Press space to train it.")
                 self.query_one(PredictionPanel).set_example(self.session.example)
             self.query_one(ModelPanel).show(self.session.model, self.session.config.seed, force=not yes)
             self._render()

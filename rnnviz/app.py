@@ -14,6 +14,7 @@ from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
+from textual.screen import ModalScreen
 from textual.worker import Worker
 
 from rnncore import SettingError
@@ -21,7 +22,7 @@ from rnncore import SettingError
 from .actions import Actions
 from .lab import Lab
 from .paths import user_path
-from .screens import COMMANDS, ConfirmScreen
+from .screens import COMMANDS, GETTING_AROUND, ConfirmScreen
 from .session import DATA_CHOICES, Session, read_model
 from .widgets.charts import Curve, TrainingCharts
 from .widgets.figures import Figures
@@ -48,6 +49,8 @@ class RnnvizApp(Actions, App):
         Binding("c", "next_run", "Next run", show=False), Binding("x", "close_run", "Close run", show=False),
         Binding("question_mark", "help", "Help", key_display="?"), Binding("q", "quit", "Quit"),
         Binding("escape", "leave_field", "Leave field", show=False),
+        Binding("1", "focus_panel('model')", "Model", show=False), Binding("2", "focus_panel('training')", show=False),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
     def __init__(self, session: Session | None = None, speed: float = DEFAULT_SPEED, checkpoint: str = "model.npz",
@@ -70,7 +73,7 @@ class RnnvizApp(Actions, App):
         view = self.session.view()
         yield Figures(id="figures")
         with Container(id="body"):
-            with VerticalScroll(id="controls"):
+            with VerticalScroll(id="controls", can_focus=False):  # tab goes to its fields, not to it
                 yield ModelPanel(list(DATA_CHOICES), view.model, view.config.seed, id="model")
                 yield TrainingPanel(view.config, self.loop.speed, id="training")
             yield TrainingCharts(id="charts")
@@ -81,6 +84,7 @@ class RnnvizApp(Actions, App):
         self.query_one(PredictionPanel).border_title = "Prediction"
         self._render()
         self.set_interval(REDRAW_EVERY, self._redraw_if_stale)
+        self.notify(GETTING_AROUND, title="Getting around", timeout=10)
 
     # --- drawing: everything the screen shows comes from one view of the session --------------
     def _render(self, full: bool = True) -> None:
@@ -109,7 +113,9 @@ class RnnvizApp(Actions, App):
             panel.show_error(str(e))
 
     def check_action(self, action: str, parameters) -> bool:
-        """Space runs or pauses: the footer shows whichever it does now."""
+        """Space runs or pauses: the footer shows whichever it does now; a dialog's keys are its own."""
+        if isinstance(self.screen, ModalScreen) and action not in ("quit", "command_palette"):
+            return False
         return {"start": not self.loop.running, "pause": self.loop.running}.get(action, True)
 
     def on_trained(self, message: Trained) -> None:
@@ -180,6 +186,7 @@ class RnnvizApp(Actions, App):
                 panel.show(self.session.model, self.session.config.seed, force=True)
                 panel.show_error("data", str(e))
 
+        self.screen.set_focus(None)  # the fields were good: the keys go back to the app
         if message.new_run:
             rebuild()
             self._render()

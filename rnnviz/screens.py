@@ -25,10 +25,23 @@ Watch a recurrent network learn to predict the next symbol of a sequence.
 - **Prediction**: type a prefix such as `1 3 5`; the bars show the next-symbol probabilities, the line below the greedy
   continuation, and each heatmap the hidden units (rows) after each symbol (columns), from -1 (blue) to +1 (red).
 
-**Keys**: `space` run or pause · `n` one step · `r` reset the weights · `ctrl+s` / `ctrl+o` save / load a
-checkpoint · `/` type a prefix · `escape` leave a field, so these keys work again · `ctrl+p` command palette ·
-`?` this help · `q` quit.
+**Keys**: `space` run or pause · `n` one step (of every run) · `r` reset the weights · `ctrl+s` / `ctrl+o` save /
+load a checkpoint · `f` fork the run · `c` next run · `x` close the run · `ctrl+p` command palette (recording,
+exporting, every action) · `?` this help · `q` or `ctrl+c` quit.
+
+## Getting around
+
+{getting_around}
+
+A field takes its value on `enter` (or when you leave it with `tab`); `enter` also gives the keys back to the app,
+so `space`, `q` and `?` work again. A value a field refuses stays beside it, and the field shows the value in use,
+selected, so that what you type next replaces it.
 """
+
+
+GETTING_AROUND = ("`1` goes to the Model panel, `2` to the Training panel, `/` to the prefix; `tab` moves on, "
+                  "`escape` leaves a field; `space` trains, `?` helps")
+HELP = HELP.replace("{getting_around}", GETTING_AROUND)
 
 
 class HelpScreen(ModalScreen[None]):

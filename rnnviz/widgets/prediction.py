@@ -56,6 +56,8 @@ class PredictionPanel(Vertical):
     def _prefix_typed(self, event: Input.Changed | Input.Submitted) -> None:
         event.stop()
         self.post_message(self.PrefixChanged(event.value))
+        if isinstance(event, Input.Submitted):
+            self.screen.set_focus(None)  # enter gives the keys back to the app
 
     def show(self, prediction: Prediction) -> None:
         """Render bars, continuation and one heatmap per recurrent layer; clear the error."""

@@ -50,3 +50,5 @@ class SpeedControl(Widget):
         if speed != self.speed:
             self.speed = speed
             self.post_message(self.Changed(speed))
+        if isinstance(event, Input.Submitted):
+            self.screen.set_focus(None)  # enter gives the keys back to the app

@@ -107,9 +107,12 @@ class TrainingPanel(Widget):
             self.post_message(self.Edited(name, str(event.value)))
 
     def accepted(self, name: str, value) -> None:
-        """The app stored `value` for `name`: show it as stored (1e-400 becomes 0) and clear the field's error."""
+        """The app stored `value` for `name`: show it as stored (1e-400 becomes 0), clear the field's error, and
+        give the keys back to the app if the field still has them (after enter)."""
         self.show_error(name, "")
         self._set(name, _text(value))
+        if self.screen.focused is self.query_one(f"#{name}"):
+            self.screen.set_focus(None)
 
 
 def _text(value) -> str:

@@ -18,6 +18,7 @@ def trained_app() -> RnnvizApp:
 
 
 async def type_prefix(pilot):
+    pilot.app.clear_notifications()  # the getting-around note a newcomer sees at start
     await pilot.press("slash", *"1 3 5 7 0 0", "escape")
     await pilot.pause()
 
