@@ -9,7 +9,7 @@ import signal
 import pytest
 from served import ServedApp, Tab, chromium, launch, wait_until
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.ui]
 
 APP_OPTIONS = ("--data", "toy", "--layers", "rnn:16")  # the original's tiny task: 98.6% within ~40 steps
 BAR = re.compile(r"│ (\d) [^│\d]*(\d\.\d\d)( ◀)?")  # one next-symbol bar: symbol, probability, the argmax's mark

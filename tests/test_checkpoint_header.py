@@ -171,6 +171,7 @@ def test_the_cli_says_one_line_and_exits_2_on_a_negative_seed(valid, tmp_path, c
     assert err == f"rnncore: error: {file}: header field network.seed must be an integer of at least 0, got -1\n"
 
 
+@pytest.mark.ui
 def test_the_apps_load_gives_a_checkpoint_error_on_a_negative_seed(valid, tmp_path):
     """Ctrl+O went through Session.load, and the seed's ValueError ended the app."""
     arrays, header = valid

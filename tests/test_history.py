@@ -6,6 +6,8 @@ import pytest
 from rnncore import StepEvent
 from rnnviz.history import MAX_MARKERS, History
 
+pytestmark = pytest.mark.ui  # the app's own logic (rnnviz), with its other tests
+
 
 def event(step, loss=1.0, accuracy=None, cost=None):
     return StepEvent(step=step, epoch=step / 10, loss=loss, lr=0.01, grad_norm=1.0, clipped_norm=1.0, tokens=32,

@@ -4,6 +4,8 @@ import pytest
 from rnncore import RNN, Dense, Embedding, Network, TrainConfig, Trainer, Vocab, datasets
 from rnnviz.inference import Prediction, predict
 
+pytestmark = pytest.mark.ui  # the app's own logic (rnnviz), with its other tests
+
 VOCAB = datasets.toy().vocab
 
 

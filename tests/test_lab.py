@@ -11,6 +11,8 @@ from rnncore.replay import Replayer, replay
 from rnnviz.lab import MAX_RUNS, Lab, ReplayLab
 from rnnviz.session import Session
 
+pytestmark = pytest.mark.ui  # the app's own logic (rnnviz), with its other tests
+
 
 def steps(lab, n):
     for _ in range(n):

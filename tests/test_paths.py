@@ -5,6 +5,8 @@ import pytest
 
 from rnnviz.paths import confine
 
+pytestmark = pytest.mark.ui  # the app's own logic (rnnviz), with its other tests
+
 
 @pytest.fixture
 def root(tmp_path):

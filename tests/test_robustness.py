@@ -96,6 +96,7 @@ def check_prediction(net, vocab, text, expected):
     assert same_params(before, net.params)
 
 
+@pytest.mark.ui
 @FAST
 @given(prefixes)
 def test_any_typed_digit_prefix_predicts_or_says_which_symbol_is_unknown(text):
@@ -103,6 +104,7 @@ def test_any_typed_digit_prefix_predicts_or_says_which_symbol_is_unknown(text):
     check_prediction(DIGIT_NET, datasets.toy().vocab, text, symbols if set(symbols) <= set(DIGITS) else None)
 
 
+@pytest.mark.ui
 @FAST
 @given(prefixes)
 def test_any_typed_text_prefix_predicts_or_says_which_symbol_is_unknown(text):
@@ -185,6 +187,7 @@ def rnnviz_refuses(capsys, *argv):
     return err
 
 
+@pytest.mark.ui
 def test_rnnviz_refuses_sizes_and_stacks_past_their_limits(capsys):
     assert f"got {MAX_SIZE + 1}" in rnnviz_refuses(capsys, "--embed", MAX_SIZE + 1)
     assert f"layer 2 'rnn:{MAX_SIZE + 1}'" in rnnviz_refuses(capsys, "--layers", f"rnn:4,rnn:{MAX_SIZE + 1}")
@@ -229,6 +232,7 @@ def test_a_directory_as_data_is_one_line(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1 and "cannot read" in err
 
 
+@pytest.mark.ui
 @pytest.mark.parametrize("name", sorted(BAD_TEXTS))
 def test_rnnviz_data_an_unusable_text_file_is_one_line_naming_it(tmp_path, capsys, name):
     write_bad_texts(tmp_path)
@@ -236,6 +240,7 @@ def test_rnnviz_data_an_unusable_text_file_is_one_line_naming_it(tmp_path, capsy
     assert name in err and BAD_TEXTS[name][1] in err
 
 
+@pytest.mark.ui
 def test_thousands_of_distinct_characters_train_with_the_rarest_as_one_unknown(tmp_path, capsys):
     path, model = many_chars(tmp_path / "many.txt"), tmp_path / "many.npz"
     code, out, err = run(capsys, "train", "--data", path, "--steps", 3, "--save", model, *SMALL)

@@ -19,6 +19,8 @@ from rnnviz.screens import PathScreen
 from rnnviz.session import Session
 from rnnviz.widgets.model import ModelPanel
 
+pytestmark = pytest.mark.ui  # the app's own logic (rnnviz), with its other tests
+
 
 def rnnviz(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "rnnviz", *args], capture_output=True, text=True, timeout=60,

@@ -6,6 +6,8 @@ import pytest
 from rnncore import RNN, CheckpointError, Embedding, ModelConfig, Network, TrainConfig, Trainer, datasets, save
 from rnnviz.session import Session
 
+pytestmark = pytest.mark.ui  # the app's own logic (rnnviz), with its other tests
+
 
 def steps(session, n):
     return [session.step() for _ in range(n)]
