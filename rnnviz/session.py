@@ -30,6 +30,7 @@ from rnncore import (
 
 from .history import History, HistoryView
 from .inference import Prediction, predict
+from .insight import Focus, Insight
 
 BUILTIN_DATASETS = ("digits", "toy")
 EXAMPLE_LENGTH = 4  # symbols of an example prefix
@@ -115,6 +116,12 @@ class Session:
         with self.lock:
             return predict(self.net, self.vocab, text)
 
+    def look(self, text: str, focus: Focus) -> tuple[Prediction, object]:
+        """The prediction after `text` and the numbers of the view `focus` opens, from the same weights."""
+        with self.lock:
+            prediction = predict(self.net, self.vocab, text)
+            return prediction, self.insight.look(self.net, self.data, prediction, focus, self.trainer.step)
+
     # --- building -------------------------------------------------------------
     def rebuild(self, model: ModelConfig | None = None, seed: int | None = None) -> None:
         """A fresh network (and data if it changed); training settings are kept, the history is cleared."""
@@ -137,6 +144,7 @@ class Session:
     def _forget(self) -> None:
         self.history.clear()
         self.last_event = self.accuracy = None
+        self.insight = Insight()  # the state map's axes belong to the network they were fitted on
 
     # --- checkpoints ----------------------------------------------------------
     def save(self, path) -> None:
