@@ -25,6 +25,7 @@ from .widgets.charts import TrainingCharts
 from .widgets.figures import Figures
 from .widgets.footer import PrunedFooter
 from .widgets.model import ModelPanel
+from .widgets.prediction import KEYS as VIEW_KEYS
 from .widgets.prediction import PredictionPanel
 from .widgets.speed import SpeedControl
 from .widgets.training import TrainingPanel
@@ -43,7 +44,7 @@ class RnnvizApp(Actions, App):
         Binding("r", "reset", "Reset"), Binding("ctrl+s", "save", "Save"), Binding("ctrl+o", "load", "Load"),
         Binding("slash", "type_prefix", "Prefix", key_display="/"),
         Binding("question_mark", "help", "Help", key_display="?"), Binding("q", "quit", "Quit"),
-        Binding("escape", "leave_field", "Leave field", show=False),
+        Binding("escape", "leave_field", "Leave field", show=False), *VIEW_KEYS,
     ]
 
     def __init__(self, session: Session | None = None, speed: float = DEFAULT_SPEED, checkpoint: str = "model.npz"):
@@ -88,7 +89,7 @@ class RnnvizApp(Actions, App):
     def _predict(self) -> None:
         panel = self.query_one(PredictionPanel)
         try:
-            panel.show(self.session.predict(self.prefix))
+            panel.show(*self.session.look(self.prefix, panel.lens))
         except ValueError as e:
             panel.show_error(str(e))
 
@@ -120,6 +121,10 @@ class RnnvizApp(Actions, App):
     @on(PredictionPanel.PrefixChanged)
     def _prefix_changed(self, message: PredictionPanel.PrefixChanged) -> None:
         self.prefix = message.text
+        self._predict()
+
+    @on(PredictionPanel.LensChanged)
+    def _lens_changed(self) -> None:
         self._predict()
 
     @on(TrainingPanel.Edited)

@@ -31,7 +31,7 @@ REFIT_EVERY = 200  # training steps between two fits of the state map's axes
 
 
 @dataclass(frozen=True)
-class Focus:
+class Lens:
     """What the user has picked to look at."""
 
     view: str = "probs"  # one of VIEWS
@@ -74,7 +74,8 @@ class Saliency:
 
     symbols: list[str]
     weights: np.ndarray  # (T,) the gradient norms over their largest (all 0 if every one is)
-    target: str  # the symbol whose log-probability was differentiated
+    target: int  # the symbol whose log-probability was differentiated
+    target_symbol: str
     picked: bool  # the user chose it; else it is the likeliest
     label: str
 
@@ -91,6 +92,7 @@ class StateMap:
     path: np.ndarray  # (T, k) the sequence's states, projected on the same axes
     path_ids: np.ndarray  # (T,)
     symbols: list[str]  # the sequence's
+    vocab: list[str]  # every symbol by id, for the colours' legend
     explained: np.ndarray  # (k,) fraction of the eval states' variance along each axis
     by_input: bool
     label: str
@@ -103,6 +105,7 @@ class UnitText:
     layer: str
     trace: str
     symbols: list[str]
+    separator: str  # the vocabulary's: " " shows the symbols apart, "" as a text
     values: np.ndarray  # (T, H) activations
     most_varying: int  # the unit whose activation varies most over the sequence
     label: str
@@ -131,27 +134,28 @@ class Insight:
     def __init__(self) -> None:
         self._fit: _Fit | None = None
 
-    def look(self, net: Network, data: Dataset, prediction: Prediction, focus: Focus, step: int):
-        """The numbers of the view `focus` opens (None for the bars, which the prediction holds), for the prefix or
+    def look(self, net: Network, data: Dataset, prediction: Prediction, lens: Lens, step: int):
+        """The numbers of the view `lens` opens (None for the bars, which the prediction holds), for the prefix or
         with none for `sample(data)`; a Blank when there is nothing to show. ValueError: the outputs overflow."""
-        if focus.view == "probs":
+        if lens.view == "probs":
             return None
         subject = Subject.of(prediction) if len(prediction.ids) else self.subject(net, data)
         if subject is None:
             return Blank("the data has no eval sequences: type a prefix")
-        if focus.view in ("map", "unit") and not subject.traces:
+        if lens.view in ("map", "unit") and not subject.traces:
             return Blank("the network has no recurrent layer")
         if subject.traces:
-            layer = focus.layer if focus.layer in subject.traces else next(iter(subject.traces))
-            focus = replace(focus, layer=layer, trace=focus.trace if focus.trace in subject.traces[layer] else "h")
-        if focus.view == "cost":
+            layer = lens.layer if lens.layer in subject.traces else next(iter(subject.traces))
+            lens = replace(lens, layer=layer, trace=lens.trace if lens.trace in subject.traces[layer] else "h")
+        if lens.view == "cost":
             return costs(subject, getattr(data, "oracle", None))
-        if focus.view == "back":
-            return saliency(net, subject, focus.target)
-        if focus.view == "unit":
-            values = subject.traces[focus.layer][focus.trace]
-            return UnitText(focus.layer, focus.trace, subject.symbols, values, most_varying(values), subject.label)
-        return self.state_map(net, data, subject, focus, step)
+        if lens.view == "back":
+            return saliency(net, subject, lens.target)
+        if lens.view == "unit":
+            values = subject.traces[lens.layer][lens.trace]
+            return UnitText(lens.layer, lens.trace, subject.symbols, subject.vocab.separator, values,
+                            most_varying(values), subject.label)
+        return self.state_map(net, data, subject, lens, step)
 
     @staticmethod
     def subject(net: Network, data: Dataset) -> Subject | None:
@@ -162,26 +166,26 @@ class Insight:
         run = checked_run(net, ids)
         return Subject(ids, data.vocab.decode(ids), run.logp, run.traces, data.vocab, label)
 
-    def state_map(self, net: Network, data: Dataset, subject: Subject, focus: Focus, step: int) -> StateMap | Blank:
-        path_states = subject.traces[focus.layer][focus.trace]  # (T, H)
+    def state_map(self, net: Network, data: Dataset, subject: Subject, lens: Lens, step: int) -> StateMap | Blank:
+        path_states = subject.traces[lens.layer][lens.trace]  # (T, H)
         rows = eval_rows(data, min(MAX_STATES, STATE_BUDGET // path_states.shape[1]))
         if not rows:
             return Blank("no states to map: the data has no eval sequences")
-        states, predicted, inputs = eval_states(net, rows, focus.layer, focus.trace)
-        fit = self._refit(states, focus, step)
-        path_ids = subject.ids if focus.by_input else subject.logp.argmax(-1)
-        return StateMap(focus.layer, focus.trace, states.shape[1], (states - fit.mean) @ fit.axes.T,
-                        inputs if focus.by_input else predicted, (path_states - fit.mean) @ fit.axes.T, path_ids,
-                        subject.symbols, fit.explained, focus.by_input, subject.label)
+        states, predicted, inputs = eval_states(net, rows, lens.layer, lens.trace)
+        fit = self._refit(states, lens, step)
+        path_ids = subject.ids if lens.by_input else subject.logp.argmax(-1)
+        return StateMap(lens.layer, lens.trace, states.shape[1], (states - fit.mean) @ fit.axes.T,
+                        inputs if lens.by_input else predicted, (path_states - fit.mean) @ fit.axes.T, path_ids,
+                        subject.symbols, subject.vocab.symbols, fit.explained, lens.by_input, subject.label)
 
-    def _refit(self, states: np.ndarray, focus: Focus, step: int) -> _Fit:
+    def _refit(self, states: np.ndarray, lens: Lens, step: int) -> _Fit:
         """The axes of the last fit if it is of this layer and trace, and less than REFIT_EVERY steps old."""
         old = self._fit
-        key = (focus.layer, focus.trace, states.shape[1:])
+        key = (lens.layer, lens.trace, states.shape[1:])
         same = old is not None and (old.layer, old.trace, old.mean.shape) == key
         if not same or abs(step - old.step) >= REFIT_EVERY:
             mean, axes, explained = principal_axes(states, previous=old.axes if same else None)
-            self._fit = _Fit(focus.layer, focus.trace, step, mean, axes, explained)
+            self._fit = _Fit(lens.layer, lens.trace, step, mean, axes, explained)
         return self._fit
 
 
@@ -199,4 +203,5 @@ def saliency(net: Network, subject: Subject, target: int | None) -> Saliency:
         norms = net.input_saliency(subject.ids, target)
     if not np.isfinite(norms).all():
         raise ValueError(OVERFLOW)
-    return Saliency(subject.symbols, normalised(norms), subject.vocab.symbols[target], picked, subject.label)
+    return Saliency(subject.symbols, normalised(norms), target, subject.vocab.symbols[target], picked,
+                    subject.label)

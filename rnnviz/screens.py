@@ -25,6 +25,18 @@ Watch a recurrent network learn to predict the next symbol of a sequence.
 - **Prediction**: type a prefix such as `1 3 5`; the bars show the next-symbol probabilities, the line below the greedy
   continuation, and each heatmap the hidden units (rows) after each symbol (columns), from -1 (blue) to +1 (red).
 
+**Views**, the tabs of the prediction panel, for the prefix (or with none an eval sequence, named in the view):
+- `p` **Probs**: the bars and heatmaps; `t` shows another of the layer's traces (h; an LSTM's c and gates).
+- `c` **Cost** by position: the network's cost of each symbol given those before it, the task's optimum beside it.
+- `b` **Back**: how far back the prediction looks: the gradient of log p(target) with respect to each input, its size.
+- `m` **Map**: the layer's states over the eval set on their two principal axes, coloured by the symbol each predicts
+  (`i`: by its input symbol), the sequence's path across them.
+- `u` **Unit**: the sequence with one unit's activation behind each symbol, blue -1 to red +1; `v` the unit that
+  varies most.
+
+`l` the next recurrent layer · `↑`/`↓` the target (bars, Back) or the unit (Unit, or a heatmap after a click on a
+row) · `a` the likeliest target again.
+
 **Keys**: `space` run or pause · `n` one step · `r` reset the weights · `ctrl+s` / `ctrl+o` save / load a
 checkpoint · `/` type a prefix · `escape` leave a field, so these keys work again · `ctrl+p` command palette ·
 `?` this help · `q` quit.
@@ -122,5 +134,19 @@ COMMANDS = [  # the command palette's entries: (title, help, action)
     ("Save checkpoint", "Write the network and training state to an .npz file", "save"),
     ("Load checkpoint", "Read a network and its training state from an .npz file", "load"),
     ("Type a prefix", "Go to the prediction panel's input", "type_prefix"),
+    ("View: next-symbol bars and heatmaps", "The prediction panel's first tab (p)", "panel('open', 'probs')"),
+    ("View: cost by position", "The network's cost of each symbol, the task's optimum beside it (c)",
+     "panel('open', 'cost')"),
+    ("View: how far back", "The size of the gradient of the prediction with respect to each input (b)",
+     "panel('open', 'back')"),
+    ("View: state map", "The layer's states on their first two principal components, the path across them (m)",
+     "panel('open', 'map')"),
+    ("View: unit on text", "One unit's activation behind each symbol (u)", "panel('open', 'unit')"),
+    ("Next recurrent layer", "The views and the heatmap's marks go to the next layer (l)", "panel('next_layer')"),
+    ("Next trace", "The heatmap and the views show another of the layer's traces: h, c, gates (t)",
+     "panel('next_trace')"),
+    ("State map: colour by input or prediction", "Switch the state map's colouring (i)", "panel('colour_by_input')"),
+    ("Unit that varies most", "Pick the unit whose activation varies most over the sequence (v)",
+     "panel('most_varying')"),
     ("Help", "What each panel shows and the keys", "help"),
 ]

@@ -30,7 +30,7 @@ from rnncore import (
 
 from .history import History, HistoryView
 from .inference import Prediction, predict
-from .insight import Focus, Insight
+from .insight import Insight, Lens
 
 BUILTIN_DATASETS = ("digits", "toy")
 EXAMPLE_LENGTH = 4  # symbols of an example prefix
@@ -116,11 +116,11 @@ class Session:
         with self.lock:
             return predict(self.net, self.vocab, text)
 
-    def look(self, text: str, focus: Focus) -> tuple[Prediction, object]:
-        """The prediction after `text` and the numbers of the view `focus` opens, from the same weights."""
+    def look(self, text: str, lens: Lens) -> tuple[Prediction, object]:
+        """The prediction after `text` and the numbers of the view `lens` opens, from the same weights."""
         with self.lock:
             prediction = predict(self.net, self.vocab, text)
-            return prediction, self.insight.look(self.net, self.data, prediction, focus, self.trainer.step)
+            return prediction, self.insight.look(self.net, self.data, prediction, lens, self.trainer.step)
 
     # --- building -------------------------------------------------------------
     def rebuild(self, model: ModelConfig | None = None, seed: int | None = None) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from rnncore import RNN, Dataset, Dense, Embedding, Network, Vocab, datasets
 from rnnviz.inference import OVERFLOW, predict
-from rnnviz.insight import REFIT_EVERY, Blank, Costs, Focus, Insight, Saliency, StateMap, UnitText
+from rnnviz.insight import REFIT_EVERY, Blank, Costs, Insight, Lens, Saliency, StateMap, UnitText
 from rnnviz.measures import (
     PASSAGE,
     eval_rows,
@@ -35,8 +35,8 @@ def digits_data(eval_=None, oracle=None):
     return data
 
 
-def look(net, data, text, **focus):
-    return Insight().look(net, data, predict(net, data.vocab, text), Focus(**focus), step=0)
+def look(net, data, text, **lens):
+    return Insight().look(net, data, predict(net, data.vocab, text), Lens(**lens), step=0)
 
 
 # --- cost by position -----------------------------------------------------------
@@ -83,10 +83,10 @@ def test_saliency_is_the_engines_gradient_norms_over_their_largest(net):
     view = look(net, digits_data(), "1 3 5 7", view="back")
     best = int(np.argmax(net.run([1, 3, 5, 7]).logp[-1]))
     raw = net.input_saliency([1, 3, 5, 7], best)
-    assert isinstance(view, Saliency) and view.target == str(best) and not view.picked
+    assert isinstance(view, Saliency) and view.target_symbol == str(best) and not view.picked
     np.testing.assert_allclose(view.weights, raw / raw.max(), rtol=1e-12)
     picked = look(net, digits_data(), "1 3 5 7", view="back", target=2)
-    assert picked.target == "2" and picked.picked
+    assert (picked.target, picked.target_symbol, picked.picked) == (2, "2", True)
     np.testing.assert_allclose(picked.weights * net.input_saliency([1, 3, 5, 7], 2).max(),
                                net.input_saliency([1, 3, 5, 7], 2), rtol=1e-12)
 
@@ -135,14 +135,14 @@ def test_the_state_map_projects_the_eval_states_and_the_prefix_on_the_same_axes(
 
 
 def test_the_axes_are_refit_only_every_few_hundred_steps(net):
-    data, insight, focus = digits_data(), Insight(), Focus("map", "rnn0")
+    data, insight, lens = digits_data(), Insight(), Lens("map", "rnn0")
     prediction = predict(net, VOCAB, "1 3")
-    first = insight.look(net, data, prediction, focus, step=10)
+    first = insight.look(net, data, prediction, lens, step=10)
     net.params["rnn0.Whh"] *= 1.5  # training moved the states
-    moved = insight.look(net, data, predict(net, VOCAB, "1 3"), focus, step=10 + REFIT_EVERY - 1)
+    moved = insight.look(net, data, predict(net, VOCAB, "1 3"), lens, step=10 + REFIT_EVERY - 1)
     np.testing.assert_array_equal(moved.explained, first.explained)  # the same axes ...
     assert not np.allclose(moved.cloud, first.cloud)  # ... under states that moved
-    refit = insight.look(net, data, predict(net, VOCAB, "1 3"), focus, step=10 + REFIT_EVERY)
+    refit = insight.look(net, data, predict(net, VOCAB, "1 3"), lens, step=10 + REFIT_EVERY)
     assert not np.allclose(refit.explained, first.explained)
 
 
@@ -226,14 +226,14 @@ def test_a_network_whose_outputs_overflow_says_so(view):
 def test_a_views_own_pass_notices_an_overflow_too(view):
     prediction = predict(blown(scale=1), VOCAB, "1 3")  # made just before the weights blew up
     with pytest.raises(ValueError, match=OVERFLOW):
-        Insight().look(blown(), digits_data(), prediction, Focus(view), 0)
+        Insight().look(blown(), digits_data(), prediction, Lens(view), 0)
 
 
 def test_the_session_looks_with_the_weights_it_predicts_with_and_forgets_the_axes_on_rebuild():
     session = Session(data="toy", embed=4, layers="rnn:6")
-    prediction, view = session.look("1 3 5", Focus("map"))
+    prediction, view = session.look("1 3 5", Lens("map"))
     assert prediction.prefix == ["1", "3", "5"] and isinstance(view, StateMap)
     insight = session.insight
     session.rebuild()
     assert session.insight is not insight
-    assert session.look("1 3", Focus())[1] is None
+    assert session.look("1 3", Lens())[1] is None
