@@ -25,7 +25,6 @@ from .widgets.charts import TrainingCharts
 from .widgets.figures import Figures
 from .widgets.footer import PrunedFooter
 from .widgets.model import ModelPanel
-from .widgets.prediction import KEYS as VIEW_KEYS
 from .widgets.prediction import PredictionPanel
 from .widgets.speed import SpeedControl
 from .widgets.training import TrainingPanel
@@ -44,7 +43,7 @@ class RnnvizApp(Actions, App):
         Binding("r", "reset", "Reset"), Binding("ctrl+s", "save", "Save"), Binding("ctrl+o", "load", "Load"),
         Binding("slash", "type_prefix", "Prefix", key_display="/"),
         Binding("question_mark", "help", "Help", key_display="?"), Binding("q", "quit", "Quit"),
-        Binding("escape", "leave_field", "Leave field", show=False), *VIEW_KEYS,
+        Binding("escape", "leave_field", "Leave field", show=False), *PredictionPanel.APP_KEYS,
     ]
 
     def __init__(self, session: Session | None = None, speed: float = DEFAULT_SPEED, checkpoint: str = "model.npz"):

@@ -16,7 +16,7 @@ from ..insight import Blank
 EIGHTHS = " ▁▂▃▄▅▆▇█"
 CELL = 2  # characters per step
 AXIS = 7  # characters of the y axis: " 0.69 ┤"
-MIN_ROWS, MAX_ROWS = 3, 12  # rows of the columns
+MIN_ROWS, MAX_ROWS = 3, 16  # rows of the columns
 ABOVE, BELOW = 2, 2  # lines over the columns (title, figures) and under them (symbols, legend)
 SHORT = MIN_ROWS + ABOVE + BELOW + 1  # below this height (80x24) the figures line goes
 
@@ -52,9 +52,9 @@ def _axis_label(row: int, rows: int, top: float) -> str:
 
 
 def window_note(n: int, width: int) -> str:
-    """' · last 18 of 40 steps' when the last steps are all that fit."""
+    """' · last 18 of 40' when the last steps are all that fit."""
     shown = visible_steps(n, width)
-    return f" · last {shown} of {n} steps" if shown < n else ""
+    return f" · last {shown} of {n}" if shown < n else ""
 
 
 class ColumnView(Widget):

@@ -26,16 +26,7 @@ from .unittext import UnitOnText
 
 HINT = "type a prefix to see the next symbol"
 HEATMAP_HINT = "type a prefix to see the hidden units"
-TABS = {"probs": "Probs", "cost": "Cost", "back": "Back", "map": "Map", "unit": "Unit"}  # view -> title; key: its
-KEYS = [  # the app binds these, so that they work wherever the lens is; each runs the panel's action_<name>
-    *(Binding(view[0], f"panel('open', '{view}')", title, show=False) for view, title in TABS.items()),
-    Binding("l", "panel('next_layer')", "Layer", show=False),
-    Binding("t", "panel('next_trace')", "Trace", show=False),
-    Binding("i", "panel('colour_by_input')", "Colour by input", show=False),
-    Binding("v", "panel('most_varying')", "Most varying unit", show=False),
-    Binding("a", "panel('likeliest')", "Likeliest target", show=False),
-    Binding("up", "panel('move', -1)", "Up", show=False), Binding("down", "panel('move', 1)", "Down", show=False),
-]
+TABS = {"probs": "Probs", "cost": "Cost", "back": "Back", "map": "Map", "unit": "Unit"}  # view -> title; key: initial
 
 
 class PredictionPanel(Vertical):
@@ -53,6 +44,16 @@ class PredictionPanel(Vertical):
     PredictionPanel #continuation { height: auto; margin-bottom: 1; color: $text-muted; }
     PredictionPanel #heatmaps { height: auto; }
     """
+
+    APP_KEYS = [  # the app binds these, so that they work wherever the focus is; each runs this panel's action
+        *(Binding(view[0], f"panel('open', '{view}')", title, show=False) for view, title in TABS.items()),
+        Binding("l", "panel('next_layer')", "Layer", show=False),
+        Binding("t", "panel('next_trace')", "Trace", show=False),
+        Binding("i", "panel('colour_by_input')", "Colour by input", show=False),
+        Binding("v", "panel('most_varying')", "Most varying unit", show=False),
+        Binding("a", "panel('likeliest')", "Likeliest target", show=False),
+        Binding("up", "panel('move', -1)", "Up", show=False), Binding("down", "panel('move', 1)", "Down", show=False),
+    ]
 
     class PrefixChanged(Message):
         """The prefix input changed (or was submitted)."""

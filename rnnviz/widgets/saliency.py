@@ -22,5 +22,5 @@ class HowFarBack(ColumnView):
         how = f"{'picked' if data.picked else 'the likeliest'}; ↑/↓ picks" + (", a: likeliest" if data.picked else "")
         about = Text.assemble("target ", (target, "bold"), (f" ({how})", "dim"))
         chart = columns_text([(data.weights, BAR_STYLE)], data.symbols, 1.0, self.rows, width)
-        legend = Text(f"|∂ log p({target}) / ∂ input|, largest 1{window_note(len(data.symbols), width)}", "dim")
+        legend = Text(f"|∂ log p({target}) / ∂ input|{window_note(len(data.symbols), width)}", "dim")
         return Text("\n").join([*([] if self.short else [title]), about, chart, legend])

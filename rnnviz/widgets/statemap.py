@@ -20,6 +20,8 @@ PATH = "white"
 MAX_PATH = 12  # steps of the path drawn and numbered; a longer sequence shows its last ones
 AXES = (7, 3)  # columns and rows of the plot that its axes and labels take
 ROOMY = 14  # rows from which the title and legend show
+SMALL = 10  # rows below which the plot leaves out its ticks and labels
+TICKS = 4
 
 
 def coloured(ids: np.ndarray) -> list[int]:
@@ -45,7 +47,7 @@ def legend_text(data: StateMap) -> Text:
 def title_text(data: StateMap) -> Text:
     axes = " · one unit: one axis" if data.cloud.shape[1] == 1 else ""
     steps = len(data.symbols)
-    window = f", last {MAX_PATH} of {steps}" if steps > MAX_PATH else ""
+    window = f" · last {MAX_PATH}" if steps > MAX_PATH else ""
     return Text.assemble(("state map", "bold"), (f" · {data.layer} {data.trace} · {len(data.cloud)} eval states{axes}"
                                                  f"\npath: {data.label}{window}", "dim"))
 
@@ -67,7 +69,10 @@ class StateMapView(Vertical):
         yield Static("", id="map-legend")
 
     def on_resize(self) -> None:
-        """In a short panel (80x24) the plot keeps the room: the lines around it go."""
+        self._fit()
+
+    def _fit(self) -> None:
+        """In a short panel (80x24) the plot keeps the room: the lines around it go (a Blank's reason stays)."""
         roomy = self.size.height >= ROOMY
         for line in self.query(Static):
             line.display = roomy or line.id == "map-title" and isinstance(self.data, Blank)
@@ -79,6 +84,7 @@ class StateMapView(Vertical):
         self.query_one("#map-legend", Static).update("" if blank else legend_text(data))
         plot = self.query_one(Plot)
         plot.display = not blank
+        self._fit()
         if not blank:
             draw(plot.plt, data, plot.size.width or 40, plot.size.height or 16)
             plot.refresh()
@@ -101,10 +107,23 @@ def draw(plt, data: StateMap, width: int, height: int) -> None:
     cells = _cells(np.vstack([data.cloud, data.path]), data.path[first:], width - AXES[0], height - AXES[1])
     for step, a, b in _labels(range(first + 1, len(data.path) + 1), cells, px, py):
         plt.text(str(step), float(a), float(b), color=PATH, style="bold")
-    plt.xlabel(f"PC1 {data.explained[0]:.0%}")
-    plt.ylabel(f"PC2 {data.explained[1]:.0%}" if len(data.explained) > 1 else "")
-    if len(data.explained) == 1:
-        plt.yticks([0], [""])
+    _axes(plt, data, small=height < SMALL)
+
+
+def _axes(plt, data: StateMap, small: bool) -> None:
+    """Each axis labelled with its share of the variance, its ticks set each time (plotext cannot return to its
+    own); a small plot (80x24) keeps its rows for the points, a one-axis map has no y ticks."""
+    every = np.vstack([data.cloud, data.path])  # (N + T, k)
+    plt.xlabel("" if small else f"PC1 {data.explained[0]:.0%}")
+    plt.ylabel("" if small or every.shape[1] == 1 else f"PC2 {data.explained[1]:.0%}")
+    plt.xticks(*_ticks(every[:, 0], small))
+    plt.yticks(*_ticks(every[:, 1], small) if every.shape[1] > 1 else ([0], [""]))
+
+
+def _ticks(values: np.ndarray, small: bool) -> tuple[list[float], list[str]]:
+    """Four ticks across the values, none on a small plot."""
+    ticks = [] if small else np.linspace(values.min(), values.max(), TICKS).tolist()
+    return ticks, [f"{tick:.1f}" for tick in ticks]
 
 
 def _cells(every: np.ndarray, points: np.ndarray, columns: int, rows: int) -> np.ndarray:

@@ -20,7 +20,7 @@ def layout(symbols: list[str], values: np.ndarray, separator: str, width: int) -
     """The symbols as coloured pieces, wrapped at `width`; a line break in a text ends its line."""
     lines, line, used = [], [], 0
     for symbol, value in zip(symbols, values, strict=True):
-        piece = glyph(symbol) if not separator else f" {glyph(symbol)} "
+        piece = f" {glyph(symbol)} " if separator else _shown(symbol)
         if used and used + len(piece) > width:
             lines.append(line)
             line, used = [], 0
@@ -30,6 +30,11 @@ def layout(symbols: list[str], values: np.ndarray, separator: str, width: int) -
             lines.append(line)
             line, used = [], 0
     return [*lines, line] if line else lines
+
+
+def _shown(character: str) -> str:
+    """A text's character as it reads best: a space as a (coloured) space, a line break and the like as a glyph."""
+    return " " if character == " " else glyph(character)
 
 
 class UnitOnText(Widget):

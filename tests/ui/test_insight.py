@@ -192,8 +192,8 @@ async def test_a_long_prefix_gets_a_window_over_its_last_steps_with_a_note(app):
     async with app.run_test(size=SIZE) as pilot:
         app.query_one("#prefix", Input).value = " ".join("13572468" * 50)  # 400 steps
         await pilot.pause()
-        for key, says in [("c", "last 17 of 399 steps"), ("b", "last 17 of 400 steps"),
-                          ("m", f"last {MAX_PATH} of 400"), ("u", "last 386 of 400")]:
+        for key, says in [("c", "last 17 of 399"), ("b", "last 17 of 400"),
+                          ("m", f"your prefix · last {MAX_PATH}"), ("u", "last 386 of 400")]:
             await open_view(pilot, key)
             widget = app.query_one(WIDGETS[BY_KEY[key]])
             text = widget.query_one("#map-title").render() if key == "m" else widget.text
