@@ -4,7 +4,8 @@
                                      [--views cost,back,map,unit]
 
 The real app runs headless (App.run_test at 120x40, a prefix typed so that every redraw also predicts, each
-insight view of --views open in turn, one per sample interval, so that the redraws compute it too) and
+insight view of --views open in turn, one per sample interval, so that the redraws compute it too; each drawn
+once before the run starts) and
 trains a tiny network (embedding 8, one RNN of 8, batch 2) on the toy task with its worker at full speed, in
 one run: the redraw timer and the worker's messages go on as in a terminal. Every K steps (10,000 by default),
 without pausing, a sample:
@@ -152,7 +153,11 @@ async def run(args):
     async with app.run_test(size=SIZE) as pilot:
         app.query_one("#prefix", Input).value = PREFIX
         await pilot.pause()
-        samples = await long_run(app, args.steps, args.every, [v for v in args.views.split(",") if v])
+        views = [v for v in args.views.split(",") if v]
+        for view in views:  # each drawn once before the run: its first drawing's allocations are no growth
+            app.query_one(PredictionPanel).action_open(view)
+            await pilot.pause(0.3)
+        samples = await long_run(app, args.steps, args.every, views)
         await pilot.pause()
         cycles = await run_pause_cycles(app, pilot, args.cycles) if args.cycles else None
         mounted = len(app.query("FooterKey"))
