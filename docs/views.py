@@ -37,7 +37,7 @@ class Picture:
 
 
 PICTURES = [
-    Picture("view-cost.svg", "c", "xor", "digits", 600),
+    Picture("view-cost.svg", "o", "xor", "digits", 600),
     Picture("view-back.svg", "b", "parity", "toy", 600, "1 3 5 7 0 0 0"),
     Picture("view-map.svg", "m", "letters", "digits", 600, "b a d i i g u u u"),
     Picture("view-unit.svg", "u", "", "", 2000, layers="rnn:128", keys=("v",)),  # data: the text, from --text

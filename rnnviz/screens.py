@@ -27,7 +27,7 @@ Watch a recurrent network learn to predict the next symbol of a sequence.
 
 **Views**, the tabs of the prediction panel, for the prefix (or with none an eval sequence, named in the view):
 - `p` **Probs**: the bars and heatmaps; `t` shows another of the layer's traces (h; an LSTM's c and gates).
-- `c` **Cost** by position: the network's cost of each symbol given those before it, the task's optimum beside it.
+- `o` **Cost** by position: the network's cost of each symbol given those before it, the task's optimum beside it.
 - `b` **Back**: how far back the prediction looks: the gradient of log p(target) with respect to each input, its size.
 - `m` **Map**: the layer's states over the eval set on their two principal axes, coloured by the symbol each predicts
   (`i`: by its input symbol), the sequence's path across them.
@@ -135,7 +135,7 @@ COMMANDS = [  # the command palette's entries: (title, help, action)
     ("Load checkpoint", "Read a network and its training state from an .npz file", "load"),
     ("Type a prefix", "Go to the prediction panel's input", "type_prefix"),
     ("View: next-symbol bars and heatmaps", "The prediction panel's first tab (p)", "panel('open', 'probs')"),
-    ("View: cost by position", "The network's cost of each symbol, the task's optimum beside it (c)",
+    ("View: cost by position", "The network's cost of each symbol, the task's optimum beside it (o)",
      "panel('open', 'cost')"),
     ("View: how far back", "The size of the gradient of the prediction with respect to each input (b)",
      "panel('open', 'back')"),

@@ -26,7 +26,8 @@ from .unittext import UnitOnText
 
 HINT = "type a prefix to see the next symbol"
 HEATMAP_HINT = "type a prefix to see the hidden units"
-TABS = {"probs": "Probs", "cost": "Cost", "back": "Back", "map": "Map", "unit": "Unit"}  # view -> title; key: initial
+TABS = {"probs": ("Probs", "p"), "cost": ("Cost", "o"), "back": ("Back", "b"), "map": ("Map", "m"),
+        "unit": ("Unit", "u")}  # view -> (title, key); c, f, x: the runs side by side
 
 
 class PredictionPanel(Vertical):
@@ -46,7 +47,7 @@ class PredictionPanel(Vertical):
     """
 
     APP_KEYS = [  # the app binds these, so that they work wherever the focus is; each runs this panel's action
-        *(Binding(view[0], f"panel('open', '{view}')", title, show=False) for view, title in TABS.items()),
+        *(Binding(key, f"panel('open', '{view}')", title, show=False) for view, (title, key) in TABS.items()),
         Binding("l", "panel('next_layer')", "Layer", show=False),
         Binding("t", "panel('next_trace')", "Trace", show=False),
         Binding("i", "panel('colour_by_input')", "Colour by input", show=False),
@@ -236,8 +237,9 @@ def continuation_line(prediction: Prediction) -> str:
 
 def _tab_title(view: str) -> str:
     """The tab's title, its key underlined."""
-    title = TABS[view]
-    return f"[u]{title[0]}[/u]{title[1:]}"
+    title, key = TABS[view]
+    at = title.lower().index(key)
+    return f"{title[:at]}[u]{title[at]}[/u]{title[at + 1:]}"
 
 
 def _placeholder(example: str) -> str:

@@ -21,7 +21,8 @@ from .conftest import SPEED, training, type_into, wait_until
 
 SIZE = (120, 40)
 WIDGETS = {"cost": CostByPosition, "back": HowFarBack, "map": StateMapView, "unit": UnitOnText}
-BY_KEY = {view[0]: view for view in WIDGETS}
+KEY = {view: key for view, (_, key) in TABS.items()}
+BY_KEY = {key: view for view, key in KEY.items()}
 KINDS = {"cost": Costs, "back": Saliency, "map": StateMap, "unit": UnitText}
 
 
@@ -46,11 +47,11 @@ async def test_each_key_opens_its_view_with_the_numbers_of_the_prefix(app):
     async with app.run_test(size=SIZE) as pilot:
         await type_into(pilot, "#prefix", "1 3 5 7")
         for view in WIDGETS:
-            await open_view(pilot, view[0])
+            await open_view(pilot, KEY[view])
             assert app.query_one("#views", TabbedContent).active == view
             assert isinstance(shown(app, view), KINDS[view]) and shown(app, view).label == "your prefix"
         run = app.session.net.run([1, 3, 5, 7])
-        await open_view(pilot, "c")
+        await open_view(pilot, "o")
         np.testing.assert_allclose(shown(app, "cost").costs, position_costs(run.logp, [1, 3, 5, 7]), rtol=1e-6)
         await open_view(pilot, "b")
         raw = app.session.net.input_saliency([1, 3, 5, 7])
@@ -64,7 +65,7 @@ async def test_switching_views_while_training_keeps_each_one_live(app):
         await type_into(pilot, "#prefix", "2 4 6")
         await pilot.press("escape", "space")
         for view in [*WIDGETS, "cost"]:
-            await open_view(pilot, view[0])
+            await open_view(pilot, KEY[view])
             first = shown(app, view)
             await wait_until(pilot, lambda v=view, f=first: shown(app, v) is not f)  # redrawn as it trains
             assert isinstance(shown(app, view), KINDS[view])
@@ -192,7 +193,7 @@ async def test_a_long_prefix_gets_a_window_over_its_last_steps_with_a_note(app):
     async with app.run_test(size=SIZE) as pilot:
         app.query_one("#prefix", Input).value = " ".join("13572468" * 50)  # 400 steps
         await pilot.pause()
-        for key, says in [("c", "last 17 of 399"), ("b", "last 17 of 400"),
+        for key, says in [("o", "last 17 of 399"), ("b", "last 17 of 400"),
                           ("m", f"your prefix · last {MAX_PATH}"), ("u", "last 386 of 400")]:
             await open_view(pilot, key)
             widget = app.query_one(WIDGETS[BY_KEY[key]])
@@ -215,7 +216,7 @@ async def test_an_overflowing_network_gets_the_inline_message_in_every_view():
             p[...] = 1e15
     app = RnnvizApp(session, speed=SPEED)
     async with app.run_test(size=SIZE) as pilot:
-        for key in "cbmu":
+        for key in "obmu":
             await open_view(pilot, key)
             error = app.query_one("#error")
             assert error.has_class("shown") and "overflow" in str(error.content)
@@ -226,7 +227,7 @@ async def test_an_empty_eval_set_gives_a_message():
     session.data = Dataset("toy", session.vocab, session.data.train, [])
     app = RnnvizApp(session, speed=SPEED)
     async with app.run_test(size=SIZE) as pilot:
-        for key in "cbu":
+        for key in "obu":
             await open_view(pilot, key)
             assert "no eval sequences" in app.query_one(WIDGETS[BY_KEY[key]]).text.plain
         await type_into(pilot, "#prefix", "1 3")
@@ -239,7 +240,7 @@ async def test_every_view_fits_both_sizes_while_training(app, size):
     async with app.run_test(size=size) as pilot:
         await type_into(pilot, "#prefix", "1 3 5 7 1 3 5 7 1 3 5 7 1 3 5 7 1 3 5 7 1 3 5 7")
         await pilot.press("escape", "space")
-        for key in "cbmup":
+        for key in "obmup":
             await open_view(pilot, key)
             await pilot.pause(0.3)
         await pilot.press("space")

@@ -40,7 +40,7 @@ def view_opened(key):
     return run_before
 
 
-@pytest.mark.parametrize("key", ["c", "b", "m", "u"])  # cost by position, how far back, state map, unit on text
+@pytest.mark.parametrize("key", ["o", "b", "m", "u"])  # cost by position, how far back, state map, unit on text
 def test_each_insight_view_120x40(snap_compare, key):
     assert snap_compare(trained_app(), terminal_size=(120, 40), run_before=view_opened(key))
 
