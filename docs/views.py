@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -79,7 +80,7 @@ async def draw(picture: Picture) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--text", default=str(HERE.parent / "README.md"), help="the text file of the unit view")
+    parser.add_argument("--text", default=os.path.relpath(HERE.parent / "README.md"), help="the unit view's text")
     args = parser.parse_args()
     for picture in PICTURES:
         asyncio.run(draw(picture if picture.data else replace(picture, data=args.text, stand_in=args.text)))

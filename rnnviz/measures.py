@@ -75,7 +75,7 @@ def sample(data: Dataset) -> tuple[np.ndarray, str] | None:
         if length >= PASSAGE:
             break
     ids = np.concatenate(parts)[:PASSAGE].astype(np.int64)
-    return ids, "the held-out text"
+    return ids, "held-out text"
 
 
 def eval_rows(data: Dataset, budget: int) -> list[np.ndarray]:

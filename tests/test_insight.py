@@ -193,7 +193,7 @@ def test_a_texts_sample_is_its_held_out_passage(tmp_path):
     data = datasets.text(path)
     ids, label = sample(data)
     tail = np.array(data.vocab.encode(path.read_text()))[-data.n_eval_targets() - 1:]
-    assert len(ids) == PASSAGE and label == "the held-out text"
+    assert len(ids) == PASSAGE and label == "held-out text"
     np.testing.assert_array_equal(ids, tail[:PASSAGE])
 
 
