@@ -159,6 +159,7 @@ class Insight:
 
     @staticmethod
     def subject(net: Network, data: Dataset) -> Subject | None:
+        """`sample(data)` and one pass over it; None for an empty eval set."""
         picked = sample(data)
         if picked is None:
             return None
@@ -167,6 +168,7 @@ class Insight:
         return Subject(ids, data.vocab.decode(ids), run.logp, run.traces, data.vocab, label)
 
     def state_map(self, net: Network, data: Dataset, subject: Subject, lens: Lens, step: int) -> StateMap | Blank:
+        """The eval states (at most MAX_STATES, fewer for a wide layer) and the subject's, on the fitted axes."""
         path_states = subject.traces[lens.layer][lens.trace]  # (T, H)
         rows = eval_rows(data, min(MAX_STATES, STATE_BUDGET // path_states.shape[1]))
         if not rows:
@@ -190,6 +192,7 @@ class Insight:
 
 
 def costs(subject: Subject, oracle) -> Costs | Blank:
+    """The subject's cost at each position, from its pass, and the oracle's if the data has one."""
     if len(subject.ids) < 2:
         return Blank("type two symbols or more: each bar is the cost of predicting a symbol from those before it")
     return Costs(subject.symbols, position_costs(subject.logp, subject.ids), optimal_costs(oracle, subject.ids),
@@ -197,6 +200,7 @@ def costs(subject: Subject, oracle) -> Costs | Blank:
 
 
 def saliency(net: Network, subject: Subject, target: int | None) -> Saliency:
+    """The gradient norms for `target` (None, or not a symbol: the likeliest after the subject), over their largest."""
     picked = target is not None and 0 <= target < net.vocab_size
     target = target if picked else int(np.argmax(subject.logp[-1]))
     with np.errstate(over="ignore", invalid="ignore"):
