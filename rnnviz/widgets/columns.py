@@ -61,7 +61,7 @@ class ColumnView(Widget):
     """A view drawn as columns; subclasses say what goes above, in and below them (`lines`)."""
 
     DEFAULT_CSS = """
-    ColumnView { height: 1fr; min-height: 7; text-wrap: nowrap; text-overflow: clip; }
+    ColumnView { height: 1fr; min-height: 6; text-wrap: nowrap; text-overflow: clip; }
     """
 
     def __init__(self, hint: str = "", **kwargs) -> None:
