@@ -103,11 +103,12 @@ class PredictionPanel(Vertical):
 
     # --- what the app hands over ----------------------------------------------------------
     def show(self, prediction: Prediction, view=None) -> None:
-        """Render bars, continuation, one heatmap per recurrent layer and the open view's numbers (`view`, from
-        `Insight.look`); clear the error."""
+        """Render the open tab: bars, continuation and one heatmap per recurrent layer, or a view's numbers (`view`,
+        from `Insight.look`); clear the error. A hidden tab is drawn when it opens: opening one asks for new numbers."""
         self.show_error("")
         self._prediction, self._view = prediction, view
-        self._show_probs()
+        if self.lens.view == "probs":
+            self._show_probs()
         widget = {"cost": CostByPosition, "back": HowFarBack, "map": StateMapView}.get(self.lens.view)
         if widget is not None and view is not None:
             self.query_one(widget).show(view)
@@ -117,7 +118,7 @@ class PredictionPanel(Vertical):
     def show_error(self, message: str) -> None:
         """An inline error under the input (empty clears it); what was shown before stays."""
         error = self.query_one("#error", Static)
-        error.update(message)
+        _update(error, message)
         error.set_class(bool(message), "shown")
 
     def _show_probs(self) -> None:
@@ -126,7 +127,7 @@ class PredictionPanel(Vertical):
             bars.show_hint(HINT)
         else:
             bars.show(prediction.symbols, prediction.probs, self.lens.target)
-        self.query_one("#continuation", Static).update(continuation_line(prediction))
+        _update(self.query_one("#continuation", Static), continuation_line(prediction))
         self._show_heatmaps(prediction)
 
     def _show_heatmaps(self, prediction: Prediction) -> None:
@@ -226,6 +227,13 @@ class PredictionPanel(Vertical):
             self._view.target if isinstance(self._view, Saliency) else 0
         order = chosen_rows(probs) if probs is not None else list(range(len(self._prediction.symbols)))
         return order, likeliest if self.lens.target is None else self.lens.target
+
+
+def _update(line: Static, text: str) -> None:
+    """A line's new text, if it is new: an update lays the whole screen out again, which costs the training
+    thread a few percent at every redraw."""
+    if str(line.content) != text:
+        line.update(text)
 
 
 def continuation_line(prediction: Prediction) -> str:

@@ -75,19 +75,28 @@ class StateMapView(Vertical):
         """In a short panel (80x24) the plot keeps the room: the lines around it go (a Blank's reason stays)."""
         roomy = self.size.height >= ROOMY
         for line in self.query(Static):
-            line.display = roomy or line.id == "map-title" and isinstance(self.data, Blank)
+            shown = roomy or line.id == "map-title" and isinstance(self.data, Blank)
+            if line.display != shown:  # setting it lays the screen out again, even to the same value
+                line.display = shown
 
     def show(self, data: StateMap | Blank) -> None:
         self.data = data
         blank = isinstance(data, Blank)
-        self.query_one("#map-title", Static).update(Text(data.why, "dim italic") if blank else title_text(data))
-        self.query_one("#map-legend", Static).update("" if blank else legend_text(data))
+        _update(self.query_one("#map-title", Static), Text(data.why, "dim italic") if blank else title_text(data))
+        _update(self.query_one("#map-legend", Static), Text() if blank else legend_text(data))
         plot = self.query_one(Plot)
-        plot.display = not blank
+        if plot.display == blank:
+            plot.display = not blank
         self._fit()
         if not blank:
             draw(plot.plt, data, plot.size.width or 40, plot.size.height or 16)
             plot.refresh()
+
+
+def _update(line: Static, text: Text) -> None:
+    """A line's new text, if it is new: an update lays the whole screen out again."""
+    if line.content != text:
+        line.update(text)
 
 
 def draw(plt, data: StateMap, width: int, height: int) -> None:
