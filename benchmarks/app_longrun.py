@@ -1,8 +1,11 @@
 """A long run in the app: does memory stay flat, and does the screen stay as quick, over 100,000 steps?
 
     python benchmarks/app_longrun.py [--quick] [--steps N] [--every K] [--cycles C] [--tracemalloc] [--layers rnn:8]
+                                     [--views cost,back,map,unit]
 
-The real app runs headless (App.run_test at 120x40, a prefix typed so that every redraw also predicts) and
+The real app runs headless (App.run_test at 120x40, a prefix typed so that every redraw also predicts, each
+insight view of --views open in turn, one per sample interval, so that the redraws compute it too; each drawn
+once before the run starts) and
 trains a tiny network (embedding 8, one RNN of 8, batch 2) on the toy task with its worker at full speed, in
 one run: the redraw timer and the worker's messages go on as in a terminal. Every K steps (10,000 by default),
 without pausing, a sample:
@@ -45,6 +48,7 @@ from textual_plotext import PlotextPlot  # noqa: E402
 from rnnviz.app import RnnvizApp  # noqa: E402
 from rnnviz.session import Session  # noqa: E402
 from rnnviz.widgets.charts import TrainingCharts  # noqa: E402
+from rnnviz.widgets.prediction import PredictionPanel  # noqa: E402
 
 SIZE = (120, 40)
 PREFIX = "1 3 5 7"
@@ -95,11 +99,13 @@ def redraw_times(app: RnnvizApp, repeats: int = 15) -> tuple[float, float]:
     return min(redraws) * 1000, min(renders) * 1000
 
 
-async def long_run(app: RnnvizApp, steps: int, every: int) -> list[Sample]:
+async def long_run(app: RnnvizApp, steps: int, every: int, views: list[str]) -> list[Sample]:
     session, samples = app.session, []
     app.action_start()
     last_step, last_time = session.trainer.step, time.perf_counter()
-    for target in range(every, steps + 1, every):
+    for number, target in enumerate(range(every, steps + 1, every)):
+        if views:
+            app.query_one(PredictionPanel).action_open(views[number % len(views)])
         while session.trainer.step < target:
             await asyncio.sleep(0.01)
         now, step = time.perf_counter(), session.trainer.step
@@ -147,7 +153,11 @@ async def run(args):
     async with app.run_test(size=SIZE) as pilot:
         app.query_one("#prefix", Input).value = PREFIX
         await pilot.pause()
-        samples = await long_run(app, args.steps, args.every)
+        views = [v for v in args.views.split(",") if v]
+        for view in views:  # each drawn once before the run: its first drawing's allocations are no growth
+            app.query_one(PredictionPanel).action_open(view)
+            await pilot.pause(0.3)
+        samples = await long_run(app, args.steps, args.every, views)
         await pilot.pause()
         cycles = await run_pause_cycles(app, pilot, args.cycles) if args.cycles else None
         mounted = len(app.query("FooterKey"))
@@ -201,6 +211,8 @@ def main(argv=None) -> int:
     parser.add_argument("--embed", type=int, default=8)
     parser.add_argument("--layers", default="rnn:8")
     parser.add_argument("--batch-size", type=int, default=2)
+    parser.add_argument("--views", default="cost,back,map,unit",
+                        help="insight views open in turn, one per sample interval ('' for the bars alone)")
     args = parser.parse_args(argv)
     if args.quick:
         args.steps = 10_000
@@ -211,7 +223,7 @@ def main(argv=None) -> int:
     samples, cycles, mounted = asyncio.run(run(args))
     print(machine())
     print(f"rnnviz app, headless {SIZE[0]}x{SIZE[1]}, full speed: --data {args.data} --embed {args.embed} "
-          f"--layers {args.layers} --batch-size {args.batch_size}, {args.steps:,} steps in "
+          f"--layers {args.layers} --batch-size {args.batch_size} --views {args.views!r}, {args.steps:,} steps in "
           f"{time.perf_counter() - started:.0f} s")
     return 0 if report(samples, cycles, mounted, args) else 1
 

@@ -1,10 +1,12 @@
 """How fast the app is, next to its targets.
 
-1. Training throughput inside the app (headless, the worker running at full speed) over Session.step() alone.
+1. Training throughput inside the app (headless, the worker running at full speed) over Session.step() alone: with
+   the bars open and no prefix (as the app starts), then with each insight view open over a 100-symbol prefix, so
+   that every redraw (4 a second) computes it.
 2. Latency from a typed character to the prediction panel showing the new prefix, paused and while training.
 3. Time from starting the `rnnviz` command to its first drawn screen.
 
-    python benchmarks/app_speed.py [--seconds 3] [--layers rnn:64] [--data digits]
+    python benchmarks/app_speed.py [--seconds 3] [--layers rnn:64] [--data digits] [--views cost,back,map,unit]
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from rnnviz.session import Session
 from rnnviz.widgets.prediction import PredictionPanel
 
 SIZE = (120, 40)
+PREFIX = 100  # symbols typed for the insight views
 STARTUP = """
 import time
 from rnnviz.__main__ import parse_args, session_from_args
@@ -37,9 +40,15 @@ FirstFrame(session_from_args(parse_args([]))).run(headless=True, size=(120, 40))
 """
 
 
-async def app_steps_per_second(data: str, layers: str, seconds: float) -> float:
+async def app_steps_per_second(data: str, layers: str, seconds: float, view: str | None = None) -> float:
+    """Steps/s of the app's worker; with `view`, that insight view open over a typed prefix."""
     app = RnnvizApp(Session(data=data, layers=layers), speed=0)  # full speed: the worker as fast as it goes
-    async with app.run_test(size=SIZE):
+    async with app.run_test(size=SIZE) as pilot:
+        if view:
+            eval_symbols = [int(i) for seq in app.session.data.eval for i in seq][:PREFIX]
+            app.query_one("#prefix", Input).value = app.session.vocab.text(eval_symbols)
+            app.query_one(PredictionPanel).action_open(view)
+            await pilot.pause()
         app.action_start()
         await asyncio.sleep(1.0)  # past the first redraws and the JIT-free warm-up of NumPy's caches
         start, steps = time.perf_counter(), app.session.trainer.step
@@ -67,7 +76,7 @@ async def keystroke_latencies(data: str, layers: str, training: bool, keys: str 
     async with app.run_test(size=SIZE) as pilot:
         panel = app.query_one(PredictionPanel)
         original = panel.show
-        panel.show = lambda prediction: (original(prediction), shown.append(time.perf_counter()))
+        panel.show = lambda *what: (original(*what), shown.append(time.perf_counter()))
         app.screen.set_focus(panel.query_one("#prefix", Input))
         if training:
             app.action_start()
@@ -103,15 +112,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--data", default="digits")
     parser.add_argument("--layers", default="rnn:64")
+    parser.add_argument("--views", default="cost,back,map,unit", help="insight views to train with open ('' none)")
     args = parser.parse_args()
     in_app = asyncio.run(app_steps_per_second(args.data, args.layers, args.seconds))
     alone = session_steps_per_second(args.data, args.layers, args.seconds)
+    views = [v for v in args.views.split(",") if v]
+    with_views = {view: asyncio.run(app_steps_per_second(args.data, args.layers, args.seconds, view)) for view in views}
     paused = asyncio.run(keystroke_latencies(args.data, args.layers, training=False))
     busy = asyncio.run(keystroke_latencies(args.data, args.layers, training=True))
     startup = startup_seconds()
     rows = [
         ("training in the app / Session alone", f"{in_app:,.0f} / {alone:,.0f} steps/s", in_app / alone, ">= 0.70",
          in_app / alone >= 0.7),
+        *((f"... with the {view} view open / alone", f"{rate:,.0f} / {alone:,.0f} steps/s", rate / alone, ">= 0.70",
+           rate / alone >= 0.7) for view, rate in with_views.items()),
         ("keystroke -> prediction, paused (median, max)", _ms(paused), max(paused) * 1000, "<= 100 ms",
          max(paused) <= 0.1),
         ("keystroke -> prediction, training (median, max)", _ms(busy), max(busy) * 1000, "<= 100 ms",

@@ -139,10 +139,34 @@ class Network:
     def run(self, ids, state=None) -> Run:
         """One pass over a sequence of ids, from `state` (a Run's) or from zeros."""
         ids = self._check_prefix(ids)
-        logits, caches, new_state = self._forward(ids[:, None], state)
-        traces = {name: {key: a[:, 0] for key, a in layer.traces(cache).items()}
-                  for (name, layer), cache in zip(self.layers, caches[:-1], strict=True) if layer.recurrent}
-        return Run(log_softmax(logits)[:, 0], traces, new_state)
+        logp, traces, new_state = self._traced(ids[:, None], state)
+        return Run(logp[:, 0], {name: {key: a[:, 0] for key, a in trace.items()} for name, trace in traces.items()},
+                   new_state)
+
+    def run_rows(self, x) -> tuple[np.ndarray, dict]:
+        """One pass over a (B, T) batch of ids, each row from zeros: the log-probabilities (B, T, V) and every
+        recurrent layer's traces, {name: {"h": (B, T, H), ...}}. Padding after a row's end changes only the
+        positions after it, so padded rows of unequal length give each row's own numbers."""
+        x, _, _ = self._check_batch(x, x, None)
+        logp, traces, _ = self._traced(x.T, None)
+        return logp.swapaxes(0, 1), {name: {key: a.swapaxes(0, 1) for key, a in trace.items()}
+                                     for name, trace in traces.items()}
+
+    def input_saliency(self, ids, target=None) -> np.ndarray:
+        """(T,): how much each input sways the prediction after the last one. The L2 norm, over the embedding, of
+        the gradient of log p(target | ids) at the last position with respect to each input's embedding vector;
+        `target` None is the most likely next symbol. One forward and one backward pass; the weights are untouched."""
+        ids = self._check_prefix(ids)
+        if ids.size == 0:
+            raise ValueError("input_saliency needs a prefix of at least one symbol")
+        logits, caches, _ = self._forward(ids[:, None], None)
+        last = log_softmax(logits[-1, 0])  # (V,)
+        target = int(np.argmax(last)) if target is None else self._check_target(target)
+        dlogits = np.zeros_like(logits)  # (T, 1, V): only the last prediction is differentiated
+        dlogits[-1, 0] = -np.exp(last)
+        dlogits[-1, 0, target] += 1  # d log p(target) / d logits = onehot(target) - softmax
+        _, d_embedded = self._backward(caches, dlogits)  # (T, 1, E)
+        return np.linalg.norm(d_embedded[:, 0], axis=-1)
 
     def predict_proba(self, prefix) -> np.ndarray:
         """(len(prefix), vocab): the next-symbol distribution after each position."""
@@ -186,6 +210,13 @@ class Network:
                 new_state.append(last)
         return h, caches, new_state
 
+    def _traced(self, ids_tb, state):
+        """(T, B) ids -> log-probabilities (T, B, V), each recurrent layer's traces (T, B, H) by name, final state."""
+        logits, caches, new_state = self._forward(ids_tb, state)
+        traces = {name: layer.traces(cache)
+                  for (name, layer), cache in zip(self.layers, caches[:-1], strict=True) if layer.recurrent}
+        return log_softmax(logits), traces, new_state
+
     def _backward(self, caches, dlogits):
         """Every parameter's gradient, and the gradient with respect to the embedded inputs (T, B, E)."""
         grads, d = {}, dlogits
@@ -205,6 +236,11 @@ class Network:
         if ids.dtype.kind not in "iu" or ids.min() < 0 or ids.max() >= self.vocab_size:
             raise ValueError(f"symbols must be integer ids from 0 to {self.vocab_size - 1}, got {prefix!r}")
         return ids.astype(np.int64)
+
+    def _check_target(self, target) -> int:
+        if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= target < self.vocab_size:
+            raise ValueError(f"target must be a symbol id from 0 to {self.vocab_size - 1}, got {target!r}")
+        return int(target)
 
     def _check_batch(self, x, y, mask):
         x, y = np.asarray(x), np.asarray(y)

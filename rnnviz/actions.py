@@ -142,6 +142,10 @@ class Actions:
     def action_type_prefix(self) -> None:
         self.screen.set_focus(self.query_one("#prefix"))
 
+    def action_panel(self, action: str, *args) -> None:
+        """The prediction panel's keys, bound by the app so that they work wherever the focus is."""
+        getattr(self.query_one(PredictionPanel), f"action_{action}")(*args)
+
     def action_leave_field(self) -> None:
         self.screen.set_focus(None)
 

@@ -48,7 +48,7 @@ class RnnvizApp(Actions, App):
         Binding("slash", "type_prefix", "Prefix", key_display="/"), Binding("f", "fork", "Fork"),
         Binding("c", "next_run", "Next run", show=False), Binding("x", "close_run", "Close run", show=False),
         Binding("question_mark", "help", "Help", key_display="?"), Binding("q", "quit", "Quit"),
-        Binding("escape", "leave_field", "Leave field", show=False),
+        Binding("escape", "leave_field", "Leave field", show=False), *PredictionPanel.APP_KEYS,
         Binding("1", "focus_panel('model')", "Model", show=False), Binding("2", "focus_panel('training')", show=False),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
@@ -108,7 +108,7 @@ class RnnvizApp(Actions, App):
     def _predict(self) -> None:
         panel = self.query_one(PredictionPanel)
         try:
-            panel.show(self.session.predict(self.prefix))
+            panel.show(*self.session.look(self.prefix, panel.lens))
         except ValueError as e:
             panel.show_error(str(e))
 
@@ -151,6 +151,10 @@ class RnnvizApp(Actions, App):
     @on(PredictionPanel.PrefixChanged)
     def _prefix_changed(self, message: PredictionPanel.PrefixChanged) -> None:
         self.prefix = message.text
+        self._predict()
+
+    @on(PredictionPanel.LensChanged)
+    def _lens_changed(self) -> None:
         self._predict()
 
     @on(TrainingPanel.Edited)

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnncore import Network, Vocab
+from rnncore import Network, Run, Vocab
+
+OVERFLOW = "the network's outputs overflow: its weights are too large; roll back or reset"
 
 
 @dataclass(frozen=True, eq=False)  # arrays have no single truth value, so no field-wise ==
@@ -15,6 +17,8 @@ class Prediction:
     probs: np.ndarray | None  # (vocab,) next-symbol distribution after the whole prefix; None for an empty prefix
     traces: dict  # recurrent layer name -> {"h": (len(prefix), H), ...}: what each layer computed at each step
     continuation: list[str]  # greedy continuation of the prefix
+    ids: np.ndarray  # (len(prefix),) the prefix's symbol ids
+    logp: np.ndarray  # (len(prefix), vocab) log-probabilities of the next symbol after each position
 
     @property
     def symbols(self) -> list[str]:
@@ -32,14 +36,21 @@ def predict(net: Network, vocab: Vocab, text: str, continuation: int = 10) -> Pr
         raise ValueError(f"the vocabulary has {len(vocab)} symbols but the network expects {net.vocab_size}")
     if continuation < 0:
         raise ValueError(f"continuation must be 0 or more, got {continuation}")
-    ids = vocab.parse(text)
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, as a message
-        run = net.run(ids)
-        if not ids:
-            return Prediction(vocab, [], None, run.traces, [])
-        probs = np.exp(run.logp[-1].astype(np.float64))  # (vocab,)
-    if not (np.isfinite(probs).all() and all(np.isfinite(h).all() for h in run.hidden.values())):
-        raise ValueError("the network's outputs overflow: its weights are too large; roll back or reset")
+    ids = np.array(vocab.parse(text), np.int64)
+    run = checked_run(net, ids)
+    if not ids.size:
+        return Prediction(vocab, [], None, run.traces, [], ids, run.logp)
+    probs = np.exp(run.logp[-1].astype(np.float64))  # (vocab,)
     probs /= probs.sum()  # float32 softmax sums to 1 only within ~1e-7
     greedy = net.generate(ids, continuation, temperature=0, run=run) if continuation else []
-    return Prediction(vocab, vocab.decode(ids), probs, run.traces, vocab.decode(greedy))
+    return Prediction(vocab, vocab.decode(ids), probs, run.traces, vocab.decode(greedy), ids, run.logp)
+
+
+def checked_run(net: Network, ids) -> Run:
+    """`net.run(ids)`; a diverged network's overflow is a ValueError saying so, without NumPy warnings."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        run = net.run(ids)
+    traces = [a for trace in run.traces.values() for a in trace.values()]
+    if not (np.isfinite(run.logp).all() and all(np.isfinite(a).all() for a in traces)):
+        raise ValueError(OVERFLOW)
+    return run

@@ -25,6 +25,18 @@ Watch a recurrent network learn to predict the next symbol of a sequence.
 - **Prediction**: type a prefix such as `1 3 5`; the bars show the next-symbol probabilities, the line below the greedy
   continuation, and each heatmap the hidden units (rows) after each symbol (columns), from -1 (blue) to +1 (red).
 
+**Views**, the tabs of the prediction panel, for the prefix (or with none an eval sequence, named in the view):
+- `p` **Probs**: the bars and heatmaps; `t` shows another of the layer's traces (h; an LSTM's c and gates).
+- `o` **Cost** by position: the network's cost of each symbol given those before it, the task's optimum beside it.
+- `b` **Back**: how far back the prediction looks: the gradient of log p(target) with respect to each input, its size.
+- `m` **Map**: the layer's states over the eval set on their two principal axes, coloured by the symbol each predicts
+  (`i`: by its input symbol), the sequence's path across them.
+- `u` **Unit**: the sequence with one unit's activation behind each symbol, blue -1 to red +1; `v` the unit that
+  varies most.
+
+`l` the next recurrent layer · `↑`/`↓` the target (bars, Back) or the unit (Unit, or a heatmap after a click on a
+row) · `a` the likeliest target again.
+
 **Keys**: `space` run or pause · `n` one step (of every run) · `r` reset the weights · `ctrl+s` / `ctrl+o` save /
 load a checkpoint · `f` fork the run · `c` next run · `x` close the run · `ctrl+p` command palette (recording,
 exporting, every action) · `?` this help · `q` or `ctrl+c` quit.
@@ -39,8 +51,8 @@ selected, so that what you type next replaces it.
 """
 
 
-GETTING_AROUND = ("`1` goes to the Model panel, `2` to the Training panel, `/` to the prefix; `tab` moves on, "
-                  "`escape` leaves a field; `space` trains, `?` helps")
+GETTING_AROUND = ("Press space to train, / to type a prefix, 1 for the Model panel, 2 for the Training panel, "
+                  "tab to move on, escape to leave a field, ? for help.")
 HELP = HELP.replace("{getting_around}", GETTING_AROUND)
 
 
@@ -142,5 +154,19 @@ COMMANDS = [  # the command palette's entries: (title, help, action)
     ("Close the run", "Close the current run (the last one stays)", "close_run"),
     ("Record the session", "Write every change from now on to a file that rnncore replay redoes", "record"),
     ("Export the charts' data", "Write every run's charted points to a CSV file", "export"),
+    ("View: next-symbol bars and heatmaps", "The prediction panel's first tab (p)", "panel('open', 'probs')"),
+    ("View: cost by position", "The network's cost of each symbol, the task's optimum beside it (o)",
+     "panel('open', 'cost')"),
+    ("View: how far back", "The size of the gradient of the prediction with respect to each input (b)",
+     "panel('open', 'back')"),
+    ("View: state map", "The layer's states on their first two principal components, the path across them (m)",
+     "panel('open', 'map')"),
+    ("View: unit on text", "One unit's activation behind each symbol (u)", "panel('open', 'unit')"),
+    ("Next recurrent layer", "The views and the heatmap's marks go to the next layer (l)", "panel('next_layer')"),
+    ("Next trace", "The heatmap and the views show another of the layer's traces: h, c, gates (t)",
+     "panel('next_trace')"),
+    ("State map: colour by input or prediction", "Switch the state map's colouring (i)", "panel('colour_by_input')"),
+    ("Unit that varies most", "Pick the unit whose activation varies most over the sequence (v)",
+     "panel('most_varying')"),
     ("Help", "What each panel shows and the keys", "help"),
 ]

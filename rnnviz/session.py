@@ -33,6 +33,7 @@ from rnncore import (
 
 from .history import History, HistoryView
 from .inference import Prediction, predict
+from .insight import Insight, Lens
 
 DATA_CHOICES = ("parity", "parity:8", "parity:16", "xor", "letters", "anbn", "anbn:30", "digits", "toy")  # the list
 EXAMPLE_LENGTH = 4  # symbols of an example prefix
@@ -161,6 +162,12 @@ class Session:
         with self.lock:
             return predict(self.net, self.vocab, text)
 
+    def look(self, text: str, lens: Lens) -> tuple[Prediction, object]:
+        """The prediction after `text` and the numbers of the view `lens` opens, from the same weights."""
+        with self.lock:
+            prediction = predict(self.net, self.vocab, text)
+            return prediction, self.insight.look(self.net, self.data, prediction, lens, self.trainer.step)
+
     # --- building -------------------------------------------------------------
     def rebuild(self, model: ModelConfig | None = None, seed: int | None = None) -> None:
         """A fresh network (and data if it changed); training settings are kept, the history is cleared."""
@@ -186,6 +193,7 @@ class Session:
             fork.trainer = Trainer(net, self.data, self.trainer.config, state=self.trainer.state_dict())
             fork.wanted = fork.trainer.config
         fork.lock, fork.net, fork.run_id, fork.history = threading.Lock(), net, run_id, self.history.copy()
+        fork.insight = Insight()  # its own state map axes, fitted on its own weights
         fork.note("fork", parent=self.run_id)
         return fork
 
@@ -213,6 +221,7 @@ class Session:
         """A new network or a loaded one: no figures of the old; the charts start at its step."""
         self.history.clear(self.trainer.step)
         self.last_event = self.accuracy = self.weights_from = None
+        self.insight = Insight()  # the state map's axes belong to the network they were fitted on
         if self.trainer.step:  # a loaded network: its accuracy now, rather than a dash until the next evaluation
             self.accuracy = self.trainer.evaluate()[0]
 

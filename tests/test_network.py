@@ -235,3 +235,20 @@ def test_from_spec_reads_layer_fields_by_name_not_by_order():
     spec = stacked().spec()
     spec["layers"] = [dict(reversed(list(layer.items()))) for layer in spec["layers"]]
     assert Network.from_spec(spec).spec() == stacked().spec()
+
+
+def test_run_rows_gives_each_padded_row_what_run_gives_it_alone():
+    net = stacked()
+    seqs = [[1, 3, 5, 6, 2], [2, 4], [0, 6, 6]]
+    x = np.zeros((3, 5), np.int64)
+    for row, s in enumerate(seqs):
+        x[row, :len(s)] = s
+    logp, traces = net.run_rows(x)
+    assert logp.shape == (3, 5, V) and list(traces) == ["rnn0", "rnn1"]
+    for row, s in enumerate(seqs):
+        alone = net.run(s)
+        np.testing.assert_allclose(logp[row, :len(s)], alone.logp, rtol=1e-12)
+        for name, trace in traces.items():
+            np.testing.assert_allclose(trace["h"][row, :len(s)], alone.traces[name]["h"], rtol=1e-12)
+    with pytest.raises(ValueError):
+        net.run_rows([1, 2, 3])

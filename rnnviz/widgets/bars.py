@@ -6,8 +6,13 @@ TOP_K by probability and sums up the rest in one line.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
 from textual.widget import Widget
 
 from rnncore import glyph
@@ -18,6 +23,7 @@ MAX_BAR = 40  # cells for probability 1; wider bars only make the eye travel
 EIGHTHS = " ▏▎▍▌▋▊▉"
 BEST_STYLE = "bold #ffb000"
 BAR_STYLE = "#5f87d7"
+TARGET_STYLE = "bold reverse"  # the symbol the how-far-back view explains, when the user picked it
 
 
 def bar(fraction: float, width: int) -> str:
@@ -34,8 +40,15 @@ def chosen_rows(probs: np.ndarray) -> list[int]:
     return [int(i) for i in np.argsort(-probs, kind="stable")[:TOP_K]]
 
 
-def bars_text(symbols: list[str], probs: np.ndarray, width: int) -> Text:
-    """One line per chosen symbol: label, bar, probability; `width` is the whole line's."""
+def moved(order: list[int], current: int, step: int) -> int:
+    """The symbol `step` places from `current` in `order` (the first if it is not there), kept within it."""
+    start = order.index(current) if current in order else 0
+    return order[min(max(start + step, 0), len(order) - 1)]
+
+
+def bars_text(symbols: list[str], probs: np.ndarray, width: int, target: int | None = None) -> Text:
+    """One line per chosen symbol: label, bar, probability; `width` is the whole line's; `target`'s label
+    reversed."""
     rows = chosen_rows(probs)
     labels = [glyph(symbols[i]) for i in rows]
     label_width = max(len(s) for s in labels)
@@ -45,7 +58,8 @@ def bars_text(symbols: list[str], probs: np.ndarray, width: int) -> Text:
     for i, label in zip(rows, labels, strict=True):
         style = BEST_STYLE if i == best else BAR_STYLE
         mark = " ◀" if i == best else ""
-        out.append(f"{label:>{label_width}} ", style="bold" if i == best else "")
+        out.append(f"{label:>{label_width}}", style=TARGET_STYLE if i == target else "bold" if i == best else "")
+        out.append(" ")
         out.append(bar(float(probs[i]), bar_width), style=style)
         out.append(f" {probs[i]:.2f}{mark}\n", style="bold" if i == best else "")
     rest = len(probs) - len(rows)
@@ -55,23 +69,32 @@ def bars_text(symbols: list[str], probs: np.ndarray, width: int) -> Text:
     return out
 
 
-class ProbabilityBars(Widget):
-    """The softmax over the next symbol as bars; a hint when there is nothing to show."""
+class ProbabilityBars(Widget, can_focus=True):
+    """The softmax over the next symbol as bars; a hint when there is nothing to show. ↑/↓ (when focused) or a
+    click on a bar picks the target of the how-far-back view: `TargetPicked`."""
 
     DEFAULT_CSS = """
     ProbabilityBars { height: 1; width: 1fr; text-wrap: nowrap; text-overflow: clip; }
+    ProbabilityBars:focus { background: $boost; }
     """
+    BINDINGS = [Binding("up", "pick(-1)", "Target up", show=False),
+                Binding("down", "pick(1)", "Target down", show=False)]
+
+    @dataclass
+    class TargetPicked(Message):
+        target: int
 
     def __init__(self, hint: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
         self._hint = hint
         self._symbols: list[str] = []
         self._probs: np.ndarray | None = None
+        self.target: int | None = None
 
-    def show(self, symbols: list[str], probs: np.ndarray) -> None:
+    def show(self, symbols: list[str], probs: np.ndarray, target: int | None = None) -> None:
         if len(symbols) != len(probs):
             raise ValueError(f"{len(symbols)} symbols but {len(probs)} probabilities")
-        self._symbols, self._probs = list(symbols), np.asarray(probs, np.float64)
+        self._symbols, self._probs, self.target = list(symbols), np.asarray(probs, np.float64), target
         self._fit_height()
 
     def show_hint(self, hint: str) -> None:
@@ -90,7 +113,17 @@ class ProbabilityBars(Widget):
         """What the widget shows, at its current width (40 before it is laid out)."""
         if self._probs is None:
             return Text(self._hint, style="dim italic")
-        return bars_text(self._symbols, self._probs, self.content_size.width or 40)
+        return bars_text(self._symbols, self._probs, self.content_size.width or 40, self.target)
 
     def render(self) -> Text:
         return self.text
+
+    def action_pick(self, step: int) -> None:
+        if self._probs is not None:
+            current = int(np.argmax(self._probs)) if self.target is None else self.target
+            self.post_message(self.TargetPicked(moved(chosen_rows(self._probs), current, step)))
+
+    def on_click(self, event: events.Click) -> None:
+        rows = chosen_rows(self._probs) if self._probs is not None else []
+        if 0 <= event.y < len(rows):
+            self.post_message(self.TargetPicked(rows[event.y]))

@@ -1,12 +1,16 @@
 """Hidden units (rows) by prefix position (columns) of one recurrent layer, coloured -1 blue .. +1 red."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -19,6 +23,9 @@ NEUTRAL = np.array([40, 40, 40])
 POSITIVE = np.array([230, 60, 50])
 NEGATIVE = np.array([50, 110, 230])
 BOLD, DIM = Style(bold=True), Style(dim=True)
+SELECTED = Style(bold=True, underline=True)  # the layer the views look at
+PICKED = Style(reverse=True, bold=True)  # the unit they look at
+FIRST_ROW = 2  # lines above the units: the title and the symbols
 
 
 @lru_cache(maxsize=2 * LEVELS + 1)
@@ -49,24 +56,28 @@ def legend() -> list[Segment]:
     return [Segment("-1 "), *cells, Segment(" +1")]
 
 
-def heatmap_lines(title: str, states: np.ndarray, symbols: list[str], width: int) -> list[Strip]:
-    """Title, column headers, one row per unit (capped at MAX_ROWS), legend; the last columns that fit."""
+def heatmap_lines(title: str, states: np.ndarray, symbols: list[str], width: int, unit: int | None = None,
+                  title_style: Style = BOLD) -> list[Strip]:
+    """Title, column headers, one row per unit (capped at MAX_ROWS; `unit`'s label reversed), legend; the last
+    columns that fit."""
     T, H = states.shape
     label_width = len(str(min(H, MAX_ROWS) - 1))
     columns = max(1, (width - label_width - 1) // CELL)
     first = max(0, T - columns)
     notes = (f" · {MAX_ROWS} shown" if H > MAX_ROWS else "") + (f" · last {T - first} of {T} steps" if first else "")
     header = " " * (label_width + 1) + "".join(f"{glyph(s)[:CELL]:^{CELL}}" for s in symbols[first:])
-    lines = [[Segment(f"{title} ({H} units)", BOLD), Segment(notes, DIM)], [Segment(header)]]
+    lines = [[Segment(f"{title} ({H} units)", title_style), Segment(notes, DIM)], [Segment(header)]]
     cells = _cells()
-    for unit, row in enumerate(levels(states[first:, :MAX_ROWS].T) + LEVELS):  # (units, columns)
-        lines.append([Segment(f"{unit:>{label_width}} ", DIM), *[cells[i] for i in row]])
+    for row, steps in enumerate(levels(states[first:, :MAX_ROWS].T) + LEVELS):  # (units, columns)
+        label = Segment(f"{row:>{label_width}}", PICKED if row == unit else DIM)
+        lines.append([label, Segment(" "), *[cells[i] for i in steps]])
     lines.append(legend())
     return [Strip(line).crop(0, width) for line in lines]
 
 
-class HiddenHeatmap(Widget):
-    """One recurrent layer's hidden states over the prefix; a hint when the prefix is empty.
+class HiddenHeatmap(Widget, can_focus=True):
+    """One recurrent layer's trace over the prefix; a hint when the prefix is empty. ↑/↓ (when focused) or a
+    click on a row picks a unit: `UnitPicked`.
 
     Drawn line by line from cached strips: as a Rich Text, the few thousand
     coloured cells were re-parsed at every refresh (~190 ms a frame for 96 units
@@ -75,7 +86,14 @@ class HiddenHeatmap(Widget):
 
     DEFAULT_CSS = """
     HiddenHeatmap { height: 2; width: 1fr; margin-bottom: 1; }
+    HiddenHeatmap:focus { background: $boost; }
     """
+    BINDINGS = [Binding("up", "pick(-1)", "Unit up", show=False), Binding("down", "pick(1)", "Unit down", show=False)]
+
+    @dataclass
+    class UnitPicked(Message):
+        layer_name: str
+        unit: int
 
     def __init__(self, layer_name: str, hint: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
@@ -85,13 +103,17 @@ class HiddenHeatmap(Widget):
         self._symbols: list[str] = []
         self._lines: list[Strip] = []
         self._lines_width = -1
+        self.trace, self.unit, self.selected = "h", None, False
 
-    def show(self, states: np.ndarray, symbols: list[str]) -> None:
-        """`states` (T, H) for the T symbols of the prefix."""
+    def show(self, states: np.ndarray, symbols: list[str], trace: str = "h", unit: int | None = None,
+             selected: bool = False) -> None:
+        """`states` (T, H), the layer's `trace` for the T symbols of the prefix; `unit` marked; `selected`: the
+        layer the views look at."""
         states = np.asarray(states)
         if states.ndim != 2 or states.shape[0] != len(symbols):
             raise ValueError(f"states must be (len(symbols), H) = ({len(symbols)}, H), got {states.shape}")
         self._states, self._symbols = states, list(symbols)
+        self.trace, self.unit, self.selected = trace, unit, selected
         self._lines_width = -1
         height = 2 if not symbols else min(states.shape[1], MAX_ROWS) + 3
         if self.styles.height is None or self.styles.height.value != height:
@@ -103,6 +125,10 @@ class HiddenHeatmap(Widget):
         return self._states.shape[1]
 
     @property
+    def title(self) -> str:
+        return self.layer_name if self.trace == "h" else f"{self.layer_name} {self.trace}"
+
+    @property
     def lines(self) -> list[Strip]:
         """What the widget shows, one strip per line, at its current width (60 before it is laid out)."""
         width = self.content_size.width or 60
@@ -111,11 +137,20 @@ class HiddenHeatmap(Widget):
         return self._lines
 
     def _build_lines(self, width: int) -> list[Strip]:
+        style = SELECTED if self.selected else BOLD
         if not self._symbols:
-            title = f"{self.layer_name} ({self.units} units)"
-            return [Strip([Segment(title, BOLD)]).crop(0, width), Strip([Segment(self._hint, DIM)]).crop(0, width)]
-        return heatmap_lines(self.layer_name, self._states, self._symbols, width)
+            title = f"{self.title} ({self.units} units)"
+            return [Strip([Segment(title, style)]).crop(0, width), Strip([Segment(self._hint, DIM)]).crop(0, width)]
+        return heatmap_lines(self.title, self._states, self._symbols, width, self.unit, style)
 
     def render_line(self, y: int) -> Strip:
         lines = self.lines
         return lines[y] if y < len(lines) else Strip.blank(0)
+
+    def action_pick(self, step: int) -> None:
+        self.post_message(self.UnitPicked(self.layer_name, (self.unit or 0) + step))
+
+    def on_click(self, event: events.Click) -> None:
+        unit = event.y - FIRST_ROW
+        if self._symbols and 0 <= unit < min(self.units, MAX_ROWS):
+            self.post_message(self.UnitPicked(self.layer_name, unit))

@@ -1,32 +1,60 @@
-"""The prediction panel: type a prefix, see the next-symbol bars, the greedy continuation and the hidden units."""
+"""The prediction panel: type a prefix, see the next-symbol bars, the greedy continuation and the hidden units,
+and in the other tabs how the network uses its memory: cost by position, how far back, a state map, a unit."""
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Input, Static
+from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from rnncore import glyph
 
 from ..inference import Prediction
-from .bars import ProbabilityBars
+from ..insight import Lens, Saliency, UnitText
+from ..measures import most_varying
+from .bars import ProbabilityBars, chosen_rows, moved
+from .cost import CostByPosition
 from .heatmap import HiddenHeatmap
+from .saliency import HowFarBack
+from .statemap import StateMapView
+from .unittext import UnitOnText
 
 HINT = "type a prefix to see the next symbol"
 HEATMAP_HINT = "type a prefix to see the hidden units"
+TABS = {"probs": ("Probs", "p"), "cost": ("Cost", "o"), "back": ("Back", "b"), "map": ("Map", "m"),
+        "unit": ("Unit", "u")}  # view -> (title, key); c, f, x: the runs side by side
 
 
 class PredictionPanel(Vertical):
-    """Shows what the app hands it (`show`, `show_error`); posts `PrefixChanged` when the user types."""
+    """Shows what the app hands it (`show`, `show_error`); posts `PrefixChanged` when the user types and
+    `LensChanged` when the user picks another view, layer, trace, target or colouring (`lens`)."""
 
     DEFAULT_CSS = """
-    PredictionPanel { height: 1fr; overflow-y: auto; }
+    PredictionPanel { height: 1fr; }
     PredictionPanel > #error { color: $error; height: auto; display: none; }
     PredictionPanel > #error.shown { display: block; }
-    PredictionPanel > #continuation { height: auto; margin-bottom: 1; color: $text-muted; }
-    PredictionPanel > #heatmaps { height: 1fr; min-height: 8; }
+    PredictionPanel #views { height: 1fr; }
+    PredictionPanel #views > ContentSwitcher { height: 1fr; }
+    PredictionPanel TabPane { height: 1fr; padding: 0; }
+    PredictionPanel #probs { overflow-y: auto; }
+    PredictionPanel #continuation { height: auto; margin-bottom: 1; color: $text-muted; }
+    PredictionPanel #heatmaps { height: auto; }
     """
+
+    APP_KEYS = [  # the app binds these, so that they work wherever the focus is; each runs this panel's action
+        *(Binding(key, f"panel('open', '{view}')", title, show=False) for view, (title, key) in TABS.items()),
+        Binding("l", "panel('next_layer')", "Layer", show=False),
+        Binding("t", "panel('next_trace')", "Trace", show=False),
+        Binding("i", "panel('colour_by_input')", "Colour by input", show=False),
+        Binding("v", "panel('most_varying')", "Most varying unit", show=False),
+        Binding("a", "panel('likeliest')", "Likeliest target", show=False),
+        Binding("up", "panel('move', -1)", "Up", show=False), Binding("down", "panel('move', 1)", "Down", show=False),
+    ]
 
     class PrefixChanged(Message):
         """The prefix input changed (or was submitted)."""
@@ -35,17 +63,33 @@ class PredictionPanel(Vertical):
             super().__init__()
             self.text = text
 
+    class LensChanged(Message):
+        """The user picked something else to look at: the numbers must be computed again."""
+
     def __init__(self, example: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
         self._example = example
         self._heatmaps: list[HiddenHeatmap] = []
+        self.lens, self.unit = Lens(), 0
+        self._prediction: Prediction | None = None
+        self._view = None  # the open view's numbers, last shown
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=_placeholder(self._example), id="prefix")
         yield Static("", id="error")
-        yield ProbabilityBars(HINT, id="bars")
-        yield Static("", id="continuation")
-        yield VerticalScroll(id="heatmaps")
+        with TabbedContent(id="views"):
+            with TabPane(_tab_title("probs"), id="probs"):
+                yield ProbabilityBars(HINT, id="bars")
+                yield Static("", id="continuation")
+                yield VerticalScroll(id="heatmaps")
+            with TabPane(_tab_title("cost"), id="cost"):
+                yield CostByPosition(id="cost-view")
+            with TabPane(_tab_title("back"), id="back"):
+                yield HowFarBack(id="back-view")
+            with TabPane(_tab_title("map"), id="map"):
+                yield StateMapView(id="map-view")
+            with TabPane(_tab_title("unit"), id="unit"):
+                yield UnitOnText(id="unit-view")
 
     def set_example(self, example: str) -> None:
         """A prefix typical of the data, shown in the empty input as a hint."""
@@ -59,22 +103,34 @@ class PredictionPanel(Vertical):
         if isinstance(event, Input.Submitted):
             self.screen.set_focus(None)  # enter gives the keys back to the app
 
-    def show(self, prediction: Prediction) -> None:
-        """Render bars, continuation and one heatmap per recurrent layer; clear the error."""
+    # --- what the app hands over ----------------------------------------------------------
+    def show(self, prediction: Prediction, view=None) -> None:
+        """Render the open tab: bars, continuation and one heatmap per recurrent layer, or a view's numbers (`view`,
+        from `Insight.look`); clear the error. A hidden tab is drawn when it opens: opening one asks for new numbers."""
         self.show_error("")
-        bars = self.query_one(ProbabilityBars)
-        if prediction.probs is None:
-            bars.show_hint(HINT)
-        else:
-            bars.show(prediction.symbols, prediction.probs)
-        self.query_one("#continuation", Static).update(continuation_line(prediction))
-        self._show_heatmaps(prediction)
+        self._prediction, self._view = prediction, view
+        if self.lens.view == "probs":
+            self._show_probs()
+        widget = {"cost": CostByPosition, "back": HowFarBack, "map": StateMapView}.get(self.lens.view)
+        if widget is not None and view is not None:
+            self.query_one(widget).show(view)
+        elif self.lens.view == "unit" and view is not None:
+            self.query_one(UnitOnText).show(view, self.unit)
 
     def show_error(self, message: str) -> None:
         """An inline error under the input (empty clears it); what was shown before stays."""
         error = self.query_one("#error", Static)
-        error.update(message)
+        _update(error, message)
         error.set_class(bool(message), "shown")
+
+    def _show_probs(self) -> None:
+        prediction, bars = self._prediction, self.query_one(ProbabilityBars)
+        if prediction.probs is None:
+            bars.show_hint(HINT)
+        else:
+            bars.show(prediction.symbols, prediction.probs, self.lens.target)
+        _update(self.query_one("#continuation", Static), continuation_line(prediction))
+        self._show_heatmaps(prediction)
 
     def _show_heatmaps(self, prediction: Prediction) -> None:
         names = list(prediction.traces)
@@ -83,8 +139,103 @@ class PredictionPanel(Vertical):
             box.remove_children()
             self._heatmaps = [HiddenHeatmap(name, HEATMAP_HINT) for name in names]
             box.mount_all(self._heatmaps)
-        for heatmap, trace in zip(self._heatmaps, prediction.traces.values(), strict=True):
-            heatmap.show(trace["h"], prediction.prefix)
+        layer = self.picked_layer
+        for heatmap, (name, trace) in zip(self._heatmaps, prediction.traces.items(), strict=True):
+            mine = name == layer
+            key = self.lens.trace if mine and self.lens.trace in trace else "h"
+            heatmap.show(trace[key], prediction.prefix, key, self.unit if mine else None, mine)
+
+    @property
+    def picked_layer(self) -> str | None:
+        """The recurrent layer the views look at: the one picked, or the first."""
+        names = list(self._prediction.traces) if self._prediction else []
+        return self.lens.layer if self.lens.layer in names else (names[0] if names else None)
+
+    # --- what the user picks ----------------------------------------------------------------
+    def _refocus(self, **changes) -> None:
+        self.lens = replace(self.lens, **changes)
+        self.post_message(self.LensChanged())
+
+    def _pick_unit(self, unit: int) -> None:
+        units = self._units()
+        self.unit = min(max(unit, 0), units - 1) if units else 0
+        if self._prediction is not None:
+            self.show(self._prediction, self._view)
+
+    def _units(self) -> int:
+        return self._trace().shape[1]
+
+    def _trace(self) -> np.ndarray:
+        """(T, H) the prefix's trace the views look at: the picked one of the picked layer, or its h."""
+        traces = self._prediction.traces.get(self.picked_layer, {}) if self._prediction else {}
+        return traces.get(self.lens.trace, traces.get("h", np.zeros((0, 0))))
+
+    @on(TabbedContent.TabActivated, "#views")
+    def _tab_opened(self, event: TabbedContent.TabActivated) -> None:
+        event.stop()
+        if event.pane.id != self.lens.view:
+            self._refocus(view=event.pane.id)
+
+    @on(HiddenHeatmap.UnitPicked)
+    def _unit_clicked(self, event: HiddenHeatmap.UnitPicked) -> None:
+        event.stop()
+        if event.layer_name != self.picked_layer:
+            self._refocus(layer=event.layer_name)
+        self._pick_unit(event.unit)
+
+    @on(ProbabilityBars.TargetPicked)
+    def _target_clicked(self, event: ProbabilityBars.TargetPicked) -> None:
+        event.stop()
+        self._refocus(target=event.target)
+
+    def action_open(self, view: str) -> None:
+        self.query_one("#views", TabbedContent).active = view
+
+    def action_next_layer(self) -> None:
+        names = list(self._prediction.traces) if self._prediction else []
+        if len(names) > 1:
+            self._refocus(layer=names[(names.index(self.picked_layer) + 1) % len(names)])
+            self._pick_unit(self.unit)
+
+    def action_next_trace(self) -> None:
+        keys = list(self._prediction.traces.get(self.picked_layer, {})) if self._prediction else []
+        if len(keys) > 1:
+            self._refocus(trace=keys[(keys.index(self.lens.trace) + 1) % len(keys)] if self.lens.trace in keys
+                          else keys[0])
+
+    def action_colour_by_input(self) -> None:
+        self._refocus(by_input=not self.lens.by_input)
+
+    def action_likeliest(self) -> None:
+        self._refocus(target=None)
+
+    def action_most_varying(self) -> None:
+        if isinstance(self._view, UnitText):
+            self._pick_unit(self._view.most_varying)
+        elif len(self._trace()):
+            self._pick_unit(most_varying(self._trace()))
+
+    def action_move(self, step: int) -> None:
+        """↑/↓: the unit in the unit view, else the target of the bars and the how-far-back view."""
+        if self.lens.view == "unit":
+            self._pick_unit(self.unit + step)
+        elif self.lens.view in ("probs", "back") and self._prediction is not None:
+            self._refocus(target=moved(*self._target_order(), step))
+
+    def _target_order(self) -> tuple[list[int], int]:
+        """The order ↑/↓ move the target in (the bars', or the vocabulary's without bars), and where it is."""
+        probs = self._prediction.probs
+        likeliest = int(np.argmax(probs)) if probs is not None else \
+            self._view.target if isinstance(self._view, Saliency) else 0
+        order = chosen_rows(probs) if probs is not None else list(range(len(self._prediction.symbols)))
+        return order, likeliest if self.lens.target is None else self.lens.target
+
+
+def _update(line: Static, text: str) -> None:
+    """A line's new text, if it is new: an update lays the whole screen out again, which costs the training
+    thread a few percent at every redraw."""
+    if str(line.content) != text:
+        line.update(text)
 
 
 def continuation_line(prediction: Prediction) -> str:
@@ -92,6 +243,13 @@ def continuation_line(prediction: Prediction) -> str:
     if not prediction.continuation:
         return ""
     return "continues: " + prediction.vocab.separator.join(map(glyph, prediction.continuation)) + " …"
+
+
+def _tab_title(view: str) -> str:
+    """The tab's title, its key underlined."""
+    title, key = TABS[view]
+    at = title.lower().index(key)
+    return f"{title[:at]}[u]{title[at]}[/u]{title[at + 1:]}"
 
 
 def _placeholder(example: str) -> str:

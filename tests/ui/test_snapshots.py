@@ -3,6 +3,8 @@
 The network trains synchronously before the app starts (no worker, so no tokens/s or other timing on screen),
 in float64, so the figures and curves do not hang on the last bit of a float32 BLAS kernel.
 """
+import pytest
+
 from rnncore import TrainConfig
 from rnnviz.app import RnnvizApp
 from rnnviz.session import Session
@@ -18,8 +20,12 @@ def trained_app() -> RnnvizApp:
 
 
 async def type_prefix(pilot):
-    pilot.app.clear_notifications()  # the getting-around note a newcomer sees at start
     await pilot.press("slash", *"1 3 5 7 0 0", "escape")
+    await without_notes(pilot)
+
+
+async def without_notes(pilot):
+    pilot.app.clear_notifications()  # the getting-around note a newcomer sees at start
     await pilot.pause()
 
 
@@ -29,3 +35,20 @@ def test_main_screen_120x40(snap_compare):
 
 def test_main_screen_80x24(snap_compare):
     assert snap_compare(trained_app(), terminal_size=(80, 24), run_before=type_prefix)
+
+
+def view_opened(key):
+    async def run_before(pilot):
+        await type_prefix(pilot)
+        await pilot.press(key)
+        await without_notes(pilot)
+    return run_before
+
+
+@pytest.mark.parametrize("key", ["o", "b", "m", "u"])  # cost by position, how far back, state map, unit on text
+def test_each_insight_view_120x40(snap_compare, key):
+    assert snap_compare(trained_app(), terminal_size=(120, 40), run_before=view_opened(key))
+
+
+def test_the_state_map_80x24(snap_compare):
+    assert snap_compare(trained_app(), terminal_size=(80, 24), run_before=view_opened("m"))
