@@ -13,7 +13,7 @@ from .paths import user_path
 from .screens import ConfirmScreen, HelpScreen, checkpoint_dialog
 from .widgets.model import ModelPanel
 from .widgets.prediction import PredictionPanel
-from .worker import Diverged
+from .worker import Diverged, Finished
 
 
 class Actions:
@@ -96,6 +96,26 @@ class Actions:
         """A path the user typed: `~` expanded; when served, kept inside the served folder (ValueError)."""
         return user_path(path, self.root)
 
+    # --- what the training thread reports -----------------------------------------------------------
+    def on_finished(self, message: Finished) -> None:
+        self.action_pause()
+        drifts = getattr(self.lab, "drifts", [])
+        self.notify("The replay has reached the end of its record" + (
+            f"; the weights drifted from the record's at {len(drifts)} checksum(s), first at step {drifts[0][1]}."
+            if drifts else ", every checksum as recorded."), timeout=10)
+
+    def on_diverged(self, message: Diverged) -> None:
+        self.action_pause()
+        self.lab.current = self.lab.runs.index(message.session) if message.session in self.lab.runs else 0
+        self._render()
+        event = message.event
+        why = "its update overflowed" if event.skipped else f"its cost {event.loss:.3g} is far above a guess"
+        self.notify(f"Step {event.step} diverged: {why}. Paused; lower the learning rate or roll back.",
+                    severity="warning", timeout=8)
+        question = f"Training diverged at step {event.step}. Roll back to the weights kept at step " \
+                   f"{self.session.view().last_good_step}?"
+        self.push_screen(ConfirmScreen(question, yes="Roll back"), lambda yes: yes and self.action_rollback())
+
     # --- runs side by side, the record, the charts' data ----------------------------------------
     def action_fork(self) -> None:
         try:
@@ -157,6 +177,23 @@ class Actions:
         await self.stop_training()
         self.lab.end()
         self.exit()
+
+    async def apply_model(self, model, seed: int, new_run: bool) -> None:
+        """The Model panel's network: beside the current run, or in its place once the user says so."""
+        panel = self.query_one(ModelPanel)
+
+        def rebuild() -> None:
+            try:
+                self.lab.new_run(model, seed) if new_run else self.session.rebuild(model, seed)
+            except ValueError as e:  # the sizes were checked: what is left is a data file gone bad, or 4 runs
+                panel.show(self.session.model, self.session.config.seed, force=True)
+                panel.show_error("data", str(e))
+
+        if new_run:
+            rebuild()
+            self._render()
+        else:
+            await self._confirm_then("Build a new network? The trained one is lost.", rebuild)
 
     async def _confirm_then(self, question: str, action) -> None:
         """Stop training and run `action` now if nothing has trained yet, else once the user says yes."""

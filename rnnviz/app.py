@@ -22,7 +22,7 @@ from rnncore import SettingError
 from .actions import Actions
 from .lab import Lab
 from .paths import user_path
-from .screens import COMMANDS, GETTING_AROUND, ConfirmScreen
+from .screens import COMMANDS, GETTING_AROUND
 from .session import DATA_CHOICES, Session, read_model
 from .widgets.charts import Curve, TrainingCharts
 from .widgets.figures import Figures
@@ -31,7 +31,7 @@ from .widgets.model import ModelPanel
 from .widgets.prediction import PredictionPanel
 from .widgets.speed import SpeedControl
 from .widgets.training import TrainingPanel
-from .worker import DEFAULT_SPEED, Diverged, Finished, Trained, TrainingLoop
+from .worker import DEFAULT_SPEED, Trained, TrainingLoop
 
 REDRAW_EVERY = 0.25  # seconds between chart and prediction redraws while training
 
@@ -123,25 +123,6 @@ class RnnvizApp(Actions, App):
             self._stale = True
             self._render(full=False)
 
-    def on_finished(self, message: Finished) -> None:
-        self.action_pause()
-        drifts = getattr(self.lab, "drifts", [])
-        self.notify("The replay has reached the end of its record" + (
-            f"; the weights drifted from the record's at {len(drifts)} checksum(s), first at step {drifts[0][1]}."
-            if drifts else ", every checksum as recorded."), timeout=10)
-
-    def on_diverged(self, message: Diverged) -> None:
-        self.action_pause()
-        self.lab.current = self.lab.runs.index(message.session) if message.session in self.lab.runs else 0
-        self._render()
-        event = message.event
-        why = "its update overflowed" if event.skipped else f"its cost {event.loss:.3g} is far above a guess"
-        self.notify(f"Step {event.step} diverged: {why}. Paused; lower the learning rate or roll back.",
-                    severity="warning", timeout=8)
-        question = f"Training diverged at step {event.step}. Roll back to the weights kept at step " \
-                   f"{self.session.view().last_good_step}?"
-        self.push_screen(ConfirmScreen(question, yes="Roll back"), lambda yes: yes and self.action_rollback())
-
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
         for title, help_text, action in COMMANDS:
@@ -183,16 +164,5 @@ class RnnvizApp(Actions, App):
             panel.show_error(getattr(e, "name", "data"), str(e))
             return
 
-        def rebuild() -> None:
-            try:
-                self.lab.new_run(model, seed) if message.new_run else self.session.rebuild(model, seed)
-            except ValueError as e:  # the sizes were checked: what is left is a data file gone bad, or 4 runs
-                panel.show(self.session.model, self.session.config.seed, force=True)
-                panel.show_error("data", str(e))
-
         self.screen.set_focus(None)  # the fields were good: the keys go back to the app
-        if message.new_run:
-            rebuild()
-            self._render()
-        else:
-            await self._confirm_then("Build a new network? The trained one is lost.", rebuild)
+        await self.apply_model(model, seed, message.new_run)
