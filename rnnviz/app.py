@@ -111,6 +111,9 @@ class RnnvizApp(Actions, App):
             panel.show(*self.session.look(self.prefix, panel.lens))
         except ValueError as e:
             panel.show_error(str(e))
+            return
+        if panel.lens.view == "probs":
+            panel.show_runs(self.lab.compare(self.prefix))
 
     def check_action(self, action: str, parameters) -> bool:
         """Space runs or pauses: the footer shows whichever it does now; a dialog's keys are its own."""

@@ -8,6 +8,8 @@ import math
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
+
 from rnncore import ModelConfig, StepEvent, save
 from rnncore.record import CSV_COLUMNS, Recorder, digest
 from rnncore.replay import Replayer
@@ -74,6 +76,21 @@ class Lab:
         differing = [k for k in settings[0] if len({repr(x[k]) for x in settings}) > 1][:2]
         return [", ".join(f"{x[k]}" if k in ("data", "layers") else f"{k}={x[k]}" for k in differing)
                 or f"run {s.run_id}" for x, s in zip(settings, self.runs, strict=True)]
+
+    def compare(self, text: str) -> list[tuple[str, int, np.ndarray]]:
+        """(label, colour index, next-symbol probabilities after `text`) of every run that can read it, the
+        current run first; nothing for one run or an empty prefix."""
+        if len(self.runs) < 2:
+            return []
+        columns = []
+        for index, (label, session) in enumerate(zip(self.labels(), self.runs, strict=True)):
+            try:
+                probs = session.predict(text).probs
+            except ValueError:  # this run cannot read it (another vocabulary) or overflows: no column
+                continue
+            if probs is not None:
+                columns.insert(0 if session is self.session else len(columns), (label, index, probs))
+        return columns
 
     def _add(self, session: Session) -> Session:
         if len(self.runs) >= MAX_RUNS:

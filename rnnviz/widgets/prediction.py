@@ -20,6 +20,7 @@ from ..measures import most_varying
 from .bars import ProbabilityBars, chosen_rows, moved
 from .cost import CostByPosition
 from .heatmap import HiddenHeatmap
+from .runbars import RunComparison
 from .saliency import HowFarBack
 from .statemap import StateMapView
 from .unittext import UnitOnText
@@ -80,6 +81,7 @@ class PredictionPanel(Vertical):
         with TabbedContent(id="views"):
             with TabPane(_tab_title("probs"), id="probs"):
                 yield ProbabilityBars(HINT, id="bars")
+                yield RunComparison(id="runs")
                 yield Static("", id="continuation")
                 yield VerticalScroll(id="heatmaps")
             with TabPane(_tab_title("cost"), id="cost"):
@@ -116,6 +118,11 @@ class PredictionPanel(Vertical):
             self.query_one(widget).show(view)
         elif self.lens.view == "unit" and view is not None:
             self.query_one(UnitOnText).show(view, self.unit)
+
+    def show_runs(self, columns: list) -> None:
+        """Every run's next-symbol probabilities beside the current run's (Lab.compare)."""
+        if self._prediction is not None:
+            self.query_one(RunComparison).show(self._prediction.symbols, columns)
 
     def show_error(self, message: str) -> None:
         """An inline error under the input (empty clears it); what was shown before stays."""

@@ -68,3 +68,25 @@ async def test_a_replay_plays_on_screen_to_the_end_of_its_record(tmp_path):
         assert "every checksum as recorded" in notes[-1]
         assert [label for _, label in app.session.history.snapshot().markers] == ["lr=0.05"]
         assert same_params(app.session.net.params, recorded.lab.session.net.params)
+
+
+async def test_the_prediction_shows_every_runs_probabilities_side_by_side(tmp_path):
+    app = RnnvizApp(Session(data="toy", embed=8, layers="rnn:16"), speed=SPEED)
+    for _ in range(20):
+        app.lab.step()
+    app.lab.fork()
+    app.lab.session.configure("lr", "0.2")
+    for _ in range(15):
+        app.lab.step()
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#prefix", Input).value = "1 3 5"
+        await pilot.pause()
+        shown = app.query_one("#runs").render().plain.splitlines()
+        assert shown[0].split() == ["lr=0.2", "lr=0.01"]  # the current run's column first
+        current, first = (app.lab.runs[i].predict("1 3 5").probs for i in (1, 0))
+        row = next(line for line in shown[1:] if line.split()[0] == "7").split()
+        probabilities = [float(cell.rstrip("◀")) for cell in row if cell[0].isdigit() and "." in cell]
+        assert probabilities == [round(current[7], 2), round(first[7], 2)]
+        await pilot.press("x", "y")  # one run left: nothing to compare
+        await pilot.pause()
+        assert not app.query_one("#runs").display

@@ -1,0 +1,58 @@
+"""Each run's next-symbol probabilities after the prefix, side by side: a column per run, in its chart colour."""
+from __future__ import annotations
+
+import numpy as np
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+from rnncore import glyph
+
+from .bars import bar, chosen_rows
+from .charts import RUN_COLORS
+
+CELL = 6  # cells of a column's bar
+HEADER = 13  # characters of a run's label in its column's header
+
+
+def comparison_text(symbols: list[str], columns: list[tuple[str, int, np.ndarray]]) -> Text:
+    """`columns`: (label, colour index, probabilities) of each run; the rows are the current (first) run's."""
+    rows = chosen_rows(columns[0][2])
+    width = max(len(glyph(symbols[i])) for i in rows)
+    out = Text(no_wrap=True, overflow="crop")
+    out.append(" " * width)
+    for label, color, _ in columns:
+        out.append(f" {label[:HEADER]:<{HEADER}}", style=Style(color=_rich(color), bold=True))
+    for i in rows:
+        out.append(f"\n{glyph(symbols[i]):>{width}}")
+        for _, color, probs in columns:
+            best = i == int(np.argmax(probs))
+            out.append(" " + bar(float(probs[i]), CELL), style=_rich(color))
+            out.append(f" {probs[i]:.2f}{'◀' if best else ' '}"[:HEADER - CELL], style="bold" if best else "")
+    return out
+
+
+def _rich(color: int) -> str:
+    c = RUN_COLORS[color]
+    return "orange1" if isinstance(c, str) else f"rgb({c[0]},{c[1]},{c[2]})"
+
+
+class RunComparison(Widget):
+    """Shown only when there are several runs and a prefix."""
+
+    DEFAULT_CSS = "RunComparison { height: auto; margin-bottom: 1; display: none; }"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._text = Text()
+
+    def show(self, symbols: list[str], columns: list[tuple[str, int, np.ndarray]]) -> None:
+        """Nothing to compare (one run, or no prefix) hides the widget."""
+        self.display = len(columns) > 1
+        if self.display:
+            self._text = comparison_text(symbols, columns)
+            self.styles.height = len(self._text.plain.splitlines())
+            self.refresh()
+
+    def render(self) -> Text:
+        return self._text
