@@ -6,6 +6,7 @@ unit, measured with tracemalloc) and the parameters (weights, gradients and an o
 """
 from __future__ import annotations
 
+import ctypes
 import os
 
 BUDGET_SHARE = 0.5  # of the memory the machine has free
@@ -44,3 +45,23 @@ def refusal(what: str, needed: float) -> str | None:
         return None
     return (f"{what} would take about {shown(needed)} of memory; the limit is {shown(limit)}, half of the "
             f"{shown(available)} this machine has free")
+
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
+KEEP_FREED = 1 << 30  # bytes of freed memory glibc keeps for reuse instead of handing back to the system
+HEAP_UP_TO = 1 << 25  # blocks up to this size come from the heap (reused) rather than fresh mmap'ed pages
+
+
+def keep_freed_memory() -> bool:
+    """Tell glibc's malloc to keep freed memory for reuse. A training step frees and allocates the same array
+    sizes every step; by default glibc hands the larger ones back to the system and the next step faults them
+    in again, page by page: a third of a small RNN's step, half of an LSTM's (benchmarks/README.md, "Where the
+    time goes"). The process's memory then stays at its peak, which a training process reaches anyway.
+    RNNCORE_MALLOC=system leaves malloc as it is; returns whether it was changed."""
+    if os.environ.get("RNNCORE_MALLOC") == "system":
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (macOS, musl): nothing to tune
+        return False
+    return bool(libc.mallopt(M_TRIM_THRESHOLD, KEEP_FREED)) and bool(libc.mallopt(M_MMAP_THRESHOLD, HEAP_UP_TO))

@@ -272,3 +272,10 @@ def test_a_network_the_machine_cannot_build_is_refused_before_a_weight_is_drawn(
     with pytest.raises(ValueError, match=r"a network of [\d,]+ parameters would take about [\d.]+ MB"):
         Network(10, [Embedding(8), RNN(2048)])
     assert Network(10, [Embedding(8), RNN(256)]).n_params() > 0
+
+
+def test_malloc_keeps_freed_memory_unless_told_to_leave_it(monkeypatch):
+    from rnncore.budget import keep_freed_memory
+    assert keep_freed_memory() is True  # glibc, as on every machine this runs on
+    monkeypatch.setenv("RNNCORE_MALLOC", "system")
+    assert keep_freed_memory() is False
