@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field, fields, replace
 
 from .layers import MAX_SIZE
+from .network import STACKABLE
 from .optim import OPTIMIZERS, SCHEDULES
 from .spec import parse_layers
 from .tasks import TASKS
@@ -163,7 +164,8 @@ class ModelConfig(Settings):
     data: str = setting("parity", Rule(str), "data", f"a built-in task ({', '.join(TASK_NAMES)}) or the path of a "
                         "UTF-8 text file")
     embed: int = setting(32, whole(1, MAX_SIZE), "embed", "embedding size")
-    layers: str = setting("rnn:64", Rule(str), "layers", "layers after the embedding, e.g. rnn:64,dense:32:relu")
+    layers: str = setting("rnn:64", Rule(str), "layers", f"layers after the embedding, KIND:SIZE[:OPTION] with KIND "
+                          f"{' | '.join(STACKABLE)}, e.g. lstm:64 or rnn:64,dense:32:relu")
 
     def __post_init__(self):
         super().__post_init__()
