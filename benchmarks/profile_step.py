@@ -2,14 +2,16 @@
 
     python benchmarks/profile_step.py [--shape B,T,H ...] [--threads 1] [--dtype float32] [--steps N]
 
-The step is throughput.py's (contenders.ours), each shape in a fresh process. Every function and method of
-rnncore.layers, rnncore.network and rnncore.optim is wrapped in a timer that
-records its own time (its callees' time taken out); the table gives the
-median over the steps of each one's milliseconds per step and share of the
-step. The wrappers cost about a microsecond a call, so the plain step is
-timed first, unwrapped. Also printed: the ceiling (throughput.py's matmuls
-alone), and the minor page faults and system time per step, which show what
-allocating fresh buffers every step costs.
+The step is throughput.py's (contenders.ours), each shape in a fresh process.
+The plain step is timed first, with its minor page faults and system time
+(what allocating fresh buffers every step costs). Then every function and
+method of rnncore.layers, rnncore.network and rnncore.optim is wrapped in a
+timer of its own time (callees taken out), and the table gives the median
+over the steps of each one's milliseconds and share of the wrapped step. The
+wrappers cost about a microsecond a call and shift malloc's pattern: read the
+shares, take rates from throughput.py. The ceiling (throughput.py's matmuls
+alone) is timed last, since building it frees large blocks that change how
+malloc serves our step.
 """
 from __future__ import annotations
 

@@ -213,7 +213,7 @@ def main(argv=None):
         print(f"\n{dtype}, {args.cell} cell, tokens/s:\n")
         table(results, args)
         batch_one(results, dtype, args)
-    print(busy_warning() or f"load average {os.getloadavg()[0]:.1f} after the run")
+    print(f"load average {os.getloadavg()[0]:.1f} after the run (this run's own threads count in it)")
 
 
 if __name__ == "__main__":
