@@ -1,4 +1,4 @@
-"""What the benchmark scripts share: the machine, the BLAS threads, interleaved timing, tables."""
+"""What the benchmark scripts share: the machine, the BLAS threads, timing, tables."""
 from __future__ import annotations
 
 import ctypes
@@ -84,13 +84,36 @@ def calibrate(step, seconds, warmup=2) -> int:
     return max(1, round(seconds / max(time.perf_counter() - started, 1e-9)))
 
 
+def best_rate(step, units: float, seconds: float, bursts: int = 3, warmup: float = 0.3) -> float:
+    """Units per second of `step` at its best: untimed calls for `warmup` seconds (caches, allocators,
+    thread pools and the clock settle), then the fastest of `bursts` timed bursts of about `seconds`."""
+    started, calls = time.perf_counter(), 0
+    while calls < 3 or time.perf_counter() - started < warmup:
+        step()
+        calls += 1
+    n = calibrate(step, seconds, warmup=0)
+    best = 0.0
+    for _ in range(bursts):
+        started = time.perf_counter()
+        for _ in range(n):
+            step()
+        best = max(best, units * n / (time.perf_counter() - started))
+    return best
+
+
+def round_order(names, r) -> list:
+    """The order of the contenders in round r: as given in even rounds, reversed in odd ones."""
+    return list(names) if r % 2 == 0 else list(reversed(names))
+
+
 def interleaved_rates(steps: dict, units: float, repeats: int, seconds: float) -> dict:
-    """Units per second of each step function, timed in turns (the order flips every round)
-    so that a busy machine slows them all alike. Returns name -> list of `repeats` rates."""
+    """Units per second of each step function, timed in turns in this process (the order flips
+    every round). Returns name -> list of `repeats` rates. Biased when the steps use different
+    thread pools: one library's spinning threads slow the next (see throughput.py --in-process)."""
     counts = {name: calibrate(step, seconds) for name, step in steps.items()}
     rates = {name: [] for name in steps}
     for r in range(repeats):
-        for name in (list(steps) if r % 2 == 0 else list(reversed(steps))):
+        for name in round_order(steps, r):
             step, n = steps[name], counts[name]
             started = time.perf_counter()
             for _ in range(n):

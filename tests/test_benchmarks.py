@@ -1,0 +1,41 @@
+"""The throughput harness's bookkeeping (no timing is asserted): FLOP counts, the cells, the child process."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import contenders  # noqa: E402
+import throughput  # noqa: E402
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_flops_per_token_counts_every_matmul_of_forward_and_backward(cell):
+    B, T, H = 4, 8, 16
+    E, V, G = contenders.EMBED, contenders.VOCAB, contenders.GATES[cell] * H
+    # each of the three weight matrices is used once forward and twice backward; the first step needs no dh
+    expected = 6 * (E * G + H * G + H * V) - 2 * H * G / T
+    assert contenders.flops_per_token(B, T, H, cell) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_a_cell_rnncore_lacks_is_refused_in_one_line(cell, capsys, monkeypatch):
+    import rnncore
+
+    monkeypatch.delattr(rnncore, contenders.CLASS_NAMES[cell], raising=False)  # as before the cell lands
+    with pytest.raises(SystemExit) as stop:
+        throughput.main(["--cell", cell, "--quick"])
+    assert stop.value.code == 2
+    assert f"rnncore has no {contenders.CLASS_NAMES[cell]} yet" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("contender", ["ours", "matmul"])
+def test_the_child_process_prints_one_rate(contender):
+    command = [sys.executable, str(BENCHMARKS / "throughput.py"), "--contender", contender, "--shape", "2,3,4",
+               "--threads", "1", "--seconds", "0.01"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) > 0
