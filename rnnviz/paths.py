@@ -30,3 +30,12 @@ def user_path(path: str, root: str | None) -> str:
     """A path typed in the app, as it may be used: `~` expanded, and confined to `root` when served (ValueError
     says why not)."""
     return os.path.expanduser(path) if root is None else str(confine(path, root))
+
+
+def readable(path: str) -> None:
+    """ValueError, saying why in words, if the file at `path` cannot be opened for reading."""
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read it ({(e.strerror or str(e)).lower()})") from None

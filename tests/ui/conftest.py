@@ -37,6 +37,13 @@ async def wait_until(pilot, condition, timeout=10.0):
         await pilot.pause(0.02)
 
 
+async def settled(pilot, timeout=60.0):
+    """Let the app run until no job (a build, a load...) and no prediction is under way, and what they left is
+    drawn."""
+    await wait_until(pilot, lambda: pilot.app.job is None and pilot.app._looking is None, timeout)
+    await pilot.pause()
+
+
 async def type_into(pilot, selector, text, key=None):
     """Focus a field, clear it, type `text` key by key (then `key`, e.g. "enter" or "tab", if given)."""
     field = pilot.app.screen.query_one(selector, Input)
