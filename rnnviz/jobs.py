@@ -70,6 +70,8 @@ class Background:
             result = e
         finally:
             self.job = None
+        if not self.is_running:
+            return
         done(result)
         self._render()
         self.refresh_bindings()
@@ -100,6 +102,8 @@ class Background:
             looked = await off_thread(lambda: session.look(prefix, lens, stale=lambda: worker.is_cancelled))
         except ValueError as e:  # the prefix has a symbol the data lacks, or the outputs overflow
             looked = e
+        if not self.is_running:  # the app ends: its widgets are going
+            return
         self._looking = None
         panel = self.query_one(PredictionPanel)
         panel.working(False)
