@@ -11,9 +11,10 @@ from rnncore.replay import Replayer
 from rnncore.threads import blas_threads
 
 from .lab import DEFAULT_SPEED, Lab, ReplayLab, parse_speed
+from .models import check_data, read_model
 from .paths import readable
 from .serve import add_serve_arguments, end_with_server, serve
-from .session import Session, check_data, read_model
+from .session import Session
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,6 +104,13 @@ def _model(args: argparse.Namespace):
                       default.layers if args.layers is None else args.layers, args.seed)
 
 
+def _starting(args: argparse.Namespace) -> str:
+    """What the loading screen says it loads."""
+    if args.replay or args.load:
+        return args.replay or args.load
+    return f"{_model(args)[0].data} and building the network"
+
+
 def _refuse(message: str):
     print(f"rnnviz: {message}", file=sys.stderr)
     raise SystemExit(2) from None
@@ -117,8 +125,8 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.served_from:
         end_with_server()
-    app = RnnvizApp(start=partial(lab_from_args, args), speed=args.speed, checkpoint=args.load or "model.npz",
-                    root=args.served_from)  # the data is read while a loading screen shows
+    app = RnnvizApp(start=partial(lab_from_args, args), starting=_starting(args), speed=args.speed,
+                    checkpoint=args.load or "model.npz", root=args.served_from)  # made behind a loading screen
     app.run()
     if app.refused:  # found once the data was read through: the same one line and status as before any screen
         _refuse(app.refused)

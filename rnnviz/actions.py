@@ -1,4 +1,5 @@
-"""What the keys and the command palette do: the app's actions, apart from its composition and routing."""
+"""What the keys and the command palette do: run, pause, one step, save, load, record, export, help, focus and
+quit; what changes the runs (settings, a new network, a reset, a fork) is in changes.py."""
 from __future__ import annotations
 
 import contextlib
@@ -12,8 +13,6 @@ from rnncore.threads import blas_threads
 
 from .paths import user_path
 from .screens import ConfirmScreen, HelpScreen, checkpoint_dialog
-from .widgets.model import FIELDS as MODEL_FIELDS
-from .widgets.model import ModelPanel
 from .widgets.prediction import PredictionPanel
 from .worker import Diverged, Finished
 
@@ -61,16 +60,6 @@ class Actions:
                 await self._worker.wait()
             self._worker = None
         self._render()
-
-    def action_rollback(self) -> None:
-        if not self.busy():
-            self.run_job("rolling back", self.session.rollback,
-                         lambda good: self.notify(f"Rolled back to the weights kept at step {good}."))
-
-    def action_reset(self) -> None:
-        if not self.busy():
-            self._confirm_then("Reset the weights? The trained network is lost.", "resetting the weights",
-                               self.session.reset_weights)
 
     def action_save(self) -> None:
         if self.busy():
@@ -130,38 +119,6 @@ class Actions:
                    f"{self.session.view().last_good_step}?"
         self.push_screen(ConfirmScreen(question, yes="Roll back"), lambda yes: yes and self.action_rollback())
 
-    # --- runs side by side, the record, the charts' data ----------------------------------------
-    def action_fork(self) -> None:
-        if not self.busy():
-            self.run_job("forking the run", self.lab.forked, self._forked, pause=False)
-
-    def _forked(self, session) -> None:
-        if isinstance(session, ValueError):  # 4 runs already
-            self.notify(str(session), severity="warning")
-            return
-        self.lab.add(session)
-        self.notify(f"Forked: run {len(self.lab.runs)} goes on from here; change its settings to compare.")
-
-    def action_next_run(self) -> None:
-        if not self.busy():
-            self.lab.cycle()
-            self.query_one(PredictionPanel).set_example(self.session.example)
-            self._render()
-
-    def action_close_run(self) -> None:
-        if self.busy():
-            return
-        if len(self.lab.runs) == 1:
-            self.notify("The only run cannot be closed.", severity="warning")
-            return
-
-        def close(yes: bool | None) -> None:
-            if yes:
-                self.lab.close()
-                self._render()
-
-        self.push_screen(ConfirmScreen(f"Close run {self.lab.current + 1}? Its training is lost."), close)
-
     def action_record(self) -> None:
         def record(path: str) -> None:
             self.lab.record(self._path(path), blas_threads())
@@ -203,53 +160,3 @@ class Actions:
             self.lab.end()
         self.exit()
 
-    # --- a new network ----------------------------------------------------------------------------------
-    def apply_model(self, model, seed: int, new_run: bool) -> None:
-        """The Model panel's network: beside the current run, or in its place once the user says so."""
-        if self.busy():
-            return
-        if new_run:
-            self.run_job("building a new run", lambda: self.lab.built(model, seed), self._run_built, pause=False)
-        else:
-            self._confirm_then("Build a new network? The trained one is lost.", "building the network",
-                               lambda: self.session.rebuild(model, seed))
-
-    def _run_built(self, session) -> None:
-        if self._refused(session):
-            return
-        self.lab.add(session)
-        self.query_one(PredictionPanel).set_example(self.session.example)
-
-    def _confirm_then(self, question: str, label: str, work) -> None:
-        """Pause training and run `work` (a new network) as a job, at once if nothing has trained yet, else once
-        the user says yes."""
-        def answered(yes: bool | None) -> None:
-            if yes:
-                running = self.loop.running
-                self.run_job(label, work, partial(self._replaced, running))
-            else:
-                self.query_one(ModelPanel).show(self.session.model, self.session.config.seed, force=True)
-
-        if self.session.has_trained:
-            self.push_screen(ConfirmScreen(question), answered)
-        else:
-            answered(True)
-
-    def _replaced(self, was_running: bool, error: ValueError | None) -> None:
-        if self._refused(error):
-            return
-        self.loop.tokens_per_sec = None  # a new network's rate is not the old one's
-        if was_running:
-            self.notify("Training paused: a new network. Press space to train it.")
-        self.query_one(PredictionPanel).set_example(self.session.example)
-        self.query_one(ModelPanel).show(self.session.model, self.session.config.seed)
-
-    def _refused(self, error) -> bool:
-        """The sizes were checked before: what is left is a data file gone bad, the memory, or 4 runs."""
-        if not isinstance(error, ValueError):
-            return False
-        panel = self.query_one(ModelPanel)
-        panel.show(self.session.model, self.session.config.seed, force=True)
-        name = getattr(error, "name", "data")
-        panel.show_error(name if name in MODEL_FIELDS else "data", str(error))
-        return True

@@ -21,27 +21,25 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker
 
-from rnncore import SettingError
-
 from .actions import Actions
+from .changes import Changes
 from .jobs import Background
 from .lab import Lab
-from .paths import user_path
+from .models import DATA_CHOICES
 from .screens import COMMANDS, GETTING_AROUND
-from .session import DATA_CHOICES, Session, read_model
+from .session import Session
 from .widgets.charts import Curve, TrainingCharts
 from .widgets.figures import Figures
 from .widgets.footer import PrunedFooter
 from .widgets.model import ModelPanel
 from .widgets.prediction import PredictionPanel
-from .widgets.speed import SpeedControl
 from .widgets.training import TrainingPanel
 from .worker import DEFAULT_SPEED, Trained, TrainingLoop
 
 REDRAW_EVERY = 0.25  # seconds between chart and prediction redraws while training
 
 
-class RnnvizApp(Actions, Background, App):
+class RnnvizApp(Actions, Changes, Background, App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so a subclass defined anywhere finds it
     TITLE = "rnnviz"
     AUTO_FOCUS = None  # the keys must work at once; focus lands in a field only when the user goes there
@@ -162,31 +160,3 @@ class RnnvizApp(Actions, Background, App):
     @on(PredictionPanel.LensChanged)
     def _lens_changed(self) -> None:
         self._predict()
-
-    @on(TrainingPanel.Edited)
-    def _setting_edited(self, message: TrainingPanel.Edited) -> None:
-        panel = self.query_one(TrainingPanel)
-        try:
-            panel.accepted(message.name, self.session.configure(message.name, message.text))
-        except SettingError as e:
-            panel.show_error(message.name, str(e))
-        self._render()
-
-    @on(SpeedControl.Changed)
-    def _speed_changed(self, message: SpeedControl.Changed) -> None:
-        self.loop.speed = message.speed
-        self.session.history.mark(self.session.view().step, f"speed={message.speed:g}")
-        self._render()
-
-    @on(ModelPanel.Apply)
-    def _model_applied(self, message: ModelPanel.Apply) -> None:
-        panel = self.query_one(ModelPanel)
-        try:
-            data = message.data if message.data in (*DATA_CHOICES, self.started_data) else user_path(message.data,
-                                                                                                      self.root)
-            model, seed = read_model(data, message.embed, message.layers, message.seed)
-        except ValueError as e:  # a SettingError names its field; else a data path outside the served folder
-            panel.show_error(getattr(e, "name", "data"), str(e))
-            return
-        self.screen.set_focus(None)  # the fields were good: the keys go back to the app
-        self.apply_model(model, seed, message.new_run)

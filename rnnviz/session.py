@@ -22,12 +22,10 @@ from rnncore import (
     ModelConfig,
     Network,
     Optimum,
-    SettingError,
     StepEvent,
     TrainConfig,
     Trainer,
     datasets,
-    format_layers,
     load,
     parse_layers,
     save,
@@ -36,9 +34,9 @@ from rnncore import (
 from .history import History, HistoryView
 from .inference import Prediction, predict
 from .insight import Insight, Lens
+from .models import load_data, model_of
 from .turnlock import TurnLock
 
-DATA_CHOICES = ("parity", "parity:8", "parity:16", "xor", "letters", "anbn", "anbn:30", "digits", "toy")  # the list
 EXAMPLE_LENGTH = 4  # symbols of an example prefix
 
 
@@ -283,28 +281,3 @@ class Session:
         except ValueError as e:
             raise CheckpointError(f"{path}: its data cannot be made again ({e})") from None
         return source.get("name") or source["path"], data
-
-
-def model_of(data: str, net: Network) -> ModelConfig:
-    """The model a network was built as, on `data`."""
-    embedding, *stack = [layer for _, layer in net.layers]
-    return ModelConfig(data, embedding.dim, format_layers(stack))
-
-
-def read_model(data: str, embed: str, layers: str, seed: str) -> tuple[ModelConfig, int]:
-    """A model and seed from typed texts (the Model panel's, the command line's); SettingError says why not."""
-    model = ModelConfig(data, ModelConfig.parse("embed", embed), layers)
-    if not any(layer.recurrent for layer in parse_layers(layers)):
-        why = "add a recurrent layer: rnnviz shows recurrent networks"
-        raise SettingError("layers", "layers", ModelConfig.describe("layers")["rule"], layers, why)
-    return model, TrainConfig(seed=TrainConfig.parse("seed", seed)).seed
-
-
-def load_data(name: str):
-    """A built-in task or a UTF-8 text file; ValueError says what is wrong."""
-    return datasets.load(name)
-
-
-def check_data(name: str) -> None:
-    """What `load_data` would refuse, found quickly: of a text file only the start is read."""
-    datasets.check(name)
