@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,7 +36,6 @@ from .history import History, HistoryView
 from .inference import Prediction, predict
 from .insight import Insight, Lens
 from .models import load_data, model_of
-from .turnlock import TurnLock
 
 EXAMPLE_LENGTH = 4  # symbols of an example prefix
 
@@ -67,7 +67,7 @@ class Session:
 
     def __init__(self, config: TrainConfig | None = None, *, seed: int | None = None, **model):
         """`model`: ModelConfig's fields (data, embed, layers); `seed` overrides the config's."""
-        self.lock = TurnLock()
+        self.lock = threading.Lock()
         self.history = History()
         self.recorder, self.run_id = None, 0
         config = config or TrainConfig()
@@ -77,7 +77,7 @@ class Session:
     def around(cls, trainer: Trainer, run_id: int = 0) -> Session:
         """A session of a trainer made elsewhere (a replay's), with an empty history."""
         session = cls.__new__(cls)
-        session.lock, session.history, session.recorder, session.run_id = TurnLock(), History(), None, run_id
+        session.lock, session.history, session.recorder, session.run_id = threading.Lock(), History(), None, run_id
         session.trainer, session.net, session.data, session.wanted = trainer, trainer.net, trainer.data, trainer.config
         source = trainer.data.source or {}
         session.vocab, session.model = trainer.data.vocab, model_of(source.get("name") or source.get("path") or
@@ -201,7 +201,7 @@ class Session:
                 net.params[name][...] = array
             fork.trainer = Trainer(net, self.data, self.trainer.config, state=self.trainer.state_dict())
             fork.wanted = fork.trainer.config
-        fork.lock, fork.net, fork.run_id, fork.history = TurnLock(), net, run_id, self.history.copy()
+        fork.lock, fork.net, fork.run_id, fork.history = threading.Lock(), net, run_id, self.history.copy()
         fork.insight = Insight()  # its own state map axes, fitted on its own weights
         fork.note("fork", parent=self.run_id)
         return fork
