@@ -45,6 +45,10 @@ row) · `a` the likeliest target again.
 load a checkpoint · `f` fork the run · `c` next run · `x` close the run · `ctrl+p` command palette (recording,
 exporting, every action) · `?` this help · `q` or `ctrl+c` quit.
 
+A build, a reset, a load or a fork runs beside the screen: the header says what it is doing and the keys keep
+working (those that would touch the network say to wait); `q` quits at once. A prediction that takes a while says
+*working…* in the panel's title.
+
 ## Getting around
 
 {getting_around}
