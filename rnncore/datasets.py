@@ -1,6 +1,7 @@
 """The data sets and how they are cut into (B, T) batches."""
 from __future__ import annotations
 
+import codecs
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable
@@ -21,6 +22,7 @@ EVAL_ROW = 100  # a text's held-out tail is cut into rows this long
 MAX_EVAL_TARGETS = 20_000  # of a text's held-out tail, evaluated: what an evaluation costs stays bounded
 TEXT_CHUNK = 1 << 22  # characters turned into code points at a time
 UNICODE = 0x110000  # code points
+TEXT_PEEK = 1 << 16  # bytes of a text file `check_text` reads
 
 
 @dataclass
@@ -234,20 +236,29 @@ def text(path, eval_fraction=0.1, max_vocab=MAX_TEXT_VOCAB) -> Dataset:
     return Dataset(path.name, vocab, [ids[:split]], [e for e in eval_ if len(e) > 1], stream=True, source=source)
 
 
-def _read_text(path) -> tuple[bytes, str]:
+def check_text(path) -> None:
+    """What `text` would refuse that shows in the file's first TEXT_PEEK bytes (missing, unreadable, binary,
+    not UTF-8, too short), as `text` says it: a quick check before a big file is read through."""
+    _read_text(Path(path), TEXT_PEEK)
+
+
+def _read_text(path, limit: int | None = None) -> tuple[bytes, str]:
+    """The file's bytes and characters (its first `limit` bytes only, if given), checked."""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            raw = f.read() if limit is None else f.read(limit)
+            whole = limit is None or not f.read(1)
     except OSError as e:
         raise ValueError(f"cannot read {path}: {e.strerror}") from None
     if b"\x00" in raw:
         raise ValueError(f"{path} looks binary (it holds NUL bytes); give a UTF-8 text file")
     try:
-        chars = raw.decode("utf-8")
+        chars = codecs.getincrementaldecoder("utf-8")().decode(raw, final=whole)  # a cut character may end a peek
     except UnicodeDecodeError as e:
         raise ValueError(f"{path} is not UTF-8 text (bad byte at offset {e.start})") from None
-    if not chars:
+    if whole and not chars:
         raise ValueError(f"{path} is empty; give a UTF-8 text file of at least 20 characters")
-    if len(chars) < 20:
+    if whole and len(chars) < 20:
         raise ValueError(f"{path} has {len(chars)} characters; a text data set needs at least 20")
     return raw, chars
 
@@ -288,6 +299,13 @@ def load(name: str, seed: int = 0) -> Dataset:
     from .tasks import load_task  # tasks builds on this module, so it can only be imported once this one is
 
     return load_task(name, seed)
+
+
+def check(name: str) -> None:
+    """`load`'s checks, made quickly: a task is made (milliseconds), of a text file only the start is read."""
+    from .tasks import check_task
+
+    check_task(name)
 
 
 def from_source(source: dict) -> Dataset:

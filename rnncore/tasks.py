@@ -51,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import DIGITS, Dataset, Vocab, digits, next_in_cycle, next_up, process_oracle, text, toy
+from .datasets import DIGITS, Dataset, Vocab, check_text, digits, next_in_cycle, next_up, process_oracle, text, toy
 
 TRAIN_COUNT = 4000  # training sequences per task
 EVAL_COUNT = 100  # eval sequences per task: a few thousand targets
@@ -121,6 +121,14 @@ def load_task(name: str, seed: int = 0) -> Dataset:
         return text(name)  # which says what is wrong with it, if anything
     listed = ", ".join(task.usage for task in TASKS.values())
     raise ValueError(f"cannot read {name}: no such file, and not a built-in task ({listed})")
+
+
+def check_task(name: str) -> None:
+    """`datasets.check`: `load_task`'s checks, in the same order, reading only the start of a text file."""
+    if name.partition(":")[0].strip() not in TASKS and Path(name).exists():
+        check_text(name)
+    else:
+        load_task(name)
 
 
 def _dataset(name, symbols, seqs, n_eval, oracle) -> Dataset:

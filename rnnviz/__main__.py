@@ -4,14 +4,17 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import asdict
+from functools import partial
 
 from rnncore import CheckpointError, ModelConfig, SettingError, TrainConfig
 from rnncore.replay import Replayer
 from rnncore.threads import blas_threads
 
 from .lab import DEFAULT_SPEED, Lab, ReplayLab, parse_speed
+from .models import check_data, read_model
+from .paths import readable
 from .serve import add_serve_arguments, end_with_server, serve
-from .session import Session, read_model
+from .session import Session
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,20 +40,75 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def session_from_args(args: argparse.Namespace) -> Session:
-    """The session the arguments describe; a bad one ends the program with one line on stderr and status 2."""
+class StartError(ValueError):
+    """A command line the app cannot start with; its message is the one line the user sees."""
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """The quick checks, made before any screen: every option's form, the data's name or its file's start,
+    the files to read there. StartError if one fails; reading a big file through is left to `lab_from_args`."""
     try:
-        default = ModelConfig()
-        model, seed = read_model(args.data or default.data, str(args.embed or default.embed),
-                                 default.layers if args.layers is None else args.layers, args.seed)
+        parse_speed(str(args.speed))
+        model, _ = _model(args)
+        check_data(model.data)
+        for option in ("load", "replay"):
+            if getattr(args, option):
+                readable(getattr(args, option))
+    except SettingError as e:
+        raise StartError(f"--{e.name}: {e.reason}") from None
+    except (ValueError, OSError) as e:
+        raise StartError(str(e)) from None
+
+
+def checked_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The arguments, their quick checks passed; a bad one ends the program with one line on stderr, status 2."""
+    args = parse_args(argv)
+    try:
+        check_args(args)
+    except StartError as e:
+        _refuse(str(e))
+    return args
+
+
+def session_from_args(args: argparse.Namespace) -> Session:
+    """The session the arguments describe: its data read, its network built, its checkpoint loaded. StartError
+    (in one line) if one of them fails."""
+    try:
+        model, seed = _model(args)
         session = Session(seed=seed, **asdict(model))
         if args.load:
             session.load(args.load, keep_data=args.data is not None)
     except SettingError as e:
-        _refuse(f"--{e.name}: {e.reason}")
+        raise StartError(f"--{e.name}: {e.reason}") from None
     except (ValueError, CheckpointError) as e:
-        _refuse(str(e))
+        raise StartError(str(e)) from None
     return session
+
+
+def lab_from_args(args: argparse.Namespace) -> Lab:
+    """The runs to show: a replay's, or one new session; recorded if asked. StartError if that cannot be."""
+    try:
+        lab = ReplayLab(Replayer(args.replay)) if args.replay else Lab(session_from_args(args))
+        if args.record:
+            lab.record(args.record, blas_threads())
+    except OSError as e:
+        raise StartError(f"--record {args.record}: {e.strerror}") from None
+    except ValueError as e:  # RecordError is one
+        raise StartError(str(e)) from None
+    return lab
+
+
+def _model(args: argparse.Namespace):
+    default = ModelConfig()
+    return read_model(args.data or default.data, str(args.embed or default.embed),
+                      default.layers if args.layers is None else args.layers, args.seed)
+
+
+def _starting(args: argparse.Namespace) -> str:
+    """What the loading screen says it loads."""
+    if args.replay or args.load:
+        return args.replay or args.load
+    return f"{_model(args)[0].data} and building the network"
 
 
 def _refuse(message: str):
@@ -58,30 +116,20 @@ def _refuse(message: str):
     raise SystemExit(2) from None
 
 
-def lab_from_args(args: argparse.Namespace) -> Lab:
-    """The runs to show: a replay's, or one new session; recorded if asked. A bad argument ends the program."""
-    try:
-        parse_speed(str(args.speed))
-        lab = ReplayLab(Replayer(args.replay)) if args.replay else Lab(session_from_args(args))
-        if args.record:
-            lab.record(args.record, blas_threads())
-    except (ValueError, OSError) as e:  # RecordError is a ValueError
-        _refuse(str(e) if not isinstance(e, OSError) else f"--record {args.record}: {e.strerror}")
-    return lab
-
-
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    lab = lab_from_args(args)
-    if args.serve:  # the session only checked the options: each browser tab builds its own
+    args = checked_args(argv)
+    if args.serve:  # the options are checked: each browser tab builds its own session
         serve(args.host, args.port, sys.argv[1:] if argv is None else argv)
         return
     from .app import RnnvizApp  # after the arguments are checked: a bad one never waits for Textual to load
 
     if args.served_from:
         end_with_server()
-    app = RnnvizApp(lab=lab, speed=args.speed, checkpoint=args.load or "model.npz", root=args.served_from)
+    app = RnnvizApp(start=partial(lab_from_args, args), starting=_starting(args), speed=args.speed,
+                    checkpoint=args.load or "model.npz", root=args.served_from)  # made behind a loading screen
     app.run()
+    if app.refused:  # found once the data was read through: the same one line and status as before any screen
+        _refuse(app.refused)
     if app.return_code:  # an unexpected exception ended the app: Textual printed it, the shell must see it failed
         raise SystemExit(app.return_code)
 

@@ -1,7 +1,9 @@
-"""What the keys and the command palette do: the app's actions, apart from its composition and routing."""
+"""What the keys and the command palette do: run, pause, one step, save, load, record, export, help, focus and
+quit; what changes the runs (settings, a new network, a reset, a fork) is in changes.py."""
 from __future__ import annotations
 
 import contextlib
+from functools import partial
 
 from textual.widgets import Input
 from textual.worker import WorkerCancelled, WorkerFailed
@@ -11,25 +13,38 @@ from rnncore.threads import blas_threads
 
 from .paths import user_path
 from .screens import ConfirmScreen, HelpScreen, checkpoint_dialog
-from .widgets.model import ModelPanel
 from .widgets.prediction import PredictionPanel
 from .worker import Diverged, Finished
 
 
 class Actions:
-    """Mixed into RnnvizApp, which provides `session`, `loop`, `checkpoint` and `_render`."""
+    """Mixed into RnnvizApp, which provides `session`, `loop`, `checkpoint`, `_render` and the jobs (jobs.py)."""
 
     def action_start(self) -> None:
-        if not self.loop.running:
-            self.lab.note("run")
-            self.loop.start()
-            self._worker = self.run_worker(self.loop.run, thread=True, exclusive=True, group="train")
-            self._render(full=False)
-            self.refresh_bindings()
+        if self.busy() or (self.loop.running and not self.loop.stepping):
+            return
+        self.lab.note("run")
+        if not self.loop.extend(None):  # else a few turns (n) were under way: they run on
+            self._run_loop()
+        self._render(full=False)
+        self.refresh_bindings()
+
+    def action_one_step(self) -> None:
+        """One step of every run: one turn of the training loop, so that it never overlaps another step. Pressed
+        again before the turn ends, one more."""
+        if self.busy() or (self.loop.running and not self.loop.stepping):
+            return
+        if not self.loop.extend(1):
+            self._run_loop(turns=1)
+        self._render(full=False)
+
+    def _run_loop(self, turns: int | None = None) -> None:
+        run = self.loop.start(turns)
+        self._worker = self.run_worker(partial(self.loop.run, run), thread=True, exclusive=True, group="train")
 
     def action_pause(self) -> None:
         """Ask the worker to stop after its current step (see `stop_training` to wait for it)."""
-        if self.loop.running:
+        if self.loop.running and not self.loop.stepping:
             self.lab.note("pause")  # at the step the worker is at: the pause takes effect after it, not before
         self.loop.stop()
         self._render(full=False)
@@ -46,24 +61,9 @@ class Actions:
             self._worker = None
         self._render()
 
-    def action_one_step(self) -> None:
-        """One step of every run, as one turn of the worker's loop."""
-        if not self.loop.running:
-            stepped = self.lab.step()
-            self._render()
-            for session, event in stepped:
-                if event.diverged:
-                    self.post_message(Diverged(event, session))
-                    return
-
-    def action_rollback(self) -> None:
-        self.notify(f"Rolled back to the weights kept at step {self.session.rollback()}.")
-        self._render()
-
-    async def action_reset(self) -> None:
-        await self._confirm_then("Reset the weights? The trained network is lost.", self.session.reset_weights)
-
     def action_save(self) -> None:
+        if self.busy():
+            return
         save = checkpoint_dialog("Save the checkpoint to", self.checkpoint, lambda p: self.session.save(self._path(p)))
         self.push_screen(save, self._saved)
 
@@ -72,11 +72,14 @@ class Actions:
             self.checkpoint = path
             self.notify(f"Saved {path} at step {self.session.view().step}.")
 
-    async def action_load(self) -> None:
+    def action_load(self) -> None:
+        """The dialog opens at once; training stops after its step, and the load waits for that (Session.lock)."""
+        if self.busy():
+            return
         if self.loop.running:
             self.notify("Training paused to load a checkpoint; it goes on if you cancel.")
             self._resume_if_cancelled = True
-        await self.stop_training()
+        self.action_pause()
         load = checkpoint_dialog("Load the checkpoint from", self.checkpoint,
                                  lambda p: self.session.load(self._path(p)))
         self.push_screen(load, self._loaded)
@@ -116,33 +119,6 @@ class Actions:
                    f"{self.session.view().last_good_step}?"
         self.push_screen(ConfirmScreen(question, yes="Roll back"), lambda yes: yes and self.action_rollback())
 
-    # --- runs side by side, the record, the charts' data ----------------------------------------
-    def action_fork(self) -> None:
-        try:
-            self.lab.fork()
-        except ValueError as e:
-            self.notify(str(e), severity="warning")
-            return
-        self.notify(f"Forked: run {len(self.lab.runs)} goes on from here; change its settings to compare.")
-        self._render()
-
-    def action_next_run(self) -> None:
-        self.lab.cycle()
-        self.query_one(PredictionPanel).set_example(self.session.example)
-        self._render()
-
-    async def action_close_run(self) -> None:
-        if len(self.lab.runs) == 1:
-            self.notify("The only run cannot be closed.", severity="warning")
-            return
-
-        def close(yes: bool | None) -> None:
-            if yes:
-                self.lab.close()
-                self._render()
-
-        self.push_screen(ConfirmScreen(f"Close run {self.lab.current + 1}? Its training is lost."), close)
-
     def action_record(self) -> None:
         def record(path: str) -> None:
             self.lab.record(self._path(path), blas_threads())
@@ -151,10 +127,13 @@ class Actions:
                          lambda path: path and self.notify(f"Recording to {path}: rnncore replay {path} redoes it."))
 
     def action_export(self) -> None:
-        def export(path: str) -> None:
-            self.notify(f"Wrote {self.lab.export_csv(self._path(path))} rows to {path}.")
+        rows = []  # written by the dialog's thread, told once the dialog has closed
 
-        self.push_screen(checkpoint_dialog("Export the charts' data (CSV) to", "metrics.csv", export, OSError))
+        def export(path: str) -> None:
+            rows.append(self.lab.export_csv(self._path(path)))
+
+        self.push_screen(checkpoint_dialog("Export the charts' data (CSV) to", "metrics.csv", export, OSError),
+                         lambda path: path and self.notify(f"Wrote {rows[-1]} rows to {path}."))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -174,42 +153,10 @@ class Actions:
         self.screen.set_focus(self.query_one(f"#{panel}").query(Input).first())
 
     async def action_quit(self) -> None:
-        await self.stop_training()
-        self.lab.end()
+        """Training stops after its step (a record ends at a step); a job under way is left to end with the
+        process."""
+        if self.lab is not None:
+            await self.stop_training()
+            self.lab.end()
         self.exit()
 
-    async def apply_model(self, model, seed: int, new_run: bool) -> None:
-        """The Model panel's network: beside the current run, or in its place once the user says so."""
-        panel = self.query_one(ModelPanel)
-
-        def rebuild() -> None:
-            try:
-                self.lab.new_run(model, seed) if new_run else self.session.rebuild(model, seed)
-            except ValueError as e:  # the sizes were checked: what is left is a data file gone bad, or 4 runs
-                panel.show(self.session.model, self.session.config.seed, force=True)
-                panel.show_error("data", str(e))
-
-        if new_run:
-            rebuild()
-            self._render()
-        else:
-            await self._confirm_then("Build a new network? The trained one is lost.", rebuild)
-
-    async def _confirm_then(self, question: str, action) -> None:
-        """Stop training and run `action` now if nothing has trained yet, else once the user says yes."""
-        async def answered(yes: bool | None) -> None:
-            if yes:
-                running = self.loop.running
-                await self.stop_training()
-                action()
-                self.loop.tokens_per_sec = None  # a new network's rate is not the old one's
-                if running:
-                    self.notify("Training paused: a new network. Press space to train it.")
-                self.query_one(PredictionPanel).set_example(self.session.example)
-            self.query_one(ModelPanel).show(self.session.model, self.session.config.seed, force=not yes)
-            self._render()
-
-        if self.session.has_trained:
-            self.push_screen(ConfirmScreen(question), answered)
-        else:
-            await answered(True)

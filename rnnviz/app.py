@@ -1,12 +1,14 @@
 """The rnnviz app: composition, key bindings and message routing.
 
 The one training thread runs `TrainingLoop.run` (worker.py), which only steps
-the session and posts messages. Every widget is drawn from one `SessionView`
-in `_render`; charts and the prediction redraw on a timer, so a fast run costs
-the screen a few redraws a second, not one per step.
+the session and posts messages; predictions and jobs that replace the network
+run in threads of their own (jobs.py). Every widget is drawn from one
+`SessionView` in `_render`; charts and the prediction redraw on a timer, so a
+fast run costs the screen a few redraws a second, not one per step.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -15,28 +17,29 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Static
 from textual.worker import Worker
 
-from rnncore import SettingError
-
 from .actions import Actions
+from .changes import Changes
+from .jobs import Background
 from .lab import Lab
-from .paths import user_path
+from .models import DATA_CHOICES
 from .screens import COMMANDS, GETTING_AROUND
-from .session import DATA_CHOICES, Session, read_model
+from .session import Session
 from .widgets.charts import Curve, TrainingCharts
 from .widgets.figures import Figures
 from .widgets.footer import PrunedFooter
 from .widgets.model import ModelPanel
 from .widgets.prediction import PredictionPanel
-from .widgets.speed import SpeedControl
 from .widgets.training import TrainingPanel
 from .worker import DEFAULT_SPEED, Trained, TrainingLoop
 
 REDRAW_EVERY = 0.25  # seconds between chart and prediction redraws while training
 
 
-class RnnvizApp(Actions, App):
+class RnnvizApp(Actions, Changes, Background, App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so a subclass defined anywhere finds it
     TITLE = "rnnviz"
     AUTO_FOCUS = None  # the keys must work at once; focus lands in a field only when the user goes there
@@ -54,11 +57,14 @@ class RnnvizApp(Actions, App):
     ]
 
     def __init__(self, session: Session | None = None, speed: float = DEFAULT_SPEED, checkpoint: str = "model.npz",
-                 root: str | None = None, lab: Lab | None = None):
+                 root: str | None = None, lab: Lab | None = None, start: Callable[[], Lab] | None = None,
+                 starting: str = "the data"):
+        """`start` makes the lab in a thread while the screen says `Loading {starting}…`; a ValueError from it ends
+        the app, its message kept in `refused`. Without it: `lab`, or one run of `session`."""
         super().__init__()
-        self.lab = lab or Lab(session or Session())
+        self.lab = lab or (None if start else Lab(session or Session()))
+        self.make_lab, self.starting, self.refused = start, starting, None
         self.root = root  # served: every path the user types must stay inside this folder (rnnviz/serve.py)
-        self.started_data = self.session.model.data  # given on the command line, so allowed wherever it lies
         self.loop = TrainingLoop(self.lab, self.post_message, speed)
         self.checkpoint, self.prefix = checkpoint, ""
         self._worker: Worker | None = None
@@ -70,27 +76,36 @@ class RnnvizApp(Actions, App):
         return self.lab.session
 
     def compose(self) -> ComposeResult:
-        view = self.session.view()
-        yield Figures(id="figures")
-        with Container(id="body"):
-            with VerticalScroll(id="controls", can_focus=False):  # tab goes to its fields, not to it
-                yield ModelPanel(list(DATA_CHOICES), view.model, view.config.seed, id="model")
-                yield TrainingPanel(view.config, self.loop.speed, id="training")
-            yield TrainingCharts(id="charts")
-            yield PredictionPanel(self.session.example, id="prediction")
+        yield from self.panels() if self.lab else [Static(f"Loading {self.starting}…\n\n[dim]q quits[/]", id="loading")]
         yield PrunedFooter(compact=True)
 
+    def panels(self) -> list[Widget]:
+        view = self.session.view()
+        controls = VerticalScroll(ModelPanel(list(DATA_CHOICES), view.model, view.config.seed, id="model"),
+                                  TrainingPanel(view.config, self.loop.speed, id="training"),
+                                  id="controls", can_focus=False)  # tab goes to its fields, not to it
+        return [Figures(id="figures"), Container(controls, TrainingCharts(id="charts"),
+                                                  PredictionPanel(self.session.example, id="prediction"), id="body")]
+
     def on_mount(self) -> None:
-        self.query_one(PredictionPanel).border_title = "Prediction"
+        if self.lab is None:
+            self.run_worker(self.load_lab, group="job", name="loading")
+        else:
+            self.ready()
+
+    def ready(self) -> None:
+        """The lab is there: draw it, redraw it while it trains, and tell a newcomer how to get around."""
+        self.started_data = self.session.model.data  # given on the command line, so allowed wherever it lies
         self._render()
         self.set_interval(REDRAW_EVERY, self._redraw_if_stale)
         self.notify(GETTING_AROUND, title="Getting around", timeout=10)
+        self.refresh_bindings()
 
     # --- drawing: everything the screen shows comes from one view of the session --------------
     def _render(self, full: bool = True) -> None:
         view, lab = self.session.view(), self.lab
         run = (lab.current, len(lab.runs), lab.labels()[lab.current]) if len(lab.runs) > 1 else None
-        self.query_one(Figures).show(view, self.loop.running, self.loop.tokens_per_sec, run)
+        self.query_one(Figures).show(view, self.state, self.loop.tokens_per_sec, run)
         self.query_one(TrainingPanel).show(view.config)
         self.query_one(ModelPanel).show(view.model, view.config.seed)
         if full:
@@ -101,30 +116,35 @@ class RnnvizApp(Actions, App):
             self.query_one(TrainingCharts).show(curves, view.optimum)
             self._predict()
 
+    @property
+    def state(self) -> str:
+        """What the header says the app does: a job's label, or stepping (n), running or paused."""
+        return self.job or ("stepping" if self.loop.stepping else "running" if self.loop.running else "paused")
+
     def _redraw_if_stale(self) -> None:
         if self._stale and self.is_running:
             self._render()
 
-    def _predict(self) -> None:
-        panel = self.query_one(PredictionPanel)
-        try:
-            panel.show(*self.session.look(self.prefix, panel.lens))
-        except ValueError as e:
-            panel.show_error(str(e))
-            return
-        if panel.lens.view == "probs":
-            panel.show_runs(self.lab.compare(self.prefix))
-
     def check_action(self, action: str, parameters) -> bool:
-        """Space runs or pauses: the footer shows whichever it does now; a dialog's keys are its own."""
+        """Space runs or pauses: the footer shows whichever it does now; a dialog's keys are its own; while the
+        data loads, only quit and help."""
         if isinstance(self.screen, ModalScreen) and action not in ("quit", "command_palette"):
             return False
-        return {"start": not self.loop.running, "pause": self.loop.running}.get(action, True)
+        if self.lab is None:
+            return action in ("quit", "help")
+        free = self.loop.running and not self.loop.stepping  # running until paused, not for a few turns (n)
+        return {"start": not free, "pause": free}.get(action, True)
 
     def on_trained(self, message: Trained) -> None:
         if self.is_running:  # a message that arrives while the app shuts down finds no widgets to update
             self._stale = True
             self._render(full=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The training loop stopped by itself (its turns done): the header and the footer say so."""
+        if event.worker is self._worker and event.worker.is_finished and self.is_running:
+            self._render(full=False)
+            self.refresh_bindings()
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
@@ -140,32 +160,3 @@ class RnnvizApp(Actions, App):
     @on(PredictionPanel.LensChanged)
     def _lens_changed(self) -> None:
         self._predict()
-
-    @on(TrainingPanel.Edited)
-    def _setting_edited(self, message: TrainingPanel.Edited) -> None:
-        panel = self.query_one(TrainingPanel)
-        try:
-            panel.accepted(message.name, self.session.configure(message.name, message.text))
-        except SettingError as e:
-            panel.show_error(message.name, str(e))
-        self._render()
-
-    @on(SpeedControl.Changed)
-    def _speed_changed(self, message: SpeedControl.Changed) -> None:
-        self.loop.speed = message.speed
-        self.session.history.mark(self.session.view().step, f"speed={message.speed:g}")
-        self._render()
-
-    @on(ModelPanel.Apply)
-    async def _model_applied(self, message: ModelPanel.Apply) -> None:
-        panel = self.query_one(ModelPanel)
-        try:
-            data = message.data if message.data in (*DATA_CHOICES, self.started_data) else user_path(message.data,
-                                                                                                      self.root)
-            model, seed = read_model(data, message.embed, message.layers, message.seed)
-        except ValueError as e:  # a SettingError names its field; else a data path outside the served folder
-            panel.show_error(getattr(e, "name", "data"), str(e))
-            return
-
-        self.screen.set_focus(None)  # the fields were good: the keys go back to the app
-        await self.apply_model(model, seed, message.new_run)

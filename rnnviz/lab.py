@@ -46,14 +46,31 @@ class Lab:
     # --- runs -------------------------------------------------------------------
     def fork(self) -> Session:
         """A new run from the current one's weights and training state; it becomes current."""
-        return self._add(self.session.fork(self._take_id()))
+        return self.add(self.forked())
 
     def new_run(self, model: ModelConfig, seed: int) -> Session:
         """A new run of another architecture (or data, or seed), from scratch, with the current settings."""
+        return self.add(self.built(model, seed))
+
+    def forked(self) -> Session:
+        """`fork`'s run, not yet among the runs (`add` puts it there): the app makes it in another thread."""
+        self._check_room()
+        return self.session.fork(self._take_id())
+
+    def built(self, model: ModelConfig, seed: int) -> Session:
+        """`new_run`'s run, not yet among the runs (`add` puts it there): seconds for a wide layer."""
+        self._check_room()
         session = Session(self.session.config.changed(seed=seed), **asdict(model))
         session.run_id = self._take_id()
         self._attach(session)
-        return self._add(session)
+        return session
+
+    def add(self, session: Session) -> Session:
+        """A run made by `forked` or `built`, among the runs from now on, and current."""
+        self._check_room()
+        self.runs.append(session)
+        self.current = len(self.runs) - 1
+        return session
 
     def close(self) -> None:
         """Close the current run (the last one stays); the one before it becomes current."""
@@ -92,12 +109,9 @@ class Lab:
                 columns.insert(0 if session is self.session else len(columns), (label, index, probs))
         return columns
 
-    def _add(self, session: Session) -> Session:
+    def _check_room(self) -> None:
         if len(self.runs) >= MAX_RUNS:
             raise ValueError(f"at most {MAX_RUNS} runs: close one first (x)")
-        self.runs.append(session)
-        self.current = len(self.runs) - 1
-        return session
 
     def _take_id(self) -> int:
         self._next_id += 1

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,6 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Markdown, Static
 
 from rnncore import CheckpointError
+
+from .jobs import off_thread
 
 HELP = """\
 # rnnviz
@@ -40,6 +44,10 @@ row) · `a` the likeliest target again.
 **Keys**: `space` run or pause · `n` one step (of every run) · `r` reset the weights · `ctrl+s` / `ctrl+o` save /
 load a checkpoint · `f` fork the run · `c` next run · `x` close the run · `ctrl+p` command palette (recording,
 exporting, every action) · `?` this help · `q` or `ctrl+c` quit.
+
+A build, a reset, a load or a fork runs beside the screen: the header says what it is doing and the keys keep
+working (those that would touch the network say to wait); `q` quits at once. A prediction that takes a while says
+*working…* in the panel's title.
 
 ## Getting around
 
@@ -109,14 +117,19 @@ def checkpoint_dialog(title: str, default: str, act: Callable[[str], object],
     return PathScreen(title, default, attempt)
 
 
+WORKING = "working…"
+
+
 class PathScreen(ModalScreen[str]):
-    """Asks for a file path and runs `action` on it; an error it returns shows inline and the dialog stays."""
+    """Asks for a file path and runs `action` on it in a thread (a save or a load can take seconds); an error it
+    returns shows inline and the dialog stays."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, default: str, action: Callable[[str], str | None]) -> None:
         super().__init__()
         self.title_text, self.default, self.action = title, default, action
+        self.working = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -131,14 +144,32 @@ class PathScreen(ModalScreen[str]):
     @on(Input.Submitted, "#path")
     def _submitted(self, event: Input.Submitted) -> None:
         path = event.value.strip()
-        error = "give a file path" if not path else self.action(path)
+        if not path:
+            self._say("give a file path")
+        elif not self.working:
+            self.working = True
+            self._say(WORKING)
+            self.run_worker(partial(self._attempt, path), group="path")
+
+    async def _attempt(self, path: str) -> None:
+        try:
+            error = await off_thread(lambda: self.action(path))
+        finally:
+            self.working = False
         if error:
-            self.query_one("#path-error", Static).update(error)
+            self._say(error)
         else:
             self.dismiss(path)
 
+    def _say(self, message: str) -> None:
+        self.query_one("#path-error", Static).update(Text(message, style="dim" if message.startswith(WORKING) else ""))
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Cancels, unless the file is being written or read: that goes on to its end, and the dialog with it."""
+        if self.working:
+            self._say(f"{WORKING} (it cannot be cut short)")
+        else:
+            self.dismiss(None)
 
 
 COMMANDS = [  # the command palette's entries: (title, help, action)

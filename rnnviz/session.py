@@ -1,9 +1,10 @@
 """Everything the app trains and asks about, with no Textual in sight.
 
 A Session owns the network, its data, the trainer and the chart history. The
-app's training thread calls `step()` while the screen calls `predict()` and
-`view()`; predictions take `lock`, so they never see weights half way
-through an update. Settings go through `configure`, one door: the text the
+app's training thread calls `step()` while the app's other threads call `look()`
+and `view()`; predictions take `lock`, so they never see weights half way
+through an update, and a new network is built outside it, then put in place
+under it. Settings go through `configure`, one door: the text the
 user typed is parsed, and the trainer checks the new config once.
 """
 from __future__ import annotations
@@ -11,21 +12,21 @@ from __future__ import annotations
 import copy
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rnncore import (
     CheckpointError,
+    Dataset,
     Embedding,
     ModelConfig,
     Network,
     Optimum,
-    SettingError,
     StepEvent,
     TrainConfig,
     Trainer,
     datasets,
-    format_layers,
     load,
     parse_layers,
     save,
@@ -34,8 +35,8 @@ from rnncore import (
 from .history import History, HistoryView
 from .inference import Prediction, predict
 from .insight import Insight, Lens
+from .models import load_data, model_of
 
-DATA_CHOICES = ("parity", "parity:8", "parity:16", "xor", "letters", "anbn", "anbn:30", "digits", "toy")  # the list
 EXAMPLE_LENGTH = 4  # symbols of an example prefix
 
 
@@ -128,7 +129,9 @@ class Session:
         value = TrainConfig.parse(name, text)
         if value == getattr(self.config, name):
             return value
-        self.wanted = self.config.changed(**{name: value})
+        wanted = self.config.changed(**{name: value})
+        self.trainer.check_fits(wanted)  # here, not in the training thread, whose step would end the app
+        self.wanted = wanted
         if self.lock.acquire(blocking=False):
             try:
                 self._use_wanted()
@@ -162,25 +165,31 @@ class Session:
         with self.lock:
             return predict(self.net, self.vocab, text)
 
-    def look(self, text: str, lens: Lens) -> tuple[Prediction, object]:
-        """The prediction after `text` and the numbers of the view `lens` opens, from the same weights."""
+    def look(self, text: str, lens: Lens, stale: Callable[[], bool] = bool) -> tuple[Prediction, object] | None:
+        """The prediction after `text` and the numbers of the view `lens` opens, from the same weights; None if
+        `stale()` says, once the lock is free (a training step can hold it for seconds), that it is not wanted."""
         with self.lock:
+            if stale():
+                return None
             prediction = predict(self.net, self.vocab, text)
             return prediction, self.insight.look(self.net, self.data, prediction, lens, self.trainer.step)
 
     # --- building -------------------------------------------------------------
     def rebuild(self, model: ModelConfig | None = None, seed: int | None = None) -> None:
-        """A fresh network (and data if it changed); training settings are kept, the history is cleared."""
-        config = self.config if seed is None else self.config.changed(seed=seed)
+        """A fresh network (and data if it changed); training settings are kept, the history is cleared. The
+        network is drawn outside the lock (seconds for a wide layer), so predictions go on meanwhile."""
+        model, seed = model or self.model, self.config.seed if seed is None else seed
+        data, net = self._network(model, seed, self.config.dtype)
         with self.lock:
-            self._build(model or self.model, config)
+            self._install(model, data, net, self.config.changed(seed=seed))  # settings changed meanwhile kept
 
     def reset_weights(self) -> None:
         """The same architecture drawn again from its seed, back at step 0."""
+        data, net = self._network(self.model, self.config.seed, self.config.dtype)
         with self.lock:
             self._use_wanted()
             self.note("reset")
-            self._build(self.model, self.trainer.config, noted=False)
+            self._install(self.model, data, net, self.trainer.config, noted=False)
 
     def fork(self, run_id: int) -> Session:
         """A new run that starts from this one's weights, training state and history."""
@@ -197,10 +206,18 @@ class Session:
         fork.note("fork", parent=self.run_id)
         return fork
 
-    def _build(self, model: ModelConfig, config: TrainConfig, noted: bool = True) -> None:
+    def _build(self, model: ModelConfig, config: TrainConfig) -> None:
+        self._install(model, *self._network(model, config.seed, config.dtype), config)
+
+    def _network(self, model: ModelConfig, seed: int, dtype: str) -> tuple[Dataset, Network]:
+        """The data and a new network for `model`; reads nothing of the session but its data."""
         stack = [Embedding(model.embed), *parse_layers(model.layers)]  # before the data: the cheaper check first
         data = self.data if getattr(self, "model", None) and self.model.data == model.data else load_data(model.data)
-        net = Network(len(data.vocab), stack, seed=config.seed, dtype=config.dtype)
+        return data, Network(len(data.vocab), stack, seed=seed, dtype=dtype)
+
+    def _install(self, model: ModelConfig, data: Dataset, net: Network, config: TrainConfig,
+                 noted: bool = True) -> None:
+        """Put a new network in place, with a trainer for it (which may refuse the config: SettingError)."""
         self.trainer, self.wanted = Trainer(net, data, config), config
         self.model, self.data, self.vocab, self.net = model, data, data.vocab, net
         self._forget()
@@ -249,7 +266,7 @@ class Session:
             self.net, self.trainer, self.data, self.vocab = checkpoint.net, trainer, data, data.vocab
             self.wanted = trainer.config
             self.model = model_of(name, checkpoint.net)
-        self._forget()
+            self._forget()
 
     def _data_of(self, checkpoint, path, keep_data) -> tuple[str, object]:
         """(name, data set) the checkpoint was trained on: as it says, or (an older file) the current data."""
@@ -264,23 +281,3 @@ class Session:
         except ValueError as e:
             raise CheckpointError(f"{path}: its data cannot be made again ({e})") from None
         return source.get("name") or source["path"], data
-
-
-def model_of(data: str, net: Network) -> ModelConfig:
-    """The model a network was built as, on `data`."""
-    embedding, *stack = [layer for _, layer in net.layers]
-    return ModelConfig(data, embedding.dim, format_layers(stack))
-
-
-def read_model(data: str, embed: str, layers: str, seed: str) -> tuple[ModelConfig, int]:
-    """A model and seed from typed texts (the Model panel's, the command line's); SettingError says why not."""
-    model = ModelConfig(data, ModelConfig.parse("embed", embed), layers)
-    if not any(layer.recurrent for layer in parse_layers(layers)):
-        why = "add a recurrent layer: rnnviz shows recurrent networks"
-        raise SettingError("layers", "layers", ModelConfig.describe("layers")["rule"], layers, why)
-    return model, TrainConfig(seed=TrainConfig.parse("seed", seed)).seed
-
-
-def load_data(name: str):
-    """A built-in task or a UTF-8 text file; ValueError says what is wrong."""
-    return datasets.load(name)

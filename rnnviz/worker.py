@@ -42,34 +42,57 @@ class Finished(Message):
 
 
 class TrainingLoop:
+    """Steps until stopped, or for a number of turns (`n`): one loop, so that steps never overlap."""
+
     def __init__(self, lab: Lab, post: Callable[[Message], object], speed: float = DEFAULT_SPEED):
         self.lab, self.post = lab, post
         self.speed = speed  # steps per second of each run; 0 = as fast as possible
         self.running = False
+        self.turns: int | None = None  # turns left before it stops by itself; None: until stopped
         self.tokens_per_sec: float | None = None  # the rate of the last message, for the header
         self._wake = threading.Event()  # set on stop, so a loop pacing itself stops waiting
+        self._lock = threading.Lock()  # between the app's thread and the loop's, for `turns` and `running`
+        self._run = 0  # which start the loop's thread belongs to: one left over from an earlier start stops
 
-    def start(self) -> None:
-        self.running = True
-        self._wake.clear()
+    @property
+    def stepping(self) -> bool:
+        """Running for a number of turns (`n`), rather than until stopped."""
+        return self.running and self.turns is not None
+
+    def start(self, turns: int | None = None) -> int:
+        """Run from now on (or `turns` turns); returns the number `run` takes."""
+        with self._lock:
+            self.running, self.turns, self._run = True, turns, self._run + 1
+            self._wake.clear()
+            return self._run
+
+    def extend(self, turns: int | None) -> bool:
+        """Turn a running loop's count of turns into more of them (None: until stopped); False if it has
+        stopped (or is stopping), so that the caller starts it again."""
+        with self._lock:
+            if self.running and self.turns is not None:
+                self.turns = None if turns is None else self.turns + turns
+                return True
+            return False
 
     def stop(self) -> None:
         """Ask the loop to end after its current step."""
         self.running = False
         self._wake.set()
 
-    def run(self) -> None:
-        """The worker thread's body: step until stopped or cancelled."""
+    def run(self, run: int) -> None:
+        """The worker thread's body: step until stopped, cancelled, out of turns or started again."""
         worker = get_current_worker()
         steps = tokens = 0
         since = time.perf_counter()
-        while self.running and not worker.is_cancelled:
+        while self._goes_on(run) and not worker.is_cancelled:
             started = time.perf_counter()
             stepped = self.lab.step()  # [(session, event)] of every run
             if not stepped:  # a replay's record has ended
                 self.running = False
                 self.post(Finished())
                 break
+            self._count_turn()
             event = next((e for s, e in stepped if s is self.lab.session), stepped[-1][1])
             steps, tokens = steps + len(stepped), tokens + sum(e.tokens for _, e in stepped)
             now = time.perf_counter()
@@ -84,6 +107,16 @@ class TrainingLoop:
             self._pace(started)
         if steps:
             self._post(event, steps, tokens, time.perf_counter() - since)
+
+    def _goes_on(self, run: int) -> bool:
+        with self._lock:
+            return self.running and self._run == run
+
+    def _count_turn(self) -> None:
+        with self._lock:
+            if self.turns is not None:
+                self.turns -= 1
+                self.running = self.turns > 0
 
     def _post(self, event: StepEvent, steps: int, tokens: int, seconds: float) -> None:
         if seconds >= POST_EVERY / 2:  # a rate over a few milliseconds (a quick run and pause) would be noise

@@ -18,7 +18,7 @@ from limits import MAX_LAYERS, MAX_SIZE, TRAINING, edges, typed
 import rnncore.checkpoint
 from rnncore import RNN, Dense, Embedding, Network, TrainConfig, Trainer, Vocab, datasets, load
 from rnncore.datasets import DIGITS, MAX_TEXT_VOCAB, UNKNOWN
-from rnnviz.__main__ import parse_args, session_from_args
+from rnnviz.__main__ import checked_args, parse_args, session_from_args
 from rnnviz.inference import predict
 from rnnviz.session import Session
 
@@ -181,7 +181,7 @@ def test_train_takes_the_largest_sizes_and_stacks(tmp_path, capsys):
 
 def rnnviz_refuses(capsys, *argv):
     with pytest.raises(SystemExit) as stopped:
-        session_from_args(parse_args([str(a) for a in argv]))
+        checked_args([str(a) for a in argv])
     err = capsys.readouterr().err
     assert stopped.value.code == 2 and err.startswith("rnnviz: ") and err.count("\n") == 1
     return err

@@ -2,7 +2,8 @@
 
 A small vocabulary (the digits) shows every symbol in vocabulary order, so each
 bar keeps its row while the network trains; a large one (text) shows the top
-TOP_K by probability and sums up the rest in one line.
+TOP_K by probability and sums up the rest in one line. Where the panel has
+fewer lines than that (80x24), the likeliest symbols that fit are shown.
 """
 from __future__ import annotations
 
@@ -40,16 +41,27 @@ def chosen_rows(probs: np.ndarray) -> list[int]:
     return [int(i) for i in np.argsort(-probs, kind="stable")[:TOP_K]]
 
 
+def shown_rows(probs: np.ndarray, room: int | None = None) -> list[int]:
+    """`chosen_rows`, or when they and the note of the rest take more than `room` lines, the likeliest that fit
+    beside that note (at least the likeliest of all), in the same order."""
+    rows = chosen_rows(probs)
+    if room is None or len(rows) + (len(rows) < len(probs)) <= room:
+        return rows
+    kept = set(np.argsort(-probs, kind="stable")[:max(room - 1, 1)].tolist())
+    return [i for i in rows if i in kept]
+
+
 def moved(order: list[int], current: int, step: int) -> int:
     """The symbol `step` places from `current` in `order` (the first if it is not there), kept within it."""
     start = order.index(current) if current in order else 0
     return order[min(max(start + step, 0), len(order) - 1)]
 
 
-def bars_text(symbols: list[str], probs: np.ndarray, width: int, target: int | None = None) -> Text:
-    """One line per chosen symbol: label, bar, probability; `width` is the whole line's; `target`'s label
-    reversed."""
-    rows = chosen_rows(probs)
+def bars_text(symbols: list[str], probs: np.ndarray, width: int, target: int | None = None,
+              room: int | None = None) -> Text:
+    """One line per shown symbol (`shown_rows`, in `room` lines): label, bar, probability, then how many are left
+    out; `width` is the whole line's; `target`'s label reversed."""
+    rows = shown_rows(probs, room)
     labels = [glyph(symbols[i]) for i in rows]
     label_width = max(len(s) for s in labels)
     bar_width = min(MAX_BAR, max(4, width - label_width - 9))  # room for "  0.97 ◀"
@@ -74,7 +86,7 @@ class ProbabilityBars(Widget, can_focus=True):
     click on a bar picks the target of the how-far-back view: `TargetPicked`."""
 
     DEFAULT_CSS = """
-    ProbabilityBars { height: 1; width: 1fr; text-wrap: nowrap; text-overflow: clip; }
+    ProbabilityBars { height: 1; max-height: 100%; width: 1fr; text-wrap: nowrap; text-overflow: clip; }
     ProbabilityBars:focus { background: $boost; }
     """
     BINDINGS = [Binding("up", "pick(-1)", "Target up", show=False),
@@ -113,7 +125,8 @@ class ProbabilityBars(Widget, can_focus=True):
         """What the widget shows, at its current width (40 before it is laid out)."""
         if self._probs is None:
             return Text(self._hint, style="dim italic")
-        return bars_text(self._symbols, self._probs, self.content_size.width or 40, self.target)
+        return bars_text(self._symbols, self._probs, self.content_size.width or 40, self.target,
+                         self.content_size.height or None)
 
     def render(self) -> Text:
         return self.text
@@ -124,6 +137,6 @@ class ProbabilityBars(Widget, can_focus=True):
             self.post_message(self.TargetPicked(moved(chosen_rows(self._probs), current, step)))
 
     def on_click(self, event: events.Click) -> None:
-        rows = chosen_rows(self._probs) if self._probs is not None else []
+        rows = shown_rows(self._probs, self.content_size.height) if self._probs is not None else []
         if 0 <= event.y < len(rows):
             self.post_message(self.TargetPicked(rows[event.y]))

@@ -89,6 +89,7 @@ class TrainingCharts(Widget):
         super().__init__(**kwargs)
         self.border_title = "Charts"
         self.drawn: list[Curve] = []  # the runs' histories last drawn
+        self._optimum: Optimum | None = None
 
     def compose(self) -> ComposeResult:
         yield Plot(id="cost-chart")
@@ -101,8 +102,13 @@ class TrainingCharts(Widget):
         """Redraw both charts, one curve per run, with the best possible cost and accuracy as lines if known;
         does nothing if no history changed since the last call."""
         if [c.key for c in curves] != [c.key for c in self.drawn]:
-            self.drawn = list(curves)
+            self.drawn, self._optimum = list(curves), optimum
             self._draw(curves, optimum)
+
+    def on_resize(self) -> None:
+        """Drawn again at the new size: what was placed for the old one (the marker labels) may not fit."""
+        if self.drawn:
+            self._draw(self.drawn, self._optimum)
 
     def _draw(self, curves: list[Curve], optimum: Optimum | None) -> None:
         cost, accuracy = self.query_one("#cost-chart", PlotextPlot), self.query_one("#accuracy-chart", PlotextPlot)
@@ -207,12 +213,13 @@ def _draw_markers(plt, frame: _Frame) -> None:
 
 def _spaced_labels(frame: _Frame) -> list[tuple[float, str]]:
     """The marker labels that fit without overwriting the one before; one that would run past the right edge
-    is moved left so that it ends there."""
-    cells_per_step = frame.width / frame.last_step
+    is moved left so that it ends there (and cut to the plot's width if it is wider)."""
+    plot = max(frame.width - AXIS_CELLS, 1)  # cells across the plot, from step 0 to the last
+    cells_per_step = max(plot - 1, 1) / frame.last_step
     shown, free_from = [], -math.inf
     for step, label in frame.markers:
-        text = label[:LABEL_CHARS]
-        cell = min(step * cells_per_step, frame.width - len(text) - AXIS_CELLS)
+        text = label[:min(LABEL_CHARS, plot)]
+        cell = min(step * cells_per_step, plot - len(text))
         if cell >= free_from:
             shown.append((cell / cells_per_step, text))
             free_from = cell + len(text) + 1

@@ -9,6 +9,9 @@ from textual.widgets import Static
 from ..session import SessionView
 
 GAP = "  "
+STATES = {"running": (" ▶ RUNNING ", "bold black on green"), "stepping": (" ▶ STEPPING ", "bold black on green"),
+          "paused": (" ⏸ PAUSED ", "bold black on yellow")}
+WORKING_STYLE = "bold black on cyan"
 
 
 class Figures(Static):
@@ -25,13 +28,13 @@ class Figures(Static):
         self.pieces: list[Text] = []  # each one stays on one line when the header wraps
         self.text = Text()
 
-    def show(self, view: SessionView, running: bool, tokens_per_sec: float | None,
+    def show(self, view: SessionView, state: str, tokens_per_sec: float | None,
              run: tuple[int, int, str] | None = None) -> None:
-        """`run`: (index, count, label) of the current run when there are several."""
-        state = Text(" ▶ RUNNING ", style="bold black on green") if running else \
-            Text(" ⏸ PAUSED ", style="bold black on yellow")
+        """`state`: one of STATES, or what the app is working on ("building the network"); `run`: (index, count,
+        label) of the current run when there are several."""
+        label, style = STATES.get(state, (f" ⋯ {state}… ", WORKING_STYLE))
         self.pieces = [
-            state,
+            Text(label, style=style),
             *([Text.assemble(("run ", "dim"), (f"{run[0] + 1}/{run[1]}", "bold"),
                              "" if run[2].startswith("run ") else f" {run[2]}")] if run else []),
             Text.assemble((Path(view.model.data).name, "bold"), " ", (view.architecture, "dim")),

@@ -79,7 +79,7 @@ class ModelPanel(Widget):
     ModelPanel .field > Input, ModelPanel .field > Select { width: 1fr; }
     ModelPanel #layers { height: auto; }
     ModelPanel Button { width: 1fr; min-width: 5; margin-right: 1; }
-    ModelPanel .error { color: $error; display: none; height: auto; }
+    ModelPanel .error { color: $error; display: none; height: auto; width: 100%; }  /* wraps, never cut */
     ModelPanel .error.-shown { display: block; }
     """
 

@@ -25,6 +25,7 @@ from .saliency import HowFarBack
 from .statemap import StateMapView
 from .unittext import UnitOnText
 
+TITLE = "Prediction"
 HINT = "type a prefix to see the next symbol"
 HEATMAP_HINT = "type a prefix to see the hidden units"
 TABS = {"probs": ("Probs", "p"), "cost": ("Cost", "o"), "back": ("Back", "b"), "map": ("Map", "m"),
@@ -74,6 +75,7 @@ class PredictionPanel(Vertical):
         self.lens, self.unit = Lens(), 0
         self._prediction: Prediction | None = None
         self._view = None  # the open view's numbers, last shown
+        self.border_title = TITLE
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=_placeholder(self._example), id="prefix")
@@ -123,6 +125,10 @@ class PredictionPanel(Vertical):
         """Every run's next-symbol probabilities beside the current run's (Lab.compare)."""
         if self._prediction is not None:
             self.query_one(RunComparison).show(self._prediction.symbols, columns)
+
+    def working(self, busy: bool) -> None:
+        """Say in the title whether a prediction is being computed (what shows stays until it lands)."""
+        self.border_title = f"{TITLE} · working…" if busy else TITLE
 
     def show_error(self, message: str) -> None:
         """An inline error under the input (empty clears it); what was shown before stays."""

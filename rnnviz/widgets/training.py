@@ -29,7 +29,7 @@ class TrainingPanel(Widget):
     TrainingPanel Horizontal { height: 1; }
     TrainingPanel Horizontal > Label { width: 10; }
     TrainingPanel Input, TrainingPanel Select { width: 1fr; }
-    TrainingPanel .error { color: $error; display: none; height: auto; }
+    TrainingPanel .error { color: $error; display: none; height: auto; width: 100%; }  /* wraps, never cut */
     TrainingPanel .error.-shown { display: block; }
     """
 

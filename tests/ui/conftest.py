@@ -1,9 +1,11 @@
+import io
 import sys
 import time
 import traceback
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from textual.app import App
 from textual.widgets import Button, Input
 from textual.worker import WorkerState
@@ -37,6 +39,13 @@ async def wait_until(pilot, condition, timeout=10.0):
         await pilot.pause(0.02)
 
 
+async def settled(pilot, timeout=60.0):
+    """Let the app run until no job (a build, a load...) and no prediction is under way, and what they left is
+    drawn."""
+    await wait_until(pilot, lambda: pilot.app.job is None and pilot.app._looking is None, timeout)
+    await pilot.pause()
+
+
 async def type_into(pilot, selector, text, key=None):
     """Focus a field, clear it, type `text` key by key (then `key`, e.g. "enter" or "tab", if given)."""
     field = pilot.app.screen.query_one(selector, Input)
@@ -44,6 +53,15 @@ async def type_into(pilot, selector, text, key=None):
     field.value = ""
     await pilot.press(*text, *([key] if key else []))
     await pilot.pause()
+
+
+def screen_text(app) -> str:
+    """The screen as drawn, as plain text, a line per row (what export_screenshot draws, without the SVG)."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True, color_system=None,
+                      legacy_windows=False, force_terminal=True)
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text()
 
 
 def training(app):

@@ -7,7 +7,7 @@ import pytest
 from textual.widgets import Button, Input, Select
 
 from rnncore import RNN, Embedding, ModelConfig, Network, Trainer, datasets
-from rnnviz.__main__ import parse_args, session_from_args
+from rnnviz.__main__ import checked_args, parse_args, session_from_args
 from rnnviz.app import RnnvizApp
 from rnnviz.screens import ConfirmScreen, HelpScreen, PathScreen
 from rnnviz.session import Session
@@ -309,7 +309,7 @@ async def test_help_opens_and_closes(app):
 def cli_error(capsys, *argv):
     """The exit status and stderr of a bad command line, which must stop before any screen."""
     with pytest.raises(SystemExit) as stopped:
-        session_from_args(parse_args(list(argv)))
+        checked_args(list(argv))
     return stopped.value.code, capsys.readouterr().err
 
 

@@ -27,7 +27,7 @@ from rnnviz.session import Session
 from rnnviz.widgets.charts import Curve, TrainingCharts
 from rnnviz.widgets.model import ModelPanel
 
-from .conftest import SPEED, recording, training, training_threads, wait_until
+from .conftest import SPEED, recording, settled, training, training_threads, wait_until
 
 SIZE = (120, 40)
 
@@ -111,7 +111,7 @@ async def test_the_model_panel_takes_each_limit_and_refuses_past_it(app):
             assert "size must be an integer" in error_beside(app, "layers")
         embed.value, size.value = str(MAX_SIZE), str(MAX_SIZE)
         await enter(pilot, panel.query_one("#seed", Input), str(2**63 - 1))
-        await pilot.pause()
+        await settled(pilot)  # a 4096-unit layer takes seconds to draw: a job, off the app's thread
         assert app.session.model.embed == MAX_SIZE and app.session.model.layers == f"rnn:{MAX_SIZE}"
         assert app.session.config.seed == 2**63 - 1
 
@@ -213,8 +213,7 @@ async def test_a_data_file_that_went_bad_is_reported_and_the_network_kept(tmp_pa
         async def apply(dataset):
             panel.query_one("#data", Select).value = dataset
             panel.query_one("#apply", Button).press()
-            await pilot.pause()
-            await pilot.pause()
+            await settled(pilot)
 
         await apply("toy")
         await wait_until(pilot, lambda: app.session.model.data == "toy")

@@ -196,12 +196,12 @@ async def test_figures_show_the_numbers():
     async with app.run_test() as pilot:
         view = session_view(model=ModelConfig("digits", 32, "rnn:64,rnn:32"), step=1234, epoch=5.5, loss=0.4321,
                             accuracy=0.875, next_lr=0.008)
-        app.widget.show(view, True, 45678.0)
+        app.widget.show(view, "running", 45678.0)
         await pilot.pause()
         text = app.widget.text.plain
         for expected in ("digits", "rnn:64,rnn:32", "1,234", "5.50", "0.4321", "87.5%", "45.7k", "0.008", "RUNNING"):
             assert expected in text
-        app.widget.show(session_view(), False, None)
+        app.widget.show(session_view(), "paused", None)
         assert "PAUSED" in app.widget.text.plain and "RUNNING" not in app.widget.text.plain
 
 
@@ -283,7 +283,7 @@ async def test_show_replaces_the_fields():
 async def test_figures_wrap_between_figures_not_inside_one():
     app = Harness(Figures())
     async with app.run_test(size=(40, 10)) as pilot:
-        app.widget.show(session_view(step=99, epoch=1.0, loss=0.4321, accuracy=0.5), False, 10.0)
+        app.widget.show(session_view(step=99, epoch=1.0, loss=0.4321, accuracy=0.5), "paused", 10.0)
         await pilot.pause()
         lines = app.widget.text.plain.splitlines()
         assert len(lines) > 1 and all(len(line) <= 38 for line in lines)
