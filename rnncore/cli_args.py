@@ -66,7 +66,14 @@ def add_train_parser(commands):
                        help="print the latest evaluation every N steps (default 50)")
     train.add_argument("--record", metavar="PATH", help="write a session record here (rnncore replay redoes it)")
     train.add_argument("--log", metavar="PATH", help="write every step's metrics here as CSV")
+    add_threads(train)
     add_settings(train, TrainConfig)
+
+
+def add_threads(parser) -> None:
+    parser.add_argument("--threads", type=whole(1), metavar="N",
+                        help="BLAS threads to train on (default: 1, or 2 from a recurrence of 256x256 weights up; "
+                             "OPENBLAS_NUM_THREADS also sets it)")
 
 
 def add_settings(parser, config: type[Settings]):

@@ -19,7 +19,7 @@ from .layers import Embedding
 from .network import Network
 from .record import CSV_COLUMNS, Recorder, digest
 from .spec import format_layers, parse_layers
-from .threads import blas_threads
+from .threads import blas_threads, use_threads
 from .trainer import StepEvent, Trainer
 
 EXIT_DIVERGED, EXIT_INTERRUPTED = 1, 130
@@ -69,7 +69,8 @@ def run_train(args, out, err) -> int:
     say(out, f"data {data.name}: vocabulary of {len(data.vocab)}, {data.n_eval_targets():,} eval targets; "
              + (f"best possible: accuracy {data.optimum.accuracy:.4f}, cost {data.optimum.loss:.4f}"
                 if data.optimum else "no known optimum (a text file)"))
-    say(out, f"network {net.describe()}, {net.n_params():,} parameters, starting at step {trainer.step}")
+    say(out, f"network {net.describe()}, {net.n_params():,} parameters, starting at step {trainer.step}; "
+             + use_threads([net], args.threads))
     with Outputs(args, trainer) as outputs:
         return train_loop(args, trainer, out, err, outputs)
 

@@ -2,7 +2,7 @@
 
 A record replays bit for bit only with the BLAS threads it was made with, and small models train faster
 on one thread than on two: the time a second thread saves on a small matmul is less than what waking it
-costs (see benchmarks/README.md, "Threads by model size").
+costs. `threads_for` is that rule, measured (benchmarks/README.md, "Threads by model size").
 """
 from __future__ import annotations
 
@@ -26,6 +26,27 @@ def set_blas_threads(n: int) -> bool:
     if setter is not None:
         setter(int(n))
     return setter is not None
+
+
+TWO_THREADS_FROM = 256 * 256  # weights of the widest recurrence (H x gates H): an RNN of 256, an LSTM of 128
+
+
+def threads_for(net) -> int:
+    """The BLAS threads that train `net` fastest here: two from a recurrence of TWO_THREADS_FROM weights up,
+    else one (at batch 32, an RNN of 128 ran 3x faster on one thread, one of 256 1.6x faster on two)."""
+    widest = max((w.size for name, w in net.params.items() if name.endswith((".Whh", ".Wh"))), default=0)
+    return 2 if widest >= TWO_THREADS_FROM and (os.cpu_count() or 1) > 1 else 1
+
+
+def use_threads(nets, asked: int | None = None) -> str:
+    """Set the BLAS threads for training `nets`: `asked` (a --threads option) wins, then the environment
+    (OPENBLAS_NUM_THREADS...), then `threads_for` the largest. Says which, for the user."""
+    if asked is None and chosen_by_user():
+        return f"{blas_threads()} BLAS thread(s), from the environment"
+    n = asked or max(threads_for(net) for net in nets)
+    if not set_blas_threads(n):
+        return "BLAS threads: NumPy's BLAS cannot be told"
+    return f"{n} BLAS thread(s), " + ("from --threads" if asked else "for this model's size")
 
 
 def chosen_by_user() -> bool:

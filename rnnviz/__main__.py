@@ -7,6 +7,7 @@ from dataclasses import asdict
 from functools import partial
 
 from rnncore import CheckpointError, ModelConfig, SettingError, TrainConfig
+from rnncore.cli_args import add_threads
 from rnncore.replay import Replayer
 from rnncore.threads import blas_threads
 
@@ -36,6 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help=f"training steps a second, 0 = as fast as it goes (default {DEFAULT_SPEED:g})")
     parser.add_argument("--record", metavar="PATH", help="record the session here (rnncore replay PATH redoes it)")
     parser.add_argument("--replay", metavar="PATH", help="show a recorded session again, at --speed steps a second")
+    add_threads(parser)
     add_serve_arguments(parser)
     return parser.parse_args(argv)
 
@@ -88,7 +90,7 @@ def session_from_args(args: argparse.Namespace) -> Session:
 def lab_from_args(args: argparse.Namespace) -> Lab:
     """The runs to show: a replay's, or one new session; recorded if asked. StartError if that cannot be."""
     try:
-        lab = ReplayLab(Replayer(args.replay)) if args.replay else Lab(session_from_args(args))
+        lab = ReplayLab(Replayer(args.replay)) if args.replay else Lab(session_from_args(args), args.threads)
         if args.record:
             lab.record(args.record, blas_threads())
     except OSError as e:

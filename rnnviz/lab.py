@@ -13,6 +13,7 @@ import numpy as np
 from rnncore import ModelConfig, StepEvent, save
 from rnncore.record import CSV_COLUMNS, Recorder, digest
 from rnncore.replay import Replayer
+from rnncore.threads import set_blas_threads, use_threads
 
 from .session import Session
 
@@ -34,10 +35,12 @@ def parse_speed(text: str) -> float:
 
 
 class Lab:
-    def __init__(self, first: Session):
+    def __init__(self, first: Session, threads: int | None = None):
         self.runs, self.current = [first], 0
         self.recorder: Recorder | None = None
         self._next_id = first.run_id + 1
+        self.threads_asked, self.threads_note, self._sized_for = threads, "", []
+        self.fit_threads()
 
     @property
     def session(self) -> Session:
@@ -85,6 +88,7 @@ class Lab:
 
     def step(self) -> list[tuple[Session, StepEvent]]:
         """One step of every run, in turns."""
+        self.fit_threads()
         return [(session, session.step()) for session in list(self.runs)]
 
     def labels(self) -> list[str]:
@@ -108,6 +112,13 @@ class Lab:
             if probs is not None:
                 columns.insert(0 if session is self.session else len(columns), (label, index, probs))
         return columns
+
+    def fit_threads(self) -> None:
+        """The BLAS threads for the runs' largest network (`use_threads`), set again when a run's network changes
+        (from the training thread, between steps); fixed while recording, so that the record replays bit for bit."""
+        nets = [session.net for session in self.runs]
+        if nets != self._sized_for and self.recorder is None:
+            self.threads_note, self._sized_for = use_threads(nets, self.threads_asked), nets
 
     def _check_room(self) -> None:
         if len(self.runs) >= MAX_RUNS:
@@ -188,6 +199,8 @@ class ReplayLab(Lab):
     def __init__(self, replayer: Replayer):
         self.runs, self.current, self.recorder, self._next_id = [], 0, None, 0
         self.replayer, self._steps, self.drifts = replayer, replayer.steps(), []
+        if replayer.header["blas_threads"]:  # the threads it was recorded with: the same sums, bit for bit
+            set_blas_threads(replayer.header["blas_threads"])
         self.by_run: dict[int, Session] = {}
         self._advance()  # a record's first event starts its first run
 
