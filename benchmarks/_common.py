@@ -1,7 +1,6 @@
 """What the benchmark scripts share: the machine, the BLAS threads, timing, tables."""
 from __future__ import annotations
 
-import ctypes
 import datetime
 import os
 import platform
@@ -9,15 +8,15 @@ import time
 
 import numpy as np
 
-BLAS_THREAD_GETTERS = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_", "openblas_get_num_threads")
-BLAS_THREAD_SETTERS = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads")
+from rnncore import threads
+
 
 
 def blas_threads() -> int:
-    """Threads NumPy's OpenBLAS uses, asked through its C API (no threadpoolctl needed)."""
-    getter = _blas_function(BLAS_THREAD_GETTERS)
-    if getter is not None:
-        return int(getter())
+    """Threads NumPy's OpenBLAS uses (asked through its C API), else what the environment says."""
+    asked = threads.blas_threads()
+    if asked is not None:
+        return asked
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
         if os.environ.get(var, "").isdigit():
             return int(os.environ[var])
@@ -25,10 +24,8 @@ def blas_threads() -> int:
 
 
 def set_blas_threads(n: int):
-    setter = _blas_function(BLAS_THREAD_SETTERS)
-    if setter is None:
+    if not threads.set_blas_threads(n):
         raise SystemExit("cannot reach NumPy's OpenBLAS to set its threads; set OPENBLAS_NUM_THREADS instead")
-    setter(n)
 
 
 def busy_warning() -> str | None:
@@ -39,24 +36,6 @@ def busy_warning() -> str | None:
         return (f"warning: load average {load:.1f} on {cores} cores: other processes compete, "
                 "and multi-threaded timings suffer most")
     return None
-
-
-def _blas_function(names):
-    for path in _loaded_libraries("blas"):
-        lib = ctypes.CDLL(path)
-        for name in names:
-            if hasattr(lib, name):
-                return getattr(lib, name)
-    return None
-
-
-def _loaded_libraries(word):
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if ".so" in line}
-    except OSError:
-        return []
-    return sorted(p for p in paths if word in os.path.basename(p).lower())
 
 
 def machine() -> str:
