@@ -11,7 +11,6 @@ import numpy as np
 from rnncore import threads
 
 
-
 def blas_threads() -> int:
     """Threads NumPy's OpenBLAS uses (asked through its C API), else what the environment says."""
     asked = threads.blas_threads()
