@@ -1,53 +1,105 @@
-"""Draw the README's picture: `python docs/screenshot.py` writes docs/rnnviz.png.
+"""Draw the README's pictures: `python docs/screenshot.py [NAME ...]` writes docs/rnnviz.png and docs/view-*.png.
 
-It serves rnnviz from a temporary folder and drives it in headless Chromium with the browser test's tools
-(tests/served.py; Debian's chromium and the playwright package): it trains the default digits task for 300
-steps, with the learning rate lowered half way (a marker on the charts), types `1 3 5`, and takes a picture of the
-terminal as xterm.js draws it, at 140 x 44 cells.
+Each picture serves rnnviz from a temporary folder and drives it in headless Chromium with the browser test's tools
+(tests/served.py; Debian's chromium and the playwright package), then takes a picture of the terminal as xterm.js
+draws it. The names (all of them by default):
+- rnnviz: the default task, parity, trained for 200 steps with the learning rate lowered half way (a marker on the
+  charts), `1 3 5 7 0 0` typed: after the zeros it expects a 0 or a 1, the parity it carried across them;
+- cost: cost by position (o) on xor after 600 steps, for an eval sequence: Elman's figure, the XOR bit near zero;
+- back: how far back (b) on parity after 600 steps, `1 3 5 7 0 0 0` typed: the digits before the zeros count;
+- map: the state map (m) on letters after 600 steps, the path of `b a d i i g u u u` across it;
+- unit: a unit on text (u, then v for the most varying unit), an rnn:128 trained 2,000 steps on the README.
 
 The header's pause sign (U+23F8) needs a font that has it, as a terminal's would: on Debian, `apt-get install
 fonts-symbola`; without one the picture shows an empty box there.
 """
+import argparse
 import re
+import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 from served import ServedApp, Tab, chromium, launch, wait_until  # noqa: E402
 
-COLUMNS, ROWS = 140, 44
 FONT_SIZE = 24  # pixels (textual-serve's page takes it from the address); larger than its 16 for a sharp picture,
 # since xterm.js's canvas does not draw at a device scale other than 1 here
-STEPS, LR_CHANGE_AT, LOWER_LR = 300, 150, "0.003"
-SETTLE = 1.0  # seconds for a click's focus to land: this script runs by hand, it can afford to wait
+SETTLE = 1.0  # seconds for a click's focus to land, or a view to draw: this script runs by hand, it can afford to wait
 KEY_GAP = 0.2  # seconds between keys in a field: Textual runs a field's bound keys (end, backspace) after the
 # typed characters that follow them closely, so a fast sequence comes out mixed up
+SHORT_OF = 0.5  # seconds of training left to do one step at a time, so that each picture stops at its exact step
+
+
+@dataclass(frozen=True)
+class Picture:
+    file: str
+    options: tuple = ()  # rnnviz's options; a --data path is copied from the repository into the served folder
+    steps: int = 600
+    prefix: str = ""
+    keys: tuple = ()  # pressed once trained and typed: a view's key, and what it asks of the view
+    lower_lr: tuple | None = None  # (at step, to lr)
+    size: tuple = (130, 40)  # columns, rows
+    speed: int = 60  # training steps a second
+
+
+PICTURES = {
+    "rnnviz": Picture("rnnviz.png", steps=200, prefix="1 3 5 7 0 0", lower_lr=(100, "0.003"), size=(140, 44),
+                      speed=20),
+    "cost": Picture("view-cost.png", ("--data", "xor"), keys=("o",)),
+    "back": Picture("view-back.png", ("--data", "parity"), prefix="1 3 5 7 0 0 0", keys=("b",)),
+    "map": Picture("view-map.png", ("--data", "letters"), prefix="b a d i i g u u u", keys=("m",)),
+    "unit": Picture("view-unit.png", ("--data", "README.md", "--layers", "rnn:128"), steps=2000, keys=("u", "v"),
+                    speed=40),
+}
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"of {', '.join(PICTURES)} (default: all)")
+    names = parser.parse_args().names or list(PICTURES)
+    if unknown := [name for name in names if name not in PICTURES]:
+        parser.error(f"no picture named {', '.join(unknown)}: the names are {', '.join(PICTURES)}")
     sync_playwright, executable = chromium()
-    with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
-        served = ServedApp(Path(folder))
+    with sync_playwright() as playwright:
+        browser = launch(playwright, executable)
+        for name in names:
+            started = time.monotonic()
+            draw(browser, PICTURES[name])
+            print(f"wrote {HERE / PICTURES[name].file} in {time.monotonic() - started:.0f} s")
+        browser.close()
+
+
+def draw(browser, picture: Picture) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        options = [*picture.options, "--speed", str(picture.speed)]
+        if "--data" in options and (source := HERE.parent / options[options.index("--data") + 1]).is_file():
+            shutil.copy(source, folder)
+        served = ServedApp(Path(folder), *options)
         try:
-            browser = launch(playwright, executable)
             url = f"{served.url}?fontsize={FONT_SIZE}"
-            tab = Tab(browser, url, *page_size(browser, url, COLUMNS, ROWS))
-            train_until(tab, LR_CHANGE_AT)
-            set_field(tab, "lr", LOWER_LR)
-            train_until(tab, STEPS)
-            tab.press_to_focus("/", "type a prefix")
-            tab.type("1 3 5")
-            tab.press("Escape")
-            tab.wait_for(r"│ 7 .*◀")
-            time.sleep(SETTLE)  # the prediction's heatmaps draw after its bars
-            tab.page.locator(".xterm-screen").screenshot(path=HERE / "rnnviz.png")
-            browser.close()
+            tab = Tab(browser, url, *page_size(browser, url, *picture.size))
+            if picture.lower_lr:
+                train_until(tab, picture.lower_lr[0], picture.speed)
+                set_field(tab, "lr", picture.lower_lr[1], picture.size)
+            train_until(tab, picture.steps, picture.speed)
+            if picture.prefix:
+                tab.press_to_focus("/", "type a prefix")
+                tab.type(picture.prefix)
+                time.sleep(KEY_GAP)
+                tab.press("Escape")
+                tab.wait_for(r"^space Run")  # the app's keys are back in the footer: the field has let the focus go
+            for key in picture.keys:
+                tab.press(key)
+                time.sleep(SETTLE)
+            time.sleep(2 * SETTLE)  # the prediction's heatmaps and views draw after its bars
+            tab.page.locator(".xterm-screen").screenshot(path=HERE / picture.file)
+            tab.close()
         finally:
             served.stop()
-    print(f"wrote {HERE / 'rnnviz.png'}")
 
 
 def page_size(browser, url: str, columns: int, rows: int) -> tuple[int, int]:
@@ -63,24 +115,26 @@ def page_size(browser, url: str, columns: int, rows: int) -> tuple[int, int]:
             int(viewport["height"] + (rows - cells[1] + 0.5) * cell_height))
 
 
-def train_until(tab: Tab, step: int, timeout: float = 120.0) -> None:
-    """Train to exactly `step`: run to a few steps short, then one step at a time."""
-    tab.press(" ")
-    wait_until(lambda: tab.step() >= step - 10, timeout, lambda: f"training stalled before step {step}")
-    tab.press(" ")
-    tab.wait_for("PAUSED")
+def train_until(tab: Tab, step: int, speed: int, timeout: float = 300.0) -> None:
+    """Train to exactly `step`: run to half a second's steps short, then one step at a time."""
+    if tab.step() < step - speed * SHORT_OF:
+        tab.press(" ")
+        wait_until(lambda: tab.step() >= step - speed * SHORT_OF, timeout,
+                   lambda: f"training stalled before step {step}")
+        tab.press(" ")
+        tab.wait_for("PAUSED")
     while (now := tab.step()) < step:
         tab.press("n")
         wait_until(lambda now=now: tab.step() > now, 10, lambda: "a step did not happen")
 
 
-def set_field(tab: Tab, label: str, value: str) -> None:
+def set_field(tab: Tab, label: str, value: str, size: tuple) -> None:
     """Click the training field named `label`, replace its value, press enter and leave the field."""
     rows = tab.screen().splitlines()
     row = next(y for y, line in enumerate(rows) if re.search(rf"│ {label}\s+\S", line))
     found = re.search(rf"│ {label}\s+(\S+)", rows[row])
     box = tab.page.locator(".xterm-screen").bounding_box()
-    cell_width, cell_height = box["width"] / COLUMNS, box["height"] / ROWS
+    cell_width, cell_height = box["width"] / size[0], box["height"] / size[1]
     tab.page.mouse.click(box["x"] + (found.end(1) + 0.5) * cell_width, box["y"] + (row + 0.5) * cell_height)
     time.sleep(SETTLE)
     for key in ["End", *["Backspace"] * len(found.group(1)), *value, "Enter", "Escape"]:

@@ -166,8 +166,8 @@ class Tab:
         wait_until(lambda: text not in self.screen(), timeout, lambda: f"{text!r} stayed on the screen")
 
     def step(self) -> int:
-        """The step counter in the header."""
-        return int(self.wait_for(r"\bstep (\d+)\b").group(1))
+        """The step counter in the header (past 999 it has thousands separators: step 2,203)."""
+        return int(self.wait_for(r"\bstep (\d[\d,]*)\b").group(1).replace(",", ""))
 
     def close(self) -> None:
         self.page.close()
