@@ -40,9 +40,10 @@ async def wait_until(pilot, condition, timeout=10.0):
 
 
 async def settled(pilot, timeout=60.0):
-    """Let the app run until no job (a build, a load...) and no prediction is under way, and what they left is
-    drawn."""
-    await wait_until(pilot, lambda: pilot.app.job is None and pilot.app._looking is None, timeout)
+    """Let the app run until no job (a build, a load...) and no prediction is under way, no redraw is due (the
+    last steps' are drawn at the next tick), and what they left is drawn."""
+    app = pilot.app
+    await wait_until(pilot, lambda: app.job is None and app._looking is None and not app._stale, timeout)
     await pilot.pause()
 
 
