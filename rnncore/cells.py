@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layers import Layer, check_size, flat, glorot, orthogonal
+from .layers import Layer, check_size, column_sums, flat, glorot, orthogonal
 
 
 class RNN(Layer):
@@ -43,11 +43,11 @@ class RNN(Layer):
         hs[0] = 0 if state is None else state
         np.matmul(flat(x), p["Wxh"], out=flat(hs[1:]))  # every step's input projection in one matmul
         hs[1:] += p["bh"]
-        carry = np.empty_like(hs[0])  # (B, H)
-        for t in range(1, T + 1):  # only h_{t-1} @ Whh is sequential
-            np.matmul(hs[t - 1], p["Whh"], out=carry)
-            hs[t] += carry
-            np.tanh(hs[t], out=hs[t])
+        Whh, carry, h = p["Whh"], np.empty_like(hs[0]), hs[0]  # (B, H) each
+        for h_next in hs[1:]:  # only h_{t-1} @ Whh is sequential
+            np.dot(h, Whh, out=carry)  # np.dot: less overhead than np.matmul on a small product
+            h_next += carry
+            h = np.tanh(h_next, out=h_next)
         return hs[1:], (x, hs), hs[T]
 
     def backward(self, p, cache, dh_out):
@@ -56,15 +56,15 @@ class RNN(Layer):
         np.subtract(1, dz, out=dz)  # tanh'(z_t) = 1 - h_t^2; becomes dL/dz_t in place below
         WhhT = p["Whh"].T.copy()  # contiguous: the per-step matmul runs faster on it
         dh = np.zeros_like(hs[0])  # (B, H) dL/dh_t from the steps after t
-        for t in reversed(range(len(dz))):
-            dh += dh_out[t]  # ... plus from the layer above
-            dz[t] *= dh  # dz_t = dh_t * tanh'(z_t)
+        for t, dz_t, dh_out_t in zip(range(len(dz) - 1, -1, -1), dz[::-1], dh_out[::-1], strict=True):
+            dh += dh_out_t  # ... plus from the layer above
+            dz_t *= dh  # dz_t = dh_t * tanh'(z_t)
             if t:  # dL/dh_0 is not needed: h_0 is zeros or the state carried from the last chunk, whose graph is
-                np.matmul(dz[t], WhhT, out=dh)  # gone (truncated BPTT). dh_{t-1} = dz_t Whh^T
+                np.dot(dz_t, WhhT, out=dh)  # gone (truncated BPTT). dh_{t-1} = dz_t Whh^T
         dz2 = flat(dz)  # (T * B, H)
         grads = {"Wxh": flat(x).T @ dz2,  # dWxh = sum_t x_t^T dz_t
                  "Whh": flat(hs[:-1]).T @ dz2,  # dWhh = sum_t h_{t-1}^T dz_t
-                 "bh": dz2.sum(0)}  # dbh = sum_t dz_t
+                 "bh": column_sums(dz2)}  # dbh = sum_t dz_t
         return (dz2 @ p["Wxh"].T).reshape(x.shape), grads  # dx_t = dz_t Wxh^T
 
     @staticmethod
