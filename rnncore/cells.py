@@ -180,7 +180,7 @@ class LSTM(Layer):
         dz = rows(dz)  # (T * B, 4H)
         grads = {"Wx": flat(x).T @ dz,  # dWx = sum_t x_t^T dz_t
                  "Wh": flat(hs[:-1]).T @ dz,  # dWh = sum_t h_{t-1}^T dz_t
-                 "b": dz.sum(0)}  # db = sum_t dz_t
+                 "b": column_sums(dz)}  # db = sum_t dz_t
         return (dz @ p["Wx"].T).reshape(x.shape), grads  # dx_t = dz_t Wx^T
 
     @staticmethod
@@ -279,10 +279,10 @@ class GRU(Layer):
                 np.add.reduce(dh_parts, 0, out=dh)  # dh_{t-1}
         dg = rows(d[:, :3])  # (T * B, 3H): the gradient of h_{t-1} @ Wh + bh
         grads = {"Wh": flat(hs[:-1]).T @ dg,  # dWh = sum_t h_{t-1}^T d(h_{t-1} Wh + bh)
-                 "bh": dg.sum(0)}
+                 "bh": column_sums(dg)}
         dg.reshape(T, B, 3, H)[:, :, 2] = d[:, 3]  # now the gradient of x_t @ Wx + bx: only n's part differs
         grads.update(Wx=flat(x).T @ dg,  # dWx = sum_t x_t^T d(x_t Wx + bx)
-                     bx=dg.sum(0))
+                     bx=column_sums(dg))
         return (dg @ p["Wx"].T).reshape(x.shape), grads  # dx_t = d(x_t Wx + bx) Wx^T
 
     @staticmethod
