@@ -55,7 +55,7 @@ class RNN(Layer):
         dz = np.square(hs[1:])  # (T, B, H)
         np.subtract(1, dz, out=dz)  # tanh'(z_t) = 1 - h_t^2; becomes dL/dz_t in place below
         WhhT = p["Whh"].T.copy()  # contiguous: the per-step matmul runs faster on it
-        dh = np.zeros_like(hs[0])  # (B, H) dL/dh_t from the steps after t
+        dh = np.zeros(hs[0].shape, hs.dtype)  # (B, H) dL/dh_t from the steps after t
         for t, dz_t, dh_out_t in zip(range(len(dz) - 1, -1, -1), dz[::-1], dh_out[::-1], strict=True):
             dh += dh_out_t  # ... plus from the layer above
             dz_t *= dh  # dz_t = dh_t * tanh'(z_t)
