@@ -175,7 +175,7 @@ def softmax_cross_entropy(p, x, y, mask):
     z = np.ascontiguousarray((xf @ W).T)  # (V, N)
     z += p["b"][:, None]
     z -= z.max(0)
-    at_target = y.ravel() * z.shape[1] + np.arange(z.shape[1])  # (N,) flat index of each target's logit
+    at_target = y.ravel().astype(np.intp) * z.shape[1] + np.arange(z.shape[1])  # (N,) flat index of each target
     picked = z.take(at_target)  # (N,) each target's shifted logit
     np.exp(z, out=z)
     total = z.sum(0)  # (N,)

@@ -106,6 +106,17 @@ def test_the_fused_output_loss_gives_the_layer_by_layer_gradients():
         assert np.all(fused_dx[mask == 0] == 0)
 
 
+def test_the_fused_output_loss_takes_targets_of_any_integer_type():
+    """A text's ids are uint8: its flat index into the (V, N) logits must not overflow."""
+    _, p, x, y, mask = output_case(8, V=6)
+    x = np.repeat(x, 20, axis=1)  # N = 300 > 255
+    y, mask = np.repeat(y, 20, axis=1), np.repeat(mask, 20, axis=1)
+    expected = softmax_cross_entropy(p, x, y, mask)
+    for dtype in (np.uint8, np.int16, np.uint16, np.int32):
+        loss, dx, grads = softmax_cross_entropy(p, x, y.astype(dtype), mask)
+        assert loss == expected[0] and np.array_equal(dx, expected[1]) and np.array_equal(grads["W"], expected[2]["W"])
+
+
 def test_a_fully_masked_batch_has_zero_loss_and_zero_gradient():
     _, p, x, y, _ = output_case(6)
     loss, dx, grads = softmax_cross_entropy(p, x, y, np.zeros((T, B)))
