@@ -141,7 +141,10 @@ class LSTM(Layer):
         H, s = self.hidden, sigmoid_scale("ssts", p["Wh"].dtype)
         gates = np.matmul(x[:, None], by_gate(p["Wx"], 4) * s)  # (T, 4, B, H): every step's input projection
         gates += p["b"].reshape(4, 1, H) * s  # (scaled) pre-activations, then i, f, g, o in place
-        Wh, shift = by_gate(p["Wh"], 4) * s, 1 - s  # (4, H, H)
+        Wh = by_gate(p["Wh"], 4) * s  # (4, H, H)
+        # the loop's scale and shift spelt out to (4, B, H): a same-shape multiply or add is 2-3x faster than one
+        # broadcasting a (4, 1, 1)
+        scale, shift = (np.ascontiguousarray(np.broadcast_to(a, (4, B, H))) for a in (s, 1 - s))
         hs, cs = np.empty((2, T + 1, B, H), s.dtype)  # hs[0], cs[0] carried in; hs[t], cs[t] after step t
         hs[0], cs[0] = (0, 0) if state is None else np.hsplit(state, 2)
         tanh_c = np.empty((T, B, H), s.dtype)  # kept for the backward
@@ -151,7 +154,7 @@ class LSTM(Layer):
             np.matmul(hs[t], Wh, out=carry)
             gates[t] += carry
             np.tanh(gates[t], out=gates[t])
-            gates[t] *= s
+            gates[t] *= scale
             gates[t] += shift  # i, f, o = sigmoid, g = tanh
             np.multiply(f[t], cs[t], out=cs[t + 1])  # c_t = f c_{t-1} + i g
             np.multiply(i[t], g[t], out=ig)
