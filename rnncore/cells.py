@@ -148,19 +148,19 @@ class LSTM(Layer):
         hs, cs = np.empty((2, T + 1, B, H), s.dtype)  # hs[0], cs[0] carried in; hs[t], cs[t] after step t
         hs[0], cs[0] = (0, 0) if state is None else np.hsplit(state, 2)
         tanh_c = np.empty((T, B, H), s.dtype)  # kept for the backward
-        i, f, g, o = gates.swapaxes(0, 1)  # (T, B, H) each
         carry, ig = np.empty((4, B, H), s.dtype), np.empty((B, H), s.dtype)
-        for t in range(T):
-            np.matmul(hs[t], Wh, out=carry)
-            gates[t] += carry
-            np.tanh(gates[t], out=gates[t])
-            gates[t] *= scale
-            gates[t] += shift  # i, f, o = sigmoid, g = tanh
-            np.multiply(f[t], cs[t], out=cs[t + 1])  # c_t = f c_{t-1} + i g
-            np.multiply(i[t], g[t], out=ig)
-            cs[t + 1] += ig
-            np.tanh(cs[t + 1], out=tanh_c[t])
-            np.multiply(o[t], tanh_c[t], out=hs[t + 1])  # h_t = o tanh(c_t)
+        for gate, h, h_next, c, c_next, tc in zip(gates, hs[:-1], hs[1:], cs[:-1], cs[1:], tanh_c, strict=True):
+            np.matmul(h, Wh, out=carry)  # (the step's views made once: indexing costs as much as a small op)
+            gate += carry
+            np.tanh(gate, out=gate)
+            gate *= scale
+            gate += shift  # i, f, o = sigmoid, g = tanh
+            i, f, g, o = gate
+            np.multiply(f, c, out=c_next)  # c_t = f c_{t-1} + i g
+            np.multiply(i, g, out=ig)
+            c_next += ig
+            np.tanh(c_next, out=tc)
+            np.multiply(o, tc, out=h_next)  # h_t = o tanh(c_t)
         return hs[1:], (x, gates, hs, cs, tanh_c), np.concatenate((hs[T], cs[T]), axis=1)
 
     def backward(self, p, cache, dh_out):
