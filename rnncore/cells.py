@@ -248,22 +248,22 @@ class GRU(Layer):
         hs = np.empty((T + 1, B, H), s.dtype)  # hs[0] carried in, hs[t] after step t
         hs[0] = 0 if state is None else state
         hn = np.empty((T, B, H), s.dtype)  # h_{t-1} @ Wh_n + bh_n, kept for the backward
-        r, z, n = gates.swapaxes(0, 1)  # (T, B, H) each
         carry, tmp = np.empty((3, B, H), s.dtype), np.empty((B, H), s.dtype)
-        for t in range(T):
-            rz = gates[t, :2]  # (2, B, H)
-            np.matmul(hs[t], Wh, out=carry)
-            rz += carry[:2]
+        carry_rz, carry_n = carry[:2], carry[2]
+        for gate, h, h_next, hn_t in zip(gates, hs[:-1], hs[1:], hn, strict=True):  # each step's views, as the LSTM's
+            rz, (r, z, n) = gate[:2], gate  # (2, B, H), (B, H) each
+            np.matmul(h, Wh, out=carry)
+            rz += carry_rz
             np.tanh(rz, out=rz)
             rz *= 0.5
             rz += 0.5  # r, z = sigmoid
-            np.add(carry[2], bh_n, out=hn[t])
-            np.multiply(r[t], hn[t], out=tmp)  # n = tanh(x_t Wx_n + bx_n + r * hn)
-            n[t] += tmp
-            np.tanh(n[t], out=n[t])
-            np.subtract(hs[t], n[t], out=hs[t + 1])  # h_t = n + z * (h_{t-1} - n)
-            hs[t + 1] *= z[t]
-            hs[t + 1] += n[t]
+            np.add(carry_n, bh_n, out=hn_t)
+            np.multiply(r, hn_t, out=tmp)  # n = tanh(x_t Wx_n + bx_n + r * hn)
+            n += tmp
+            np.tanh(n, out=n)
+            np.subtract(h, n, out=h_next)  # h_t = n + z * (h_{t-1} - n)
+            h_next *= z
+            h_next += n
         return hs[1:], (x, gates, hs, hn), hs[T]
 
     def backward(self, p, cache, dh_out):
