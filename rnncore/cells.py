@@ -170,15 +170,16 @@ class LSTM(Layer):
         WhT = by_gate(p["Wh"], 4).swapaxes(1, 2).copy()  # (4, H, H): each gate's Wh^T, contiguous
         dh, dc, tmp = np.zeros((3, B, H), dz.dtype)  # dL/dh_t and dL/dc_t from the steps after t
         dh_parts = np.empty((4, B, H), dz.dtype)
-        for t in reversed(range(T)):
-            dh += dh_out[t]  # ... plus from the layer above
-            np.multiply(dh, dc_dh[t], out=tmp)
+        steps = zip(range(T - 1, -1, -1), dz[::-1], dh_out[::-1], dc_dh[::-1], gates[::-1, 1], strict=True)
+        for t, dz_t, dh_out_t, dc_dh_t, f_t in steps:  # each step's views, as in the forward
+            dh += dh_out_t  # ... plus from the layer above
+            np.multiply(dh, dc_dh_t, out=tmp)
             dc += tmp  # dc_t += dh_t * o_t * tanh'(c_t)
-            dz[t, :3] *= dc  # dz_i, dz_f, dz_g = dc_t * (their factor)
-            dz[t, 3] *= dh  # dz_o = dh_t * tanh(c_t) * o'
+            dz_t[:3] *= dc  # dz_i, dz_f, dz_g = dc_t * (their factor)
+            dz_t[3] *= dh  # dz_o = dh_t * tanh(c_t) * o'
             if t:  # nothing flows into the carried-in state (truncated BPTT, as in the RNN)
-                dc *= gates[t, 1]  # dc_{t-1} = dc_t * f_t
-                np.matmul(dz[t], WhT, out=dh_parts)
+                dc *= f_t  # dc_{t-1} = dc_t * f_t
+                np.matmul(dz_t, WhT, out=dh_parts)
                 np.add.reduce(dh_parts, 0, out=dh)  # dh_{t-1} = dz_t Wh^T, summed over the gates
         dz = rows(dz)  # (T * B, 4H)
         grads = {"Wx": flat(x).T @ dz,  # dWx = sum_t x_t^T dz_t
