@@ -274,12 +274,13 @@ class GRU(Layer):
         WhT = by_gate(p["Wh"], 3).swapaxes(1, 2).copy()  # (3, H, H): each gate's Wh^T, contiguous
         dh = np.zeros((B, H), d.dtype)  # dL/dh_t from the steps after t
         dh_parts = np.empty((4, B, H), d.dtype)
-        for t in reversed(range(T)):
-            dh += dh_out[t]  # ... plus from the layer above
-            d[t] *= dh  # dz_r, dz_z, d(h_{t-1} Wh_n + bh_n), dz_n = dh_t * (their factor)
+        through_wh, through_z = dh_parts[:3], dh_parts[3]
+        for t, d_t, dh_out_t, z_t in zip(range(T - 1, -1, -1), d[::-1], dh_out[::-1], gates[::-1, 1], strict=True):
+            dh += dh_out_t  # ... plus from the layer above
+            d_t *= dh  # dz_r, dz_z, d(h_{t-1} Wh_n + bh_n), dz_n = dh_t * (their factor)
             if t:  # nothing flows into the carried-in state (truncated BPTT, as in the RNN)
-                np.matmul(d[t, :3], WhT, out=dh_parts[:3])  # through h_{t-1} @ Wh + bh
-                np.multiply(dh, gates[t, 1], out=dh_parts[3])  # through z_t * h_{t-1}
+                np.matmul(d_t[:3], WhT, out=through_wh)  # through h_{t-1} @ Wh + bh
+                np.multiply(dh, z_t, out=through_z)  # through z_t * h_{t-1}
                 np.add.reduce(dh_parts, 0, out=dh)  # dh_{t-1}
         dg = rows(d[:, :3])  # (T * B, 3H): the gradient of h_{t-1} @ Wh + bh
         grads = {"Wh": flat(hs[:-1]).T @ dg,  # dWh = sum_t h_{t-1}^T d(h_{t-1} Wh + bh)
