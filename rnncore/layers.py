@@ -14,6 +14,7 @@ import numpy as np
 
 MAX_SIZE = 4096  # largest width of any layer: keeps a typo from eating the memory
 ONE_HOT_LIMIT = 1 << 18  # ids x vocabulary below which the embedding gradient is a one-hot matmul
+FEW_ROWS = 48  # below it, a.sum(0) is faster than ones @ a (measured at 10 to 256 columns)
 
 
 # --- initialisers: (rng, shape, dtype) -> array ---------------------------------
@@ -140,7 +141,7 @@ class Dense(Layer):
         derivative = ACTIVATIONS[self.activation][1]
         dz = flat(dy if derivative is None else dy * derivative(y))  # (T * B, units)
         grads = {"W": flat(x).T @ dz,  # dW = sum over steps of x^T dz
-                 "b": dz.sum(0)}
+                 "b": column_sums(dz)}
         return (dz @ p["W"].T).reshape(x.shape), grads
 
 
@@ -160,14 +161,28 @@ def log_softmax(logits):
     return logp.T.reshape(logits.shape)
 
 
-def cross_entropy(logits, y, mask):
-    """Mean of -log softmax(logits)[y] over the unmasked targets, and its gradient with respect to the logits.
-    logits (T, B, V); y and mask (T, B)."""
-    logp = log_softmax(logits)
-    weight = flat(mask[..., None]) / max(mask.sum(), 1)  # (T * B, 1): each target's share of the mean
-    rows, targets, logp2 = np.arange(len(weight)), y.ravel(), flat(logp)
-    dlogits = np.exp(logp2)  # (T * B, V) softmax, becomes (softmax - onehot) * weight in place
-    dlogits[rows, targets] -= 1
-    dlogits *= weight
-    loss = -(logp2[rows, targets] @ weight)
-    return float(loss[0]), dlogits.reshape(logits.shape)
+def column_sums(a):
+    """(N, D) -> (D,), a.sum(0): NumPy reduces a short row at a time, so past a few dozen rows one matrix-vector
+    product is several times faster (benchmarks/README.md, "Where the time goes")."""
+    return a.sum(0) if len(a) < FEW_ROWS else np.ones(len(a), a.dtype) @ a
+
+
+def softmax_cross_entropy(p, x, y, mask):
+    """The output layer's training path in one pass: logits = x @ W + b, the mean of -log softmax(logits)[y] over
+    the unmasked targets, and its gradients: (loss, dx, {"W", "b"}). x (T, B, H); y and mask (T, B).
+    The logits are worked on as (V, N), whose sums run down contiguous rows (see log_softmax)."""
+    xf, W = flat(x), p["W"]  # (N, H)
+    z = np.ascontiguousarray((xf @ W).T)  # (V, N)
+    z += p["b"][:, None]
+    z -= z.max(0)
+    at_target = y.ravel().astype(np.intp) * z.shape[1] + np.arange(z.shape[1])  # (N,) flat index of each target
+    picked = z.take(at_target)  # (N,) each target's shifted logit
+    np.exp(z, out=z)
+    total = z.sum(0)  # (N,)
+    weight = mask.ravel() / max(mask.sum(), 1)  # (N,): each target's share of the mean
+    loss = float(weight @ (np.log(total) - picked))  # -log softmax[y] = log(sum exp) - shifted logit
+    z *= weight / total  # softmax * weight, then minus onehot * weight: dlogits, in place
+    z.ravel()[at_target] -= weight  # (the ravel is a view: z is contiguous)
+    grads = {"W": (z @ xf).T.copy(),  # dW = x^T dlogits, taken as (dlogits^T x)^T: the faster product
+             "b": z.sum(1)}
+    return loss, (z.T @ W.T).reshape(x.shape), grads

@@ -8,7 +8,7 @@ import numpy as np
 
 from .budget import OPTIMIZER_COPIES, refusal
 from .cells import GRU, LSTM, RNN
-from .layers import Dense, Embedding, cross_entropy, log_softmax
+from .layers import Dense, Embedding, log_softmax, softmax_cross_entropy
 
 MAX_LAYERS = 16  # recurrent and dense layers after the embedding
 MAX_VOCAB = 65536
@@ -117,9 +117,10 @@ class Network:
     def run_batch(self, x, y, mask=None, state=None) -> BatchResult:
         """Forward and backward over a (B, T) batch; `state` carries hidden states in (truncated BPTT)."""
         x, y, mask = self._check_batch(x, y, mask)
-        logits, caches, new_state = self._forward(x.T, state)
-        loss, dlogits = cross_entropy(logits, y.T, mask.T)
-        grads, _ = self._backward(caches, dlogits)
+        h, caches, new_state = self._forward(x.T, state, self.layers)  # the output layer's is done in one pass:
+        loss, dh, out_grads = softmax_cross_entropy(self._local("out"), h, y.T, mask.T)
+        grads = {f"out.{key}": value for key, value in out_grads.items()}
+        grads.update(self._backward(caches, dh, self.layers)[0])
         return BatchResult(loss, grads, new_state)
 
     def loss_and_grads(self, x, y, mask=None, state=None):
@@ -199,10 +200,11 @@ class Network:
     def _stack(self):
         return [*self.layers, ("out", self.output)]
 
-    def _forward(self, ids_tb, state):
-        """(T, B) ids -> logits (T, B, V), every layer's cache, and each recurrent layer's final state."""
+    def _forward(self, ids_tb, state, layers=None):
+        """(T, B) ids -> logits (T, B, V), every layer's cache, and each recurrent layer's final state.
+        `layers` a part of the stack from the bottom: its output instead of the logits."""
         h, caches, new_state = ids_tb, [], []
-        for name, layer in self._stack():
+        for name, layer in layers or self._stack():
             layer_state = state[len(new_state)] if (layer.recurrent and state) else None
             h, cache, last = layer.forward(self._local(name), h, layer_state)
             caches.append(cache)
@@ -217,10 +219,11 @@ class Network:
                   for (name, layer), cache in zip(self.layers, caches[:-1], strict=True) if layer.recurrent}
         return log_softmax(logits), traces, new_state
 
-    def _backward(self, caches, dlogits):
-        """Every parameter's gradient, and the gradient with respect to the embedded inputs (T, B, E)."""
+    def _backward(self, caches, dlogits, layers=None):
+        """Every parameter's gradient, and the gradient with respect to the embedded inputs (T, B, E).
+        `layers` as in `_forward`, with the gradient of its output instead of `dlogits`."""
         grads, d = {}, dlogits
-        for (name, layer), cache in zip(reversed(self._stack()), reversed(caches), strict=True):
+        for (name, layer), cache in zip(reversed(layers or self._stack()), reversed(caches), strict=True):
             d_in = d
             d, local = layer.backward(self._local(name), cache, d)
             grads.update({f"{name}.{key}": value for key, value in local.items()})
@@ -248,8 +251,8 @@ class Network:
         if x.ndim != 2 or x.shape != y.shape or x.shape != mask.shape:
             shapes = f"{x.shape}, {y.shape}, {mask.shape}"
             raise ValueError(f"x, y and mask must be (B, T) arrays of one shape, got {shapes}")
-        for name, a in (("x", x), ("y", y)):
-            if a.size and (a.dtype.kind not in "iu" or a.min() < 0 or a.max() >= self.vocab_size):
+        for name, a in (("x", x), ("y", y)):  # seen as unsigned, a negative id is huge: one max finds both kinds
+            if a.size and (a.dtype.kind not in "iu" or a.view(f"u{a.itemsize}").max() >= self.vocab_size):
                 raise ValueError(f"{name} holds ids outside the integers 0..{self.vocab_size - 1}")
         return x, y, mask
 

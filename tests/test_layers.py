@@ -4,7 +4,7 @@ import pytest
 from gradcheck import TOLERANCE, check_arrays, check_layer
 
 from rnncore import RNN, Dense, Embedding
-from rnncore.layers import ACTIVATIONS, cross_entropy
+from rnncore.layers import ACTIVATIONS, column_sums, softmax_cross_entropy
 
 F64 = np.float64
 T, B = 5, 3
@@ -70,38 +70,63 @@ def masked_cross_entropy(logits, y, mask):
     return -(np.log(picked) * mask).sum() / mask.sum()
 
 
-def test_cross_entropy_with_a_mask_matches_numpy_and_its_gradient_checks():
-    rng = np.random.default_rng(4)
-    logits = rng.standard_normal((T, B, 6)) * 2
-    y = rng.integers(0, 6, (T, B))
-    mask = (rng.random((T, B)) < 0.7).astype(F64)
+def output_case(seed, dtype=F64, V=6, H=4):
+    out, rng = Dense(V, "identity"), np.random.default_rng(seed)
+    p = out.init(H, rng, dtype)
+    p["b"] += rng.standard_normal(V).astype(dtype)
+    x, y = (rng.standard_normal((T, B, H)) * 2).astype(dtype), rng.integers(0, V, (T, B))
+    mask = (rng.random((T, B)) < 0.7).astype(dtype)
     mask[0, 0] = 1
-    loss, dlogits = cross_entropy(logits, y, mask)
-    assert loss == pytest.approx(masked_cross_entropy(logits, y, mask), rel=1e-12)
-    errors = check_arrays(lambda: cross_entropy(logits, y, mask)[0], {"logits": logits}, {"logits": dlogits})
-    assert errors["logits"] < TOLERANCE
-    assert np.all(dlogits[mask == 0] == 0)
+    return out, p, x, y, mask
 
 
-def test_output_projection_and_cross_entropy_gradient_checks():
-    out, rng = Dense(6, "identity"), np.random.default_rng(5)
-    p = out.init(4, rng, F64)
-    x, y = rng.standard_normal((T, B, 4)), rng.integers(0, 6, (T, B))
-    mask = np.ones((T, B))
+def test_the_fused_output_loss_matches_the_unfused_formula_and_its_gradient_checks():
+    out, p, x, y, mask = output_case(4)
+    loss, dx, grads = softmax_cross_entropy(p, x, y, mask)
+    assert loss == pytest.approx(masked_cross_entropy(x @ p["W"] + p["b"], y, mask), rel=1e-12)
+    errors = check_arrays(lambda: softmax_cross_entropy(p, x, y, mask)[0], {**p, "x": x}, {**grads, "x": dx})
+    assert max(errors.values()) < TOLERANCE
+    assert grads["W"].flags.c_contiguous and grads["W"].shape == p["W"].shape
 
-    def loss():
-        return cross_entropy(out.forward(p, x)[0], y, mask)[0]
 
-    logits, cache, _ = out.forward(p, x)
-    assert np.allclose(logits, x @ p["W"] + p["b"])
-    dx, grads = out.backward(p, cache, cross_entropy(logits, y, mask)[1])
-    assert max(check_arrays(loss, {**p, "x": x}, {**grads, "x": dx}).values()) < TOLERANCE
+def test_the_fused_output_loss_gives_the_layer_by_layer_gradients():
+    """The same numbers as the output Dense layer's forward and backward around the unfused softmax's
+    gradient, in float32 too (where the fused path must stay float32)."""
+    for dtype, tolerance in ((F64, 1e-12), (np.float32, 1e-5)):
+        out, p, x, y, mask = output_case(5, dtype, V=10, H=8)
+        logits, cache, _ = out.forward(p, x)
+        softmax = np.exp(logits - logits.max(-1, keepdims=True))
+        softmax /= softmax.sum(-1, keepdims=True)
+        dlogits = (softmax - np.eye(10)[y]) * (mask / mask.sum())[..., None]
+        dx, grads = out.backward(p, cache, dlogits.astype(dtype))
+        loss, fused_dx, fused = softmax_cross_entropy(p, x, y, mask)
+        assert fused_dx.dtype == fused["W"].dtype == fused["b"].dtype == dtype
+        assert np.allclose(fused_dx, dx, atol=tolerance) and np.allclose(fused["b"], grads["b"], atol=tolerance)
+        assert np.allclose(fused["W"], grads["W"], atol=tolerance)
+        assert np.all(fused_dx[mask == 0] == 0)
+
+
+def test_the_fused_output_loss_takes_targets_of_any_integer_type():
+    """A text's ids are uint8: its flat index into the (V, N) logits must not overflow."""
+    _, p, x, y, mask = output_case(8, V=6)
+    x = np.repeat(x, 20, axis=1)  # N = 300 > 255
+    y, mask = np.repeat(y, 20, axis=1), np.repeat(mask, 20, axis=1)
+    expected = softmax_cross_entropy(p, x, y, mask)
+    for dtype in (np.uint8, np.int16, np.uint16, np.int32):
+        loss, dx, grads = softmax_cross_entropy(p, x, y.astype(dtype), mask)
+        assert loss == expected[0] and np.array_equal(dx, expected[1]) and np.array_equal(grads["W"], expected[2]["W"])
 
 
 def test_a_fully_masked_batch_has_zero_loss_and_zero_gradient():
-    logits = np.random.default_rng(6).standard_normal((2, 2, 4))
-    loss, dlogits = cross_entropy(logits, np.zeros((2, 2), int), np.zeros((2, 2)))
-    assert loss == 0 and not dlogits.any()
+    _, p, x, y, _ = output_case(6)
+    loss, dx, grads = softmax_cross_entropy(p, x, y, np.zeros((T, B)))
+    assert loss == 0 and not dx.any() and not any(g.any() for g in grads.values())
+
+
+def test_column_sums_are_sums_down_the_columns():
+    for n in (3, 300):  # both ways: few rows and many
+        a = np.random.default_rng(7).standard_normal((n, 5))
+        assert np.allclose(column_sums(a), a.sum(0), rtol=1e-13)
 
 
 @pytest.mark.parametrize("bad", [0, -1, 4097, 2.5, True, "8"])

@@ -177,6 +177,11 @@ def test_bad_batches_raise_value_error():
         net.loss_and_grads(np.zeros((2, 3), int), np.zeros((2, 4), int))
     with pytest.raises(ValueError, match="outside"):
         net.loss_and_grads(np.full((1, 2), V), np.zeros((1, 2), int))
+    for dtype in (np.int8, np.int32, np.int64):  # a negative id, of any width, is refused too
+        with pytest.raises(ValueError, match="y holds ids outside"):
+            net.loss_and_grads(np.zeros((1, 2), int), np.array([[0, -1]], dtype))
+    ids = np.array([[0, V - 1]], np.uint8)  # unsigned ids up to V - 1 are fine
+    assert np.isfinite(net.loss_and_grads(ids, ids)[0])
 
 
 def test_truncated_bptt_with_carried_state_equals_one_whole_run():
