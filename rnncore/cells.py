@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .gates import blocks, by_gate, forget_bias_one, rows, sigmoid_scale
 from .layers import Layer, check_size, column_sums, flat, glorot, orthogonal
 
 
@@ -71,41 +72,6 @@ class RNN(Layer):
     def traces(cache) -> dict:
         """What the layer computed at each step, by name: (T, B, H) each."""
         return {"h": cache[1][1:]}
-
-
-# The gated cells keep their gates step-major and gate-major within a step, (T, n, B, H): each step's gates form
-# one contiguous block, and each gate's (B, H) a contiguous piece of it. NumPy runs a small op several times
-# faster over a contiguous block than over the strided columns of a (B, nH) row, and the loops are such ops.
-# The input projection is one matmul call that writes this layout directly (a GEMM per step and gate inside
-# NumPy: faster than one big GEMM and a transposing copy, and no second buffer).
-def by_gate(W, n):
-    """(in, n * H) -> (n, in, H), contiguous: each gate's columns as a matrix of its own."""
-    return np.ascontiguousarray(W.reshape(len(W), n, -1).swapaxes(0, 1))
-
-
-def rows(a):
-    """(T, n, B, H) -> (T * B, n * H), a copy: each gate's columns side by side again, as in the parameters."""
-    return a.swapaxes(1, 2).reshape(-1, a.shape[1] * a.shape[3])
-
-
-def blocks(init, n):
-    """An initialiser drawing `n` side-by-side blocks with `init`, one per gate: each gate's columns start
-    as they would in a layer of their own."""
-    def draw(rng, shape, dtype):
-        return np.concatenate([init(rng, (shape[0], shape[1] // n), dtype) for _ in range(n)], axis=1)
-    return draw
-
-
-def forget_bias_one(rng, shape, dtype):
-    b = np.zeros(shape, dtype)
-    b.reshape(4, -1)[1] = 1  # gates i, f, g, o
-    return b
-
-
-def sigmoid_scale(kinds, dtype):
-    """sigmoid(z) = tanh(z / 2) / 2 + 1 / 2: with a = s tanh(s z) + 1 - s, where s is 1/2 for a sigmoid gate
-    ("s") and 1 for a tanh one ("t"), one tanh serves every gate. (n, 1, 1)."""
-    return np.array([0.5 if kind == "s" else 1 for kind in kinds], dtype)[:, None, None]
 
 
 class LSTM(Layer):

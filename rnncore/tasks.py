@@ -51,7 +51,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import DIGITS, Dataset, Vocab, check_text, digits, next_in_cycle, next_up, process_oracle, text, toy
+from .datasets import DIGITS, Dataset, Vocab, digits, next_in_cycle, next_up, process_oracle, toy
+from .textfile import check_text, text
 
 TRAIN_COUNT = 4000  # training sequences per task
 EVAL_COUNT = 100  # eval sequences per task: a few thousand targets

@@ -17,7 +17,8 @@ from limits import MAX_LAYERS, MAX_SIZE, TRAINING, edges, typed
 
 import rnncore.checkpoint
 from rnncore import RNN, Dense, Embedding, Network, TrainConfig, Trainer, Vocab, datasets, load
-from rnncore.datasets import DIGITS, MAX_TEXT_VOCAB, UNKNOWN
+from rnncore.datasets import DIGITS, UNKNOWN
+from rnncore.textfile import MAX_TEXT_VOCAB
 from rnnviz.__main__ import checked_args, parse_args, session_from_args
 from rnnviz.inference import predict
 from rnnviz.session import Session
