@@ -5,19 +5,9 @@ import numpy as np
 import pytest
 
 from rnncore import RNN, Dataset, Dense, Embedding, Network, Vocab, datasets
+from rnnviz import measures
 from rnnviz.inference import OVERFLOW, predict
 from rnnviz.insight import REFIT_EVERY, Blank, Costs, Insight, Lens, Saliency, StateMap, UnitText
-from rnnviz.measures import (
-    PASSAGE,
-    eval_rows,
-    eval_states,
-    most_varying,
-    normalised,
-    optimal_costs,
-    position_costs,
-    principal_axes,
-    sample,
-)
 from rnnviz.session import Session
 
 VOCAB = Vocab("0123456789")
@@ -42,7 +32,7 @@ def look(net, data, text, **lens):
 # --- cost by position -----------------------------------------------------------
 def test_cost_by_position_is_the_loss_of_each_target_alone(net):
     x, y = np.array([SEQ[:-1]]), np.array([SEQ[1:]])
-    got = position_costs(net.run(SEQ).logp, SEQ)
+    got = measures.position_costs(net.run(SEQ).logp, SEQ)
     for t in range(len(SEQ) - 1):
         mask = np.zeros(x.shape)
         mask[0, t] = 1
@@ -54,7 +44,7 @@ def test_the_cost_view_of_a_prefix_comes_with_the_oracles_costs(net):
     uniform = lambda seq: np.full((len(seq) - 1, 10), 0.1)  # noqa: E731
     view = look(net, digits_data(oracle=uniform), "1 3 5 7", view="cost")
     assert isinstance(view, Costs) and view.symbols == list("1357") and view.label == "your prefix"
-    np.testing.assert_allclose(view.costs, position_costs(net.run([1, 3, 5, 7]).logp, [1, 3, 5, 7]))
+    np.testing.assert_allclose(view.costs, measures.position_costs(net.run([1, 3, 5, 7]).logp, [1, 3, 5, 7]))
     np.testing.assert_allclose(view.optimal, np.log(10) * np.ones(3))
     assert look(net, digits_data(), "1 3 5 7", view="cost").optimal is None  # a text file has no oracle
 
@@ -68,10 +58,11 @@ def test_optimal_costs_are_minus_log_the_oracles_probability_of_each_target():
             else:
                 rows[t, [2, 4]] = 0.5
         return rows
-    got = optimal_costs(oracle, np.array([1, 3, 4, 2, 4]))
+    got = measures.optimal_costs(oracle, np.array([1, 3, 4, 2, 4]))
     np.testing.assert_allclose(got[[0, 2, 3]], [0.0, np.log(2), np.log(2)])
     assert got[1] == np.inf  # 3 -> 4: the process cannot make it
-    assert optimal_costs(None, np.array([1, 3])) is None and optimal_costs(oracle, np.array([1])) is None
+    assert measures.optimal_costs(None, np.array([1, 3])) is None
+    assert measures.optimal_costs(oracle, np.array([1])) is None
 
 
 def test_a_one_symbol_prefix_has_no_cost_to_show(net):
@@ -92,15 +83,15 @@ def test_saliency_is_the_engines_gradient_norms_over_their_largest(net):
 
 
 def test_normalised_keeps_zeros_zero():
-    np.testing.assert_array_equal(normalised(np.array([0.0, 2.0, 1.0])), [0, 1, 0.5])
-    np.testing.assert_array_equal(normalised(np.zeros(3)), np.zeros(3))
+    np.testing.assert_array_equal(measures.normalised(np.array([0.0, 2.0, 1.0])), [0, 1, 0.5])
+    np.testing.assert_array_equal(measures.normalised(np.zeros(3)), np.zeros(3))
 
 
 # --- state map ----------------------------------------------------------------------
 @pytest.mark.parametrize("n, h", [(300, 6), (5, 12)])  # through the Gram matrix, and the SVD of the states
 def test_principal_axes_are_those_of_a_direct_svd(n, h):
     states = np.random.default_rng(0).standard_normal((n, h)) * np.linspace(3, 0.5, h)
-    mean, axes, explained = principal_axes(states)
+    mean, axes, explained = measures.principal_axes(states)
     centred = states - states.mean(0)
     _, s, vt = np.linalg.svd(centred, full_matrices=False)
     np.testing.assert_allclose(mean, states.mean(0), atol=1e-12)
@@ -111,9 +102,9 @@ def test_principal_axes_are_those_of_a_direct_svd(n, h):
 
 def test_axes_keep_their_sign_from_one_fit_to_the_next():
     states = np.random.default_rng(1).standard_normal((100, 5)) * [4, 2, 1, 1, 1]
-    _, axes, _ = principal_axes(states)
+    _, axes, _ = measures.principal_axes(states)
     assert all(row[np.abs(row).argmax()] > 0 for row in axes)  # a first fit: each largest loading positive
-    _, again, _ = principal_axes(states, previous=-axes)
+    _, again, _ = measures.principal_axes(states, previous=-axes)
     np.testing.assert_allclose(again, -axes, atol=1e-12)
 
 
@@ -121,7 +112,7 @@ def test_the_state_map_projects_the_eval_states_and_the_prefix_on_the_same_axes(
     data = digits_data()
     view = look(net, data, "2 4 6", view="map", layer="rnn1")
     states = np.concatenate([net.run(s).traces["rnn1"]["h"] for s in data.eval])
-    mean, axes, explained = principal_axes(states)
+    mean, axes, explained = measures.principal_axes(states)
     assert isinstance(view, StateMap) and view.layer == "rnn1" and view.units == 4
     np.testing.assert_allclose(view.cloud, (states - mean) @ axes.T, atol=1e-12)
     np.testing.assert_allclose(view.path, (net.run([2, 4, 6]).traces["rnn1"]["h"] - mean) @ axes.T, atol=1e-12)
@@ -153,9 +144,9 @@ def test_a_one_unit_layer_gets_one_axis():
 
 
 def test_eval_states_are_those_of_each_sequence_alone(net):
-    rows = eval_rows(digits_data(), budget=12)
+    rows = measures.eval_rows(digits_data(), budget=12)
     assert [len(r) for r in rows] == [9, 3]  # the second one cut to the budget
-    states, predicted, inputs = eval_states(net, rows, "rnn0", "h")
+    states, predicted, inputs = measures.eval_states(net, rows, "rnn0", "h")
     alone = [net.run(r) for r in rows]
     np.testing.assert_allclose(states, np.concatenate([run.traces["rnn0"]["h"] for run in alone]), rtol=1e-12)
     np.testing.assert_array_equal(predicted, np.concatenate([run.logp.argmax(-1) for run in alone]))
@@ -166,8 +157,8 @@ def test_eval_states_are_those_of_each_sequence_alone(net):
 def test_most_varying_is_the_unit_of_largest_variance():
     values = np.random.default_rng(2).uniform(-1, 1, (40, 9)) * np.linspace(0.1, 1, 9)[::-1]
     want = max(range(9), key=lambda u: statistics.pvariance(values[:, u].tolist()))
-    assert most_varying(values) == want
-    assert most_varying(np.zeros((3, 4))) == 0
+    assert measures.most_varying(values) == want
+    assert measures.most_varying(np.zeros((3, 4))) == 0
 
 
 def test_the_unit_view_holds_the_chosen_layers_trace(net):
@@ -175,7 +166,7 @@ def test_the_unit_view_holds_the_chosen_layers_trace(net):
     h = net.run([1, 3, 5, 7, 2]).traces["rnn1"]["h"]
     assert isinstance(view, UnitText) and view.symbols == list("13572") and view.trace == "h"
     np.testing.assert_array_equal(view.values, h)
-    assert view.most_varying == most_varying(h)
+    assert view.most_varying == measures.most_varying(h)
     fallback = look(net, digits_data(), "1 3", view="unit", layer="gone", trace="c")
     assert (fallback.layer, fallback.trace) == ("rnn0", "h")
 
@@ -184,17 +175,17 @@ def test_the_unit_view_holds_the_chosen_layers_trace(net):
 def test_with_no_prefix_the_views_show_the_first_eval_sequence(net):
     view = look(net, digits_data(), "", view="cost")
     assert view.symbols == [str(s) for s in SEQ] and view.label == "eval sequence 1 of 3"
-    np.testing.assert_allclose(view.costs, position_costs(net.run(SEQ).logp, SEQ))
+    np.testing.assert_allclose(view.costs, measures.position_costs(net.run(SEQ).logp, SEQ))
 
 
 def test_a_texts_sample_is_its_held_out_passage(tmp_path):
     path = tmp_path / "text.txt"
     path.write_text("the quick brown fox jumps over the lazy dog. " * 200)
     data = datasets.text(path)
-    ids, label = sample(data)
+    ids, label = measures.sample(data)
     tail = np.array(data.vocab.encode(path.read_text()))[-data.n_eval_targets() - 1:]
-    assert len(ids) == PASSAGE and label == "held-out text"
-    np.testing.assert_array_equal(ids, tail[:PASSAGE])
+    assert len(ids) == measures.PASSAGE and label == "held-out text"
+    np.testing.assert_array_equal(ids, tail[:measures.PASSAGE])
 
 
 def test_an_empty_eval_set_gives_a_message_not_a_crash(net):
@@ -204,7 +195,7 @@ def test_an_empty_eval_set_gives_a_message_not_a_crash(net):
         assert isinstance(look(net, data, "", view=view), Blank)
     assert isinstance(look(net, data, "1 3", view="map"), Blank)
     assert isinstance(look(net, data, "1 3", view="back"), Saliency)
-    assert sample(data) is None and look(net, data, "", view="probs") is None
+    assert measures.sample(data) is None and look(net, data, "", view="probs") is None
 
 
 def blown(scale=1e15):
