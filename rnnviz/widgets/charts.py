@@ -25,6 +25,7 @@ VISIBLE_MARKERS = 8  # more would hide the curves behind labels
 LABEL_CHARS = 14
 AXIS_CELLS = 6  # of a plot's width taken by the y axis and its tick labels
 MIN_WIDTH, MIN_HEIGHT = 40, 12  # cells assumed before the first layout gives the real size
+SCALE_FROM = 0.1  # of the steps shown: the cost's y range fits the curves from there on (_cost_range)
 TITLE_HEIGHT = 10  # below this many rows the title goes: the curve needs them more
 
 
@@ -171,8 +172,8 @@ def _draw_cost(plt, curves: list[Curve], frame: _Frame, best: float | None) -> N
     _start(plt, frame, title if current.steps else waiting, "cost")
     if not any(c.history.steps for c in curves):
         return
-    top = max(*(max(c.history.loss) for c in curves if c.history.steps), best or 0) * 1.05 or 1.0
-    plt.ylim(0, top)
+    bottom, top = _cost_range(curves, best, frame.last_step)
+    plt.ylim(bottom, top)
     _draw_best(plt, best, frame)
     if current.steps:
         plt.scatter(_thin(current.steps, frame.points), _thin(current.loss, frame.points), marker="braille",
@@ -184,6 +185,19 @@ def _draw_cost(plt, curves: list[Curve], frame: _Frame, best: float | None) -> N
     _draw_markers(plt, frame)
     for step, label in _spaced_labels(frame):
         plt.text(label, step, top, color=MARKER_COLOR, alignment="left")
+
+
+def _cost_range(curves: list[Curve], best: float | None, last_step: float) -> tuple[float, float]:
+    """The cost chart's y range: the smoothed curves and the best line past the first SCALE_FROM of the steps,
+    with a margin. The first steps' fall from ln V then runs off the top instead of squashing the rest of the
+    run, where the memory is learnt, into one row (TensorBoard ignores such outliers the same way)."""
+    values = [best] if best is not None else []
+    for curve in curves:  # a run that has not reached the window yet (a young fork) is fitted whole
+        steps, smoothed = curve.history.steps, curve.history.smoothed
+        values += [v for step, v in zip(steps, smoothed, strict=True) if step >= SCALE_FROM * last_step] or smoothed
+    low, high = min(values), max(values)
+    margin = max(high - low, 0.1 * high, 1e-3) * 0.15
+    return max(low - margin, 0.0), high + margin
 
 
 def _draw_accuracy(plt, curves: list[Curve], frame: _Frame, best: float | None) -> None:

@@ -9,7 +9,7 @@ from textual.widgets import Input, Label, Select
 from rnncore import MAX_LAYERS, ModelConfig, StepEvent, TrainConfig
 from rnnviz.history import History
 from rnnviz.session import Session
-from rnnviz.widgets.charts import Curve, TrainingCharts, _decode, _thin
+from rnnviz.widgets.charts import Curve, TrainingCharts, _cost_range, _decode, _thin
 from rnnviz.widgets.figures import Figures
 from rnnviz.widgets.model import LayerRow, ModelPanel
 from rnnviz.widgets.speed import SpeedControl
@@ -169,6 +169,17 @@ async def test_charts_decode_plotext_output_like_rich():
         assert fast.plain == slow.plain
         assert list(console.render(fast)) == list(console.render(slow))
         assert _decode("\x1b[1mno reset at the end") is None  # the widget then falls back to rich
+
+
+def test_the_cost_axis_fits_the_run_past_its_first_steps_and_the_best_line():
+    history = history_of(100, lambda step: 0.6 + 2 / step)  # 2.6 at first, 0.62 at the end
+    bottom, top = _cost_range([Curve("", history.snapshot())], best=0.5, last_step=100)
+    later = [v for s, v in zip(history.snapshot().steps, history.snapshot().smoothed, strict=True) if s >= 10]
+    assert top < 2.0 and top > max(later) and 0 < bottom < 0.5  # the fall from 2.6 runs off the top
+    whole = _cost_range([Curve("", history.snapshot())], best=None, last_step=1)
+    assert whole[1] > max(history.snapshot().smoothed) and whole[0] >= 0
+    young = history_of(5, lambda step: 2.3).snapshot()  # a new run beside it: drawn whole, or plotext fails
+    assert _cost_range([Curve("a", history.snapshot()), Curve("b", young)], 0.5, 100)[1] > 2.3
 
 
 def test_long_series_are_thinned_to_the_points_a_chart_can_show():
