@@ -174,6 +174,10 @@ def _draw_cost(plt, curves: list[Curve], frame: _Frame, best: float | None) -> N
         return
     bottom, top = _cost_range(curves, best, frame.last_step)
     plt.ylim(bottom, top)
+    ticks = _cost_ticks(bottom, top, most=max(2, (frame.height - 3) // 2))
+    decimals = max(2, -math.floor(math.log10(ticks[1] - ticks[0]) + 1e-9)) if len(ticks) > 1 else 2
+    plt.yticks(ticks, [f"{t:.{decimals}f}" for t in ticks])  # our own, one a row: of two labels on one row
+    # plotext shows either, differently from one process to the next
     _draw_best(plt, best, frame)
     if current.steps:
         plt.scatter(_thin(current.steps, frame.points), _thin(current.loss, frame.points), marker="braille",
@@ -198,6 +202,15 @@ def _cost_range(curves: list[Curve], best: float | None, last_step: float) -> tu
     low, high = min(values), max(values)
     margin = max(high - low, 0.1 * high, 1e-3) * 0.15
     return max(low - margin, 0.0), high + margin
+
+
+def _cost_ticks(bottom: float, top: float, most: int) -> list[float]:
+    """Round values from `bottom` to `top`, at most `most` of them (two on one row: plotext shows either)."""
+    magnitude = 10 ** math.floor(math.log10(top - bottom))
+    step = next(f * magnitude for f in (0.1, 0.2, 0.5, 1, 2, 5, 10)
+                if (top - bottom) / (f * magnitude) <= most - 1 + 1e-9)
+    ticks = [round(k * step, 10) for k in range(math.ceil(bottom / step - 1e-9), math.floor(top / step + 1e-9) + 1)]
+    return ticks if len(ticks) > 1 else [round(bottom, 10), round(top, 10)]
 
 
 def _draw_accuracy(plt, curves: list[Curve], frame: _Frame, best: float | None) -> None:
