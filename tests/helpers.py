@@ -31,3 +31,11 @@ class Payload:
 
     def __reduce__(self):
         return (open, (self.marker, "w"))
+
+
+def many_chars(path, distinct=3000, repeats=2):
+    """A UTF-8 text of `distinct` characters, most of them tied in count (the vocabulary must break ties the
+    same way in every process); the first 300 are more common."""
+    chars = [chr(0x4E00 + i) for i in range(distinct)]
+    path.write_text("".join(chars[:300]) * 3 + "".join(chars) * repeats, encoding="utf-8")
+    return path

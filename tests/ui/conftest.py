@@ -47,6 +47,12 @@ async def settled(pilot, timeout=60.0):
     await pilot.pause()
 
 
+async def enter(pilot, field, text):
+    field.value = text
+    field.focus()
+    await pilot.press("enter")
+
+
 async def type_into(pilot, selector, text, key=None):
     """Focus a field, clear it, type `text` key by key (then `key`, e.g. "enter" or "tab", if given)."""
     field = pilot.app.screen.query_one(selector, Input)

@@ -1,16 +1,8 @@
-"""Pilot tests of the Model, Training, Charts and Figures widgets, each in a tiny app that records messages."""
-import math
-from dataclasses import replace
-
-from rich.console import Console
-from rich.text import Text
+"""Pilot tests of the Model and Training panels, each in a tiny app that records messages (the charts and the
+header: test_charts.py)."""
 from textual.widgets import Input, Label, Select
 
-from rnncore import MAX_LAYERS, ModelConfig, StepEvent, TrainConfig
-from rnnviz.history import History
-from rnnviz.session import Session
-from rnnviz.widgets.charts import Curve, TrainingCharts, _cost_range, _decode, _thin
-from rnnviz.widgets.figures import Figures
+from rnncore import MAX_LAYERS, ModelConfig, TrainConfig
 from rnnviz.widgets.model import LayerRow, ModelPanel
 from rnnviz.widgets.speed import SpeedControl
 from rnnviz.widgets.training import TrainingPanel
@@ -129,93 +121,6 @@ async def test_speed_control_refuses_bad_speeds_and_posts_good_ones():
         assert not app.query_one(".error", Label).has_class("-shown")
 
 
-# --- TrainingCharts and Figures -----------------------------------------------
-
-def event(step, loss, accuracy=None):
-    return StepEvent(step, step / 10, loss, 0.01, 1.0, 1.0, 32, 5000.0, eval_accuracy=accuracy,
-                     eval_cost=None if accuracy is None else loss)
-
-
-def history_of(steps, loss, every=None):
-    history = History()
-    for step in range(1, steps + 1):
-        history.add(event(step, loss(step), accuracy=step / steps if every and step % every == 0 else None))
-    return history
-
-
-async def test_charts_plot_the_history():
-    history = history_of(100, lambda step: 2.3 * math.exp(-step / 30), every=10)
-    history.mark(40, "lr 0.05")
-    app = Harness(TrainingCharts())
-    async with app.run_test(size=(120, 30)) as pilot:
-        app.widget.show([Curve("", history.snapshot())])
-        await pilot.pause()
-        assert app.widget.drawn[0].history.version == history.snapshot().version
-        cost_plot = app.query_one("#cost-chart").plt.build()
-        assert "step" in cost_plot and "cost" in cost_plot and "lr 0.05" in cost_plot
-        assert "eval accuracy" in app.query_one("#accuracy-chart").plt.build()
-
-
-async def test_charts_decode_plotext_output_like_rich():
-    history = history_of(59, lambda step: 1 / step, every=5)
-    history.mark(20, "sgd")
-    app = Harness(TrainingCharts())
-    async with app.run_test(size=(80, 24)) as pilot:
-        app.widget.show([Curve("", history.snapshot())])
-        await pilot.pause()
-        ansi = app.query_one("#cost-chart").plt.build()
-        console = Console(width=80, color_system="truecolor")
-        fast, slow = _decode(ansi), Text.from_ansi(ansi)
-        assert fast.plain == slow.plain
-        assert list(console.render(fast)) == list(console.render(slow))
-        assert _decode("\x1b[1mno reset at the end") is None  # the widget then falls back to rich
-
-
-def test_the_cost_axis_fits_the_run_past_its_first_steps_and_the_best_line():
-    history = history_of(100, lambda step: 0.6 + 2 / step)  # 2.6 at first, 0.62 at the end
-    bottom, top = _cost_range([Curve("", history.snapshot())], best=0.5, last_step=100)
-    later = [v for s, v in zip(history.snapshot().steps, history.snapshot().smoothed, strict=True) if s >= 10]
-    assert top < 2.0 and top > max(later) and 0 < bottom < 0.5  # the fall from 2.6 runs off the top
-    whole = _cost_range([Curve("", history.snapshot())], best=None, last_step=1)
-    assert whole[1] > max(history.snapshot().smoothed) and whole[0] >= 0
-    young = history_of(5, lambda step: 2.3).snapshot()  # a new run beside it: drawn whole, or plotext fails
-    assert _cost_range([Curve("a", history.snapshot()), Curve("b", young)], 0.5, 100)[1] > 2.3
-
-
-def test_long_series_are_thinned_to_the_points_a_chart_can_show():
-    values = list(range(5000))
-    thinned = _thin(values, 160)
-    assert 0 < len(thinned) <= 160 and thinned[-1] == 4999  # the newest point always stays
-    assert _thin(values[:100], 160) == values[:100]
-
-
-async def test_charts_with_empty_history():
-    app = Harness(TrainingCharts())
-    async with app.run_test() as pilot:
-        app.widget.show([Curve("", History().snapshot())])
-        await pilot.pause()
-        assert "press space" in app.query_one("#cost-chart").plt.build()
-
-
-def session_view(**changes):
-    view = Session(data="toy", embed=4, layers="rnn:4").view()
-    return replace(view, **changes)
-
-
-async def test_figures_show_the_numbers():
-    app = Harness(Figures())
-    async with app.run_test() as pilot:
-        view = session_view(model=ModelConfig("digits", 32, "rnn:64,rnn:32"), step=1234, epoch=5.5, loss=0.4321,
-                            accuracy=0.875, next_lr=0.008)
-        app.widget.show(view, "running", 45678.0)
-        await pilot.pause()
-        text = app.widget.text.plain
-        for expected in ("digits", "rnn:64,rnn:32", "1,234", "5.50", "0.4321", "87.5%", "45.7k", "0.008", "RUNNING"):
-            assert expected in text
-        app.widget.show(session_view(), "paused", None)
-        assert "PAUSED" in app.widget.text.plain and "RUNNING" not in app.widget.text.plain
-
-
 # --- ModelPanel: posts the fields as typed; shows the model it is told ----------
 
 def model_app(layers="rnn:64,rnn:32"):
@@ -289,13 +194,3 @@ async def test_show_replaces_the_fields():
         assert app.query_one("#data", Select).value == "notes.txt"
         await pilot.click("#apply")
         assert app.messages == [("notes.txt", "8", "rnn:5:uniform,dense:3:relu", "7")]
-
-
-async def test_figures_wrap_between_figures_not_inside_one():
-    app = Harness(Figures())
-    async with app.run_test(size=(40, 10)) as pilot:
-        app.widget.show(session_view(step=99, epoch=1.0, loss=0.4321, accuracy=0.5), "paused", 10.0)
-        await pilot.pause()
-        lines = app.widget.text.plain.splitlines()
-        assert len(lines) > 1 and all(len(line) <= 38 for line in lines)
-        assert any("cost 0.4321" in line for line in lines) and any("step 99" in line for line in lines)
