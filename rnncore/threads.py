@@ -32,8 +32,9 @@ TWO_THREADS_FROM = 256 * 256  # weights of the widest recurrence (H x gates H): 
 
 
 def threads_for(net) -> int:
-    """The BLAS threads that train `net` fastest here: two from a recurrence of TWO_THREADS_FROM weights up,
-    else one (at batch 32, an RNN of 128 ran 3x faster on one thread, one of 256 1.6x faster on two)."""
+    """The BLAS threads that train `net` fastest here: two from a recurrence of TWO_THREADS_FROM weights up
+    (1.2-1.7x faster at H = 256), else one (a second thread gained at most 8% below that on a quiet machine,
+    and lost up to 6x on a busy one)."""
     widest = max((w.size for name, w in net.params.items() if name.endswith((".Whh", ".Wh"))), default=0)
     return 2 if widest >= TWO_THREADS_FROM and (os.cpu_count() or 1) > 1 else 1
 
