@@ -29,7 +29,7 @@ from rnnviz.app import RnnvizApp  # noqa: E402
 from rnnviz.insight import VIEWS  # noqa: E402
 from rnnviz.measures import principal_axes  # noqa: E402
 from rnnviz.session import Session  # noqa: E402
-from rnnviz.widgets.charts import Plot  # noqa: E402
+from rnnviz.widgets.plot import Plot  # noqa: E402
 from rnnviz.widgets.prediction import PredictionPanel  # noqa: E402
 
 SIZE = (120, 40)

@@ -10,7 +10,10 @@ evaluation with at least 99% of the optimum's accuracy and a cost within 0.02 na
 (`Dataset.optimum`, over the same eval targets). The table gives, per task, the step of the first evaluation
 on target for each seed, the median steps and wall seconds (evaluations included) over the seeds that
 reached it, the worst gap left at the last evaluation (cost minus the optimum's; accuracy over the
-optimum's), and for each seed the first step at 99% of the best accuracy alone.
+optimum's), and for each seed the first step at 99% of the best accuracy alone, and the plateau: the
+steps from the first evaluation within 0.02 nats of the best cost without memory (`Optimum.memoryless_loss`,
+what a predictor that sees only the current symbol can do) to the first 0.02 nats below it, when the
+network has found a memory.
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ TASKS = ("toy", "digits", "parity", "xor", "letters", "anbn", "parity:16", "anbn
 QUICK_TASKS = ("toy", "parity", "xor", "letters", "anbn")
 ACCURACY_SHARE = 0.99  # of the optimum's accuracy
 COST_MARGIN = 0.02  # nats per target above the optimum's cost
+PLATEAU_MARGIN = 0.02  # nats per target around the cost without memory
 
 
 def accurate(event, best) -> bool:
@@ -48,6 +52,25 @@ class Run:
     target_step: int | None = None  # ... with the cost within COST_MARGIN as well
     target_seconds: float | None = None  # wall time to it, evaluations included
     last: object = None  # the last evaluation's StepEvent
+    plateau_from: int | None = None  # first evaluation within PLATEAU_MARGIN of the cost without memory
+    plateau_to: int | None = None  # first one after it PLATEAU_MARGIN below that cost
+
+    def see(self, event, started: float) -> None:
+        self.last = event
+        if self.accurate_step is None and accurate(event, self.best):
+            self.accurate_step = event.step
+        if self.target_step is None and on_target(event, self.best):
+            self.target_step, self.target_seconds = event.step, time.perf_counter() - started
+        if self.plateau_from is None and event.eval_cost <= self.best.memoryless_loss + PLATEAU_MARGIN:
+            self.plateau_from = event.step
+        if self.plateau_from is not None and self.plateau_to is None and \
+                event.eval_cost < self.best.memoryless_loss - PLATEAU_MARGIN:
+            self.plateau_to = event.step
+
+    @property
+    def plateau(self) -> str:
+        """'20-115': the steps on the plateau; '20-': not off it within the cap."""
+        return "-" if self.plateau_from is None else f"{self.plateau_from}-{self.plateau_to or ''}"
 
 
 def one_run(task: str, seed: int, max_steps: int, layers: str) -> Run:
@@ -56,11 +79,7 @@ def one_run(task: str, seed: int, max_steps: int, layers: str) -> Run:
     trainer, run, started = Trainer(net, data, config), Run(data.optimum), time.perf_counter()
     for event in trainer.steps():
         if event.eval_accuracy is not None:
-            run.last = event
-            if run.accurate_step is None and accurate(event, run.best):
-                run.accurate_step = event.step
-            if run.target_step is None and on_target(event, run.best):
-                run.target_step, run.target_seconds = event.step, time.perf_counter() - started
+            run.see(event, started)
         if event.step >= max_steps:
             return run
 
@@ -76,7 +95,7 @@ def task_row(task, seeds, max_steps, layers):
             f"{median([r.target_seconds for r in reached]):.1f}" if reached else "-",
             f"{max(r.last.eval_cost - r.best.loss for r in runs):+.3f}",
             f"{min(r.last.eval_accuracy / r.best.accuracy for r in runs):.3f}",
-            _steps([r.accurate_step for r in runs])]
+            _steps([r.accurate_step for r in runs]), " ".join(r.plateau for r in runs)]
 
 
 def _steps(steps) -> str:
@@ -107,7 +126,7 @@ def main(argv=None):
     print_table(["task", "layers", "best cost", "best accuracy", "on target", "steps to target, per seed",
                  "median steps",
                  "median s", "cost - best at end, worst", "accuracy / best at end, worst",
-                 "steps to 99% of best accuracy, per seed"], rows)
+                 "steps to 99% of best accuracy, per seed", "plateau without memory, per seed"], rows)
 
 
 if __name__ == "__main__":

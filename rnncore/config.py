@@ -161,7 +161,7 @@ class TrainConfig(Settings):
 class ModelConfig(Settings):
     """What a network is built from: the data it reads and its layers (its seed is TrainConfig's)."""
 
-    data: str = setting("parity", Rule(str), "data", f"a built-in task ({', '.join(TASK_NAMES)}) or the path of a "
+    data: str = setting("parity:16", Rule(str), "data", f"a built-in task ({', '.join(TASK_NAMES)}) or the path of a "
                         "UTF-8 text file")
     embed: int = setting(32, whole(1, MAX_SIZE), "embed", "embedding size")
     layers: str = setting("rnn:64", Rule(str), "layers", f"layers after the embedding, KIND:SIZE[:OPTION] with KIND "

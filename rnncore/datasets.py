@@ -66,7 +66,9 @@ class Dataset:
         picked = probs[np.arange(len(targets)), targets]
         best = np.isclose(probs, probs.max(1, keepdims=True), rtol=1e-9, atol=0)
         credit = best[np.arange(len(targets)), targets] / best.sum(1)
-        return Optimum(float(-np.log(picked).mean()), float(credit.mean()), len(targets))
+        current = np.concatenate([s[:-1] for s in self.eval])
+        return Optimum(float(-np.log(picked).mean()), float(credit.mean()), len(targets),
+                       memoryless_loss(probs, current, targets))
 
     def optimal_costs(self, seq) -> np.ndarray | None:
         """(len(seq) - 1,): -ln p_opt of each target of one sequence; inf where the process cannot make
@@ -83,6 +85,17 @@ class Optimum:
     loss: float  # nats per eval target
     accuracy: float  # expected fraction of eval targets right, ties broken at random
     targets: int  # eval targets it is taken over
+    memoryless_loss: float  # nats per eval target of the best predictor that sees only the current symbol
+
+
+def memoryless_loss(probs, current, targets) -> float:
+    """The cost on `targets` of the best predictor that sees only the current symbol, `probs` (targets, V)
+    being the oracle's rows: after each symbol it predicts the mean of the rows that follow that symbol,
+    which minimises the expected cost over them. A network's cost sits at this level until it finds a memory."""
+    mixed = np.empty_like(probs)
+    for symbol in np.unique(current):
+        mixed[current == symbol] = probs[current == symbol].mean(0)
+    return float(-np.log(mixed[np.arange(len(targets)), targets]).mean())
 
 
 def process_oracle(vocab_size: int, first: np.ndarray, after: Callable) -> Callable:

@@ -1,14 +1,18 @@
-"""The throughput harness's bookkeeping (no timing is asserted): FLOP counts, the cells, the child process."""
+"""The benchmarks' bookkeeping (no timing is asserted): FLOP counts, the cells, the child process, the plateau."""
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+
+from rnncore import Optimum
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
 import contenders  # noqa: E402
+import learning  # noqa: E402
 import throughput  # noqa: E402
 
 
@@ -39,3 +43,13 @@ def test_the_child_process_prints_one_rate(contender):
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert float(done.stdout) > 0
+
+
+def test_the_plateau_runs_from_the_cost_without_memory_to_clearly_below_it():
+    run = learning.Run(Optimum(loss=0.4, accuracy=0.8, targets=100, memoryless_loss=0.5))
+    for step, cost in [(5, 0.9), (10, 0.515), (15, 0.49), (20, 0.52), (25, 0.47), (30, 0.41)]:
+        run.see(SimpleNamespace(step=step, eval_cost=cost, eval_accuracy=0.8), started=0.0)
+    assert run.plateau == "10-25" and run.target_step == 30
+    still = learning.Run(Optimum(0.4, 0.8, 100, 0.5))
+    still.see(SimpleNamespace(step=5, eval_cost=0.505, eval_accuracy=0.7), started=0.0)
+    assert still.plateau == "5-" and learning.Run(still.best).plateau == "-"

@@ -178,15 +178,29 @@ def test_the_optimum_matches_the_score_of_the_sampled_frequencies(estimate):
     assert data.optimum.accuracy == pytest.approx(np.mean(credits), abs=0.01)
 
 
-def test_memory_is_needed_a_bigram_table_scores_clearly_below_the_optimum(estimate):
-    name, data, _ = estimate
+def bigram_loss(name, data):
+    """The eval targets' cost under a bigram table counted on another seed's sample."""
     bigram = counts_of("digits", all_seqs(big_sample(name)), len(data.vocab))  # keyed by the last symbol
     targets = [(s[t], s[t + 1]) for s in data.eval for t in range(len(s) - 1)]
-    loss = np.mean([-math.log(bigram[(a,)][b] / bigram[(a,)].sum()) for a, b in targets])
-    if name == "digits":
-        assert loss - data.optimum.loss < 0.01
-    else:
-        assert loss - data.optimum.loss > 0.1
+    return np.mean([-math.log(bigram[(a,)][b] / bigram[(a,)].sum()) for a, b in targets])
+
+
+def test_memory_is_needed_a_bigram_table_scores_clearly_below_the_optimum(estimate):
+    name, data, _ = estimate
+    gap = bigram_loss(name, data) - data.optimum.loss
+    assert gap < 0.01 if name == "digits" else gap > 0.1
+
+
+def test_the_memoryless_level_is_the_score_of_a_sampled_bigram_table(estimate):
+    """`memoryless_loss`, taken from the oracle, against the bigram table's."""
+    name, data, _ = estimate
+    assert data.optimum.memoryless_loss == pytest.approx(bigram_loss(name, data), abs=0.01)
+    assert data.optimum.memoryless_loss >= data.optimum.loss - 1e-12
+
+
+def test_a_process_without_memory_has_its_memoryless_level_at_the_optimum():
+    best = datasets.load("digits").optimum
+    assert best.memoryless_loss == pytest.approx(best.loss, abs=1e-12)
 
 
 def test_xor_optimum_is_exactly_two_thirds_and_two_thirds_of_ln_2():

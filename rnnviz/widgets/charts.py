@@ -1,74 +1,30 @@
-"""Live charts: training cost (raw and smoothed) and eval accuracy against steps."""
+"""Live charts: training cost (raw, smoothed) and eval cost, and eval accuracy, against steps."""
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-from rich.style import Style
-from rich.text import Text
-from textual.app import ComposeResult, RenderResult
+from textual.app import ComposeResult
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
 from rnncore import Optimum
 
 from ..history import History, HistoryView
+from .plot import Plot
 
 RAW_COLOR = (110, 110, 110)  # faint: the noisy per-step cost sits behind the smoothed curve
 RUN_COLORS = ["orange+", (95, 175, 255), (255, 135, 215), (175, 255, 95)]  # one per run
-ACCURACY_COLOR = "green+"
+EVAL_COLOR = "green+"  # the eval set's cost and accuracy
 MARKER_COLOR = "cyan"
 BEST_COLOR = "white"
+MEMORYLESS_COLOR = (175, 135, 255)
 VISIBLE_MARKERS = 8  # more would hide the curves behind labels
 LABEL_CHARS = 14
 AXIS_CELLS = 6  # of a plot's width taken by the y axis and its tick labels
 MIN_WIDTH, MIN_HEIGHT = 40, 12  # cells assumed before the first layout gives the real size
 SCALE_FROM = 0.1  # of the steps shown: the cost's y range fits the curves from there on (_cost_range)
 TITLE_HEIGHT = 10  # below this many rows the title goes: the curve needs them more
-
-
-class Plot(PlotextPlot):
-    """A PlotextPlot that decodes plotext's output itself, several times faster than rich's general decoder.
-
-    Plotext writes each run of one style as its codes, the characters and a reset; with the styles cached,
-    turning a run into Text is one append. At a few redraws a second this is most of the charts' cost, and
-    it is paid on the app's thread, which shares the GIL with training.
-    """
-
-    def render(self) -> RenderResult:
-        width, height = self.size
-        self._plot.plotsize(width, height)
-        self._plot._set_size(width, height)  # as PlotextPlot.render does: plotsize alone doesn't always resize
-        self._plot.theme(self._get_plotext_theme_name(self.app.theme))
-        ansi = self._plot.build()
-        return _decode(ansi) or Text.from_ansi(ansi)
-
-
-_RUN = re.compile(r"((?:\x1b\[[0-9;]*m)*)([^\x1b]*)\x1b\[0m")
-
-
-def _decode(ansi: str) -> Text | None:
-    """`ansi` as Text, or None if it isn't made of runs of (codes, characters, reset)."""
-    text = Text()
-    for number, line in enumerate(ansi.split("\n")):
-        if number:
-            text.append("\n")
-        end = 0
-        for run in _RUN.finditer(line):
-            if run.start() != end:
-                return None
-            text.append(run.group(2), _style(run.group(1)))
-            end = run.end()
-        if end != len(line):
-            return None
-    return text
-
-
-@lru_cache(maxsize=256)
-def _style(codes: str) -> Style | None:
-    return Style.combine(span.style for span in Text.from_ansi(codes + "x").spans) if codes else None
 
 
 class TrainingCharts(Widget):
@@ -89,6 +45,7 @@ class TrainingCharts(Widget):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.border_title = "Charts"
+        self.border_subtitle = legend(None)
         self.drawn: list[Curve] = []  # the runs' histories last drawn
         self._optimum: Optimum | None = None
 
@@ -102,8 +59,9 @@ class TrainingCharts(Widget):
     def show(self, curves: list[Curve], optimum: Optimum | None = None) -> None:
         """Redraw both charts, one curve per run, with the best possible cost and accuracy as lines if known;
         does nothing if no history changed since the last call."""
-        if [c.key for c in curves] != [c.key for c in self.drawn]:
+        if [c.key for c in curves] != [c.key for c in self.drawn] or optimum != self._optimum:
             self.drawn, self._optimum = list(curves), optimum
+            self.border_subtitle = legend(optimum)
             self._draw(curves, optimum)
 
     def on_resize(self) -> None:
@@ -118,7 +76,7 @@ class TrainingCharts(Widget):
         current = next((c for c in curves if c.current), curves[0])
         curves = [*(c for c in curves if c is not current), current]  # the current run drawn last, on top
         frame = _Frame(max(last, 1), width, height, _visible_markers(current.history))
-        _draw_cost(cost.plt, curves, frame, optimum and optimum.loss)
+        _draw_cost(cost.plt, curves, frame, optimum)
         _draw_accuracy(accuracy.plt, curves, frame, optimum and optimum.accuracy)
         cost.refresh()
         accuracy.refresh()
@@ -163,22 +121,40 @@ def _thin(values: list[float], limit: int) -> list[float]:
     return values[::-1][::stride][::-1] if stride > 1 else values
 
 
-def _draw_cost(plt, curves: list[Curve], frame: _Frame, best: float | None) -> None:
+def legend(optimum: Optimum | None) -> str:
+    """What the charts' coloured lines are, for the border under them: a title on a narrow plot is cut off."""
+    lines = [(EVAL_COLOR, "eval")]
+    if optimum is not None:
+        lines += [(BEST_COLOR, "best"), (MEMORYLESS_COLOR, "no memory")]
+    return " ".join(f"[{_rich_color(color)}]━[/] {name}" for color, name in lines)
+
+
+def _rich_color(color: str | tuple[int, int, int]) -> str:
+    """A colour as plotext takes it (a name, bright ones ending in '+', or r, g, b) as rich takes it."""
+    if isinstance(color, tuple):
+        return "rgb({},{},{})".format(*color)
+    return f"bright_{color[:-1]}" if color.endswith("+") else color
+
+
+def _draw_cost(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None) -> None:
     current = curves[-1].history
     title = "cost: raw (grey), smoothed" if len(curves) == 1 else "cost, smoothed; the current run's raw in grey"
-    title += "; white: best possible" if best is not None else ""
+    title += "; green: eval" + ("; white: best possible; violet: best without memory" if optimum else "")
     waiting = f"cost: from step {current.start:,}; press space to train" if current.start else \
         "cost: press space to train"
     _start(plt, frame, title if current.steps else waiting, "cost")
     if not any(c.history.steps for c in curves):
         return
-    bottom, top = _cost_range(curves, best, frame.last_step)
+    levels = [optimum.loss, optimum.memoryless_loss] if optimum else []
+    bottom, top = _cost_range(curves, levels, frame.last_step)
     plt.ylim(bottom, top)
     ticks = _cost_ticks(bottom, top, most=max(2, (frame.height - 3) // 2))
     decimals = max(2, -math.floor(math.log10(ticks[1] - ticks[0]) + 1e-9)) if len(ticks) > 1 else 2
     plt.yticks(ticks, [f"{t:.{decimals}f}" for t in ticks])  # our own, one a row: of two labels on one row
     # plotext shows either, differently from one process to the next
-    _draw_best(plt, best, frame)
+    if optimum:
+        plt.hline(optimum.memoryless_loss, MEMORYLESS_COLOR)
+    _draw_best(plt, optimum and optimum.loss, frame)
     if current.steps:
         plt.scatter(_thin(current.steps, frame.points), _thin(current.loss, frame.points), marker="braille",
                     color=RAW_COLOR)
@@ -186,22 +162,32 @@ def _draw_cost(plt, curves: list[Curve], frame: _Frame, best: float | None) -> N
         if curve.history.steps:
             plt.plot(_thin(curve.history.steps, frame.points), _thin(curve.history.smoothed, frame.points),
                      marker="braille", color=RUN_COLORS[curve.color], label=curve.label or None)
+    if current.eval_steps:  # over the smoothed cost: the same targets each time, so its steps are the network's
+        plt.plot(_thin(current.eval_steps, frame.points), _thin(current.eval_cost, frame.points), marker="braille",
+                 color=EVAL_COLOR)
     _draw_markers(plt, frame)
     for step, label in _spaced_labels(frame):
         plt.text(label, step, top, color=MARKER_COLOR, alignment="left")
 
 
-def _cost_range(curves: list[Curve], best: float | None, last_step: float) -> tuple[float, float]:
-    """The cost chart's y range: the smoothed curves and the best line past the first SCALE_FROM of the steps,
-    with a margin. The first steps' fall from ln V then runs off the top instead of squashing the rest of the
-    run, where the memory is learnt, into one row (TensorBoard ignores such outliers the same way)."""
-    values = [best] if best is not None else []
+def _cost_range(curves: list[Curve], levels: list[float], last_step: float) -> tuple[float, float]:
+    """The cost chart's y range: the curves past the first SCALE_FROM of the steps and the `levels` (the best
+    possible, the best without memory), with a margin. The first steps' fall from ln V then runs off the top
+    instead of squashing the rest of the run, where the memory is learnt, into one row (TensorBoard ignores
+    such outliers the same way)."""
+    values = list(levels)
     for curve in curves:  # a run that has not reached the window yet (a young fork) is fitted whole
-        steps, smoothed = curve.history.steps, curve.history.smoothed
-        values += [v for step, v in zip(steps, smoothed, strict=True) if step >= SCALE_FROM * last_step] or smoothed
+        values += _window(curve.history.steps, curve.history.smoothed, SCALE_FROM * last_step)
+    current = curves[-1].history  # its eval cost is drawn too
+    values += _window(current.eval_steps, current.eval_cost, SCALE_FROM * last_step)
     low, high = min(values), max(values)
     margin = max(high - low, 0.1 * high, 1e-3) * 0.15
     return max(low - margin, 0.0), high + margin
+
+
+def _window(steps: list[float], values: list[float], start: float) -> list[float]:
+    """The values from step `start` on; all of them if none is that late."""
+    return [v for step, v in zip(steps, values, strict=True) if step >= start] or values
 
 
 def _cost_ticks(bottom: float, top: float, most: int) -> list[float]:
@@ -221,7 +207,7 @@ def _draw_accuracy(plt, curves: list[Curve], frame: _Frame, best: float | None) 
     _draw_best(plt, best, frame)
     for curve in curves:
         if curve.history.eval_steps:
-            color = ACCURACY_COLOR if len(curves) == 1 else RUN_COLORS[curve.color]
+            color = EVAL_COLOR if len(curves) == 1 else RUN_COLORS[curve.color]
             plt.plot(_thin(curve.history.eval_steps, frame.points), _thin(curve.history.eval_accuracy, frame.points),
                      marker="braille", color=color, label=curve.label or None)
     _draw_markers(plt, frame)

@@ -11,7 +11,7 @@ from textual.widgets import Static
 from rnncore import glyph
 
 from ..insight import Blank, StateMap
-from .charts import Plot
+from .plot import Plot
 
 PALETTE = [(230, 80, 70), (80, 150, 240), (240, 190, 60), (100, 200, 100), (200, 120, 230), (70, 210, 210),
            (245, 140, 190), (180, 180, 90), (170, 120, 80), (140, 150, 250)]

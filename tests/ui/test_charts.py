@@ -5,11 +5,12 @@ from dataclasses import replace
 from rich.console import Console
 from rich.text import Text
 
-from rnncore import ModelConfig, StepEvent
+from rnncore import ModelConfig, StepEvent, datasets
 from rnnviz.history import History
 from rnnviz.session import Session
-from rnnviz.widgets.charts import Curve, TrainingCharts, _cost_range, _decode, _thin
+from rnnviz.widgets.charts import Curve, TrainingCharts, _cost_range, _thin
 from rnnviz.widgets.figures import Figures
+from rnnviz.widgets.plot import _decode
 
 from .conftest import Harness
 
@@ -55,15 +56,42 @@ async def test_charts_decode_plotext_output_like_rich():
         assert _decode("\x1b[1mno reset at the end") is None  # the widget then falls back to rich
 
 
-def test_the_cost_axis_fits_the_run_past_its_first_steps_and_the_best_line():
+def test_the_cost_axis_fits_the_run_past_its_first_steps_and_the_levels():
     history = history_of(100, lambda step: 0.6 + 2 / step)  # 2.6 at first, 0.62 at the end
-    bottom, top = _cost_range([Curve("", history.snapshot())], best=0.5, last_step=100)
+    bottom, top = _cost_range([Curve("", history.snapshot())], levels=[0.5], last_step=100)
     later = [v for s, v in zip(history.snapshot().steps, history.snapshot().smoothed, strict=True) if s >= 10]
     assert top < 2.0 and top > max(later) and 0 < bottom < 0.5  # the fall from 2.6 runs off the top
-    whole = _cost_range([Curve("", history.snapshot())], best=None, last_step=1)
+    assert _cost_range([Curve("", history.snapshot())], [0.5, 1.2], 100)[1] > 1.2  # the line without memory
+    whole = _cost_range([Curve("", history.snapshot())], levels=[], last_step=1)
     assert whole[1] > max(history.snapshot().smoothed) and whole[0] >= 0
     young = history_of(5, lambda step: 2.3).snapshot()  # a new run beside it: drawn whole, or plotext fails
-    assert _cost_range([Curve("a", history.snapshot()), Curve("b", young)], 0.5, 100)[1] > 2.3
+    assert _cost_range([Curve("a", history.snapshot()), Curve("b", young)], [0.5], 100)[1] > 2.3
+
+
+def test_the_cost_axis_fits_the_eval_cost_too():
+    history = history_of(100, lambda step: 0.6, every=10)
+    history.add(event(101, 0.6, accuracy=0.5))  # its eval cost is its loss: 0.6
+    evaluated = replace(history.snapshot(), eval_cost=[0.3] * len(history.snapshot().eval_steps))
+    assert _cost_range([Curve("", evaluated)], [], 101)[0] < 0.3 < _cost_range([Curve("", evaluated)], [], 101)[1]
+
+
+async def test_the_cost_chart_draws_the_eval_cost_and_the_levels_and_the_border_names_them():
+    optimum = datasets.load("parity").optimum
+    evaluated = history_of(60, lambda step: 0.9 - step / 200, every=5).snapshot()
+    app = Harness(TrainingCharts())
+    async with app.run_test(size=(120, 30)) as pilot:
+        async def build(history, optimum):
+            app.widget.show([Curve("", history)], optimum)
+            await pilot.pause()
+            return app.query_one("#cost-chart").plt.build()
+        known = await build(evaluated, optimum)
+        assert "\x1b[38;2;175;135;255m" in known  # the line without memory, in MEMORYLESS_COLOR
+        assert "no memory" in app.widget.border_subtitle and "best" in app.widget.border_subtitle
+        lower = replace(evaluated, eval_cost=[0.2] * 12, version=evaluated.version + 1)
+        assert await build(lower, optimum) != known  # the eval cost is drawn
+        unknown = await build(evaluated, None)  # a text file: no levels to draw
+        assert "38;2;175;135;255" not in unknown and "no memory" not in app.widget.border_subtitle
+        assert "eval" in app.widget.border_subtitle
 
 
 def test_long_series_are_thinned_to_the_points_a_chart_can_show():
