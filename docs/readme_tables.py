@@ -9,7 +9,9 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from rnncore import ModelConfig, TrainConfig
+from rnncore import ModelConfig, TrainConfig, datasets
+from rnncore.tasks import TASKS
+from rnnviz.models import DATA_CHOICES
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -26,7 +28,24 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
-TABLES = {"settings": settings_table}
+def tasks_table() -> str:
+    """The app's list of data sets, each one's best cost and accuracy (seed 0) with and without memory."""
+    rows = ["| task | what it is | best cost | best accuracy | best cost without memory | memory is worth |",
+            "|---|---|--:|--:|--:|--:|"]
+    for name in DATA_CHOICES:
+        base, _, value = name.partition(":")
+        task = TASKS[base]
+        about = f"the same, {task.param} {value}" if value else task.about + (f"; {task.param} {task.default}"
+                                                                              if task.param else "")
+        about += " (the default)" if name == ModelConfig().data else ""
+        best = datasets.load(name).optimum
+        worth = round(best.memoryless_loss - best.loss, 3) + 0.0  # + 0.0: no -0.000 where memory is worth nothing
+        rows.append(f"| `{name}` | {about} | {best.loss:.3f} | {best.accuracy:.3f} | {best.memoryless_loss:.3f} | "
+                    f"{worth:.3f} nats |")
+    return "\n".join(rows)
+
+
+TABLES = {"settings": settings_table, "tasks": tasks_table}
 
 
 def rewritten(text: str) -> str:

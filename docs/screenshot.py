@@ -3,8 +3,9 @@
 Each picture serves rnnviz from a temporary folder and drives it in headless Chromium with the browser test's tools
 (tests/served.py; Debian's chromium and the playwright package), then takes a picture of the terminal as xterm.js
 draws it. The names (all of them by default):
-- rnnviz: the default task, parity, trained for 200 steps with the learning rate lowered half way (a marker on the
-  charts), `1 3 5 7 0 0` typed: after the zeros it expects a 0 or a 1, the parity it carried across them;
+- rnnviz: the default task, parity:16, trained for 260 steps with the learning rate lowered at step 200 (a marker on
+  the charts), `1 3 5 7 0 0` typed: the cost's plateau on the line without memory, its fall when the network finds
+  its memory; after the zeros it expects a 0 or a 1, the parity it carried across them;
 - cost: cost by position (o) on xor after 600 steps, for an eval sequence: Elman's figure, the XOR bit near zero;
 - back: how far back (b) on parity after 600 steps, `1 3 5 7 0 0 0` typed: the digits before the zeros count;
 - map: the state map (m) on letters after 600 steps, the path of `b a d i i g u u u` across it;
@@ -47,7 +48,7 @@ class Picture:
 
 
 PICTURES = {
-    "rnnviz": Picture("rnnviz.png", steps=200, prefix="1 3 5 7 0 0", lower_lr=(100, "0.003"), size=(140, 44),
+    "rnnviz": Picture("rnnviz.png", steps=260, prefix="1 3 5 7 0 0", lower_lr=(200, "0.003"), size=(140, 44),
                       speed=20),
     "cost": Picture("view-cost.png", ("--data", "xor"), keys=("o",)),
     "back": Picture("view-back.png", ("--data", "parity"), prefix="1 3 5 7 0 0 0", keys=("b",)),

@@ -25,7 +25,9 @@ Watch a recurrent network learn to predict the next symbol of a sequence.
 - **Model**: the data, embedding size, the stack of RNN and dense layers, and the seed; *Apply* builds a fresh network.
 - **Training**: learning rate, schedule, optimizer, batch, BPTT, L2, clipping and speed; each change applies at the next
   step and is marked on the charts.
-- **Charts**: the training cost (faint: every step; bright: smoothed) and the eval accuracy against steps.
+- **Charts**: the training cost (faint: every step; bright: smoothed), the eval cost (green) and the eval accuracy
+  against steps; white, the best possible; violet, the best without memory, where the cost sits until the network
+  finds a memory.
 - **Prediction**: type a prefix such as `1 3 5`; the bars show the next-symbol probabilities, the line below the greedy
   continuation, and each heatmap the hidden units (rows) after each symbol (columns), from -1 (blue) to +1 (red).
 
