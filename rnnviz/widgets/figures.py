@@ -1,8 +1,9 @@
 """The header line of live figures: what is training, how far, how well, how fast.
 
-It stays one line at any width: `fit` sheds what matters least first (SHED), then crops."""
+It stays one line at any width: what matters least gives way first (SHED), and past that the line is cropped."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from rich.text import Text
@@ -16,8 +17,8 @@ STATES = {"running": (" â–¶ RUNNING ", "bold black on green"), "stepping": (" â–
 WORKING_STYLE = "bold black on cyan"
 
 Piece = tuple[str, list[Text]]  # a name in SHED and its forms, longest first; an empty form is the piece left out
-# What gives way when the line is too narrow, first to last: each mention takes that piece to its next form.
-# Kept to the end: the state, run i/n, the step, cost, accuracy and how close to the best.
+# What gives way first when the line is too narrow: each mention is one step of that piece to its next shorter
+# form (`fit` grows the line back in the reverse order). Never dropped: state, run i/n, step, cost, acc, of best.
 SHED = ("epoch", "tok/s", "best", "model", "lr", "run", "step", "model", "step", "state")
 
 
@@ -46,8 +47,7 @@ class Figures(Static):
         self._show()
 
     def _show(self) -> None:
-        width = self.content_region.width
-        self.text = fit(self.pieces, width) if width else join(form for _, (form, *_) in self.pieces)
+        self.text = fit(self.pieces, self.content_region.width or sys.maxsize)  # before layout: all, till on_resize
         self.update(self.text, layout=False)  # one line whatever it says: a re-layout would cost the worker ~5%
 
 
@@ -86,10 +86,10 @@ def fit(pieces: list[Piece], width: int) -> Text:
 
 
 def _line(pieces: list[Piece], chosen: dict[str, int]) -> Text:
-    return join(forms[chosen[name]] for name, forms in pieces)
+    return _join(forms[chosen[name]] for name, forms in pieces)
 
 
-def join(forms) -> Text:
+def _join(forms) -> Text:
     line = Text(GAP).join(form for form in forms if form)
     line.no_wrap, line.overflow = True, "ellipsis"
     return line
