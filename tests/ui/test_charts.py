@@ -1,20 +1,17 @@
-"""The header's figures and the training charts, each alone in a harness."""
+"""The training charts, alone in a harness (the header: test_header.py)."""
 import math
 from dataclasses import replace
 
 from rich.console import Console
 from rich.text import Text
 
-from rnncore import ModelConfig, StepEvent, datasets
+from rnncore import StepEvent, datasets
 from rnnviz.history import History
-from rnnviz.session import Session
 from rnnviz.widgets.charts import Curve, TrainingCharts, _cost_range, _thin
-from rnnviz.widgets.figures import Figures
 from rnnviz.widgets.plot import _decode
 
 from .conftest import Harness
 
-# --- TrainingCharts and Figures -----------------------------------------------
 
 def event(step, loss, accuracy=None):
     return StepEvent(step, step / 10, loss, 0.01, 1.0, 1.0, 32, 5000.0, eval_accuracy=accuracy,
@@ -107,32 +104,3 @@ async def test_charts_with_empty_history():
         app.widget.show([Curve("", History().snapshot())])
         await pilot.pause()
         assert "press space" in app.query_one("#cost-chart").plt.build()
-
-
-def session_view(**changes):
-    view = Session(data="toy", embed=4, layers="rnn:4").view()
-    return replace(view, **changes)
-
-
-async def test_figures_show_the_numbers():
-    app = Harness(Figures())
-    async with app.run_test() as pilot:
-        view = session_view(model=ModelConfig("digits", 32, "rnn:64,rnn:32"), step=1234, epoch=5.5, loss=0.4321,
-                            accuracy=0.875, next_lr=0.008)
-        app.widget.show(view, "running", 45678.0)
-        await pilot.pause()
-        text = app.widget.text.plain
-        for expected in ("digits", "rnn:64,rnn:32", "1,234", "5.50", "0.4321", "87.5%", "45.7k", "0.008", "RUNNING"):
-            assert expected in text
-        app.widget.show(session_view(), "paused", None)
-        assert "PAUSED" in app.widget.text.plain and "RUNNING" not in app.widget.text.plain
-
-
-async def test_figures_wrap_between_figures_not_inside_one():
-    app = Harness(Figures())
-    async with app.run_test(size=(40, 10)) as pilot:
-        app.widget.show(session_view(step=99, epoch=1.0, loss=0.4321, accuracy=0.5), "paused", 10.0)
-        await pilot.pause()
-        lines = app.widget.text.plain.splitlines()
-        assert len(lines) > 1 and all(len(line) <= 38 for line in lines)
-        assert any("cost 0.4321" in line for line in lines) and any("step 99" in line for line in lines)

@@ -1,5 +1,5 @@
-"""Pilot tests of the Model and Training panels, each in a tiny app that records messages (the charts and the
-header: test_charts.py)."""
+"""Pilot tests of the Model and Training panels, each in a tiny app that records messages (the charts:
+test_charts.py, the header: test_header.py)."""
 from textual.widgets import Input, Label, Select
 
 from rnncore import MAX_LAYERS, ModelConfig, TrainConfig
