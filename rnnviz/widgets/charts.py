@@ -15,7 +15,7 @@ from .plot import Plot
 
 RAW_COLOR = (110, 110, 110)  # faint: the noisy per-step cost sits behind the smoothed curve
 RUN_COLORS = ["orange+", (95, 175, 255), (255, 135, 215), (175, 255, 95)]  # one per run
-EVAL_COLOR = "green+"  # the eval set's cost and accuracy
+EVAL_COLOR = (95, 215, 95)  # the eval set's cost and accuracy
 MARKER_COLOR = "cyan"
 BEST_COLOR = "white"
 MEMORYLESS_COLOR = (175, 135, 255)
@@ -130,10 +130,8 @@ def legend(optimum: Optimum | None) -> str:
 
 
 def _rich_color(color: str | tuple[int, int, int]) -> str:
-    """A colour as plotext takes it (a name, bright ones ending in '+', or r, g, b) as rich takes it."""
-    if isinstance(color, tuple):
-        return "rgb({},{},{})".format(*color)
-    return f"bright_{color[:-1]}" if color.endswith("+") else color
+    """A colour as plotext takes it (a name or r, g, b) as markup takes it."""
+    return "rgb({},{},{})".format(*color) if isinstance(color, tuple) else color
 
 
 def _draw_cost(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None) -> None:
