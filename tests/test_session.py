@@ -211,6 +211,20 @@ def test_after_learning_parity_the_digit_after_the_zeros_follows_the_parity_befo
     assert even.probs[2] > 0.3 and even.probs[1] < 0.05
 
 
+def test_the_default_task_sits_on_the_cost_without_memory_then_finds_its_memory():
+    """What a user who starts rnnviz sees: the eval cost on the line without memory for some 80 steps (seed 0:
+    from step 20 to 105), then well below it; after the zeros, the parity from before them. In float64, so that
+    another machine's float32 kernels do not move the steps."""
+    session = Session(config=TrainConfig(dtype="float64"))
+    costs = {e.step: e.eval_cost for e in steps(session, 200) if e.eval_cost is not None}
+    best = session.data.optimum
+    on_level = [step for step, cost in costs.items() if abs(cost - best.memoryless_loss) <= 0.02]
+    assert on_level[0] <= 30 and sum(step <= 100 for step in on_level) >= 14  # 14 of the evaluations to step 100
+    assert min(cost for step, cost in costs.items() if step > 150) < min(best.memoryless_loss - 0.04, best.loss + 0.03)
+    odd, even = session.predict("1 3 5 7 0 0"), session.predict("2 4 6 8 0 0")
+    assert odd.probs[1] > 10 * odd.probs[2] and even.probs[2] > 10 * even.probs[1]
+
+
 def test_after_a_rollback_the_figures_are_the_kept_weights_not_the_diverged_ones():
     session = Session(data="toy", embed=8, layers="rnn:8")
     steps(session, 6)

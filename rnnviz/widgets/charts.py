@@ -122,7 +122,8 @@ def _thin(values: list[float], limit: int) -> list[float]:
 
 
 def legend(optimum: Optimum | None) -> str:
-    """What the charts' coloured lines are, for the border under them: a title on a narrow plot is cut off."""
+    """What the charts' coloured lines are, for the border under them (a plot's title that does not fit is left
+    out)."""
     lines = [(EVAL_COLOR, "eval")]
     if optimum is not None:
         lines += [(BEST_COLOR, "best"), (MEMORYLESS_COLOR, "no memory")]
@@ -137,7 +138,6 @@ def _rich_color(color: str | tuple[int, int, int]) -> str:
 def _draw_cost(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None) -> None:
     current = curves[-1].history
     title = "cost: raw (grey), smoothed" if len(curves) == 1 else "cost, smoothed; the current run's raw in grey"
-    title += "; green: eval" + ("; white: best possible; violet: best without memory" if optimum else "")
     waiting = f"cost: from step {current.start:,}; press space to train" if current.start else \
         "cost: press space to train"
     _start(plt, frame, title if current.steps else waiting, "cost")
@@ -199,7 +199,7 @@ def _cost_ticks(bottom: float, top: float, most: int) -> list[float]:
 
 def _draw_accuracy(plt, curves: list[Curve], frame: _Frame, best: float | None) -> None:
     evaluated = any(c.history.eval_steps for c in curves)
-    title = "eval accuracy" + ("; white: best possible" if best is not None else "")
+    title = "eval accuracy"
     _start(plt, frame, title if evaluated else "eval accuracy: none yet", "accuracy")
     plt.ylim(0, 1)
     _draw_best(plt, best, frame)
