@@ -35,8 +35,10 @@ def tasks_table() -> str:
     for name in DATA_CHOICES:
         base, _, value = name.partition(":")
         task = TASKS[base]
-        about = f"the same, {task.param} {value}" if value else task.about + (f"; {task.param} {task.default}"
-                                                                              if task.param else "")
+        if value:
+            about = f"the same, {task.param} {value}"
+        else:
+            about = task.about + (f"; {task.param} {task.default}" if task.param else "")
         about += " (the default)" if name == ModelConfig().data else ""
         best = datasets.load(name).optimum
         worth = round(best.memoryless_loss - best.loss, 3) + 0.0  # + 0.0: no -0.000 where memory is worth nothing

@@ -45,7 +45,7 @@ class TrainingCharts(Widget):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.border_title = "Charts"
-        self.border_subtitle = legend(None)
+        self.border_subtitle = legend(None, MIN_WIDTH)
         self.drawn: list[Curve] = []  # the runs' histories last drawn
         self._optimum: Optimum | None = None
 
@@ -57,11 +57,10 @@ class TrainingCharts(Widget):
         self.show([Curve("", History().snapshot())])
 
     def show(self, curves: list[Curve], optimum: Optimum | None = None) -> None:
-        """Redraw both charts, one curve per run, with the best possible cost and accuracy as lines if known;
-        does nothing if no history changed since the last call."""
+        """Redraw both charts, one curve per run, with the best possible cost and accuracy, and the best cost
+        without memory, as lines if known; does nothing if neither changed since the last call."""
         if [c.key for c in curves] != [c.key for c in self.drawn] or optimum != self._optimum:
             self.drawn, self._optimum = list(curves), optimum
-            self.border_subtitle = legend(optimum)
             self._draw(curves, optimum)
 
     def on_resize(self) -> None:
@@ -71,6 +70,7 @@ class TrainingCharts(Widget):
 
     def _draw(self, curves: list[Curve], optimum: Optimum | None) -> None:
         cost, accuracy = self.query_one("#cost-chart", PlotextPlot), self.query_one("#accuracy-chart", PlotextPlot)
+        self.border_subtitle = legend(optimum, self.size.width - 4)  # 4: the corners and a cell of border each side
         width, height = cost.size.width or MIN_WIDTH, cost.size.height or MIN_HEIGHT
         last = max((c.history.steps[-1] for c in curves if c.history.steps), default=1)
         current = next((c for c in curves if c.current), curves[0])
@@ -121,13 +121,19 @@ def _thin(values: list[float], limit: int) -> list[float]:
     return values[::-1][::stride][::-1] if stride > 1 else values
 
 
-def legend(optimum: Optimum | None) -> str:
-    """What the charts' coloured lines are, for the border under them (a plot's title that does not fit is left
-    out)."""
-    lines = [(EVAL_COLOR, "eval")]
-    if optimum is not None:
-        lines += [(BEST_COLOR, "best"), (MEMORYLESS_COLOR, "no memory")]
-    return " ".join(f"[{_rich_color(color)}]━[/] {name}" for color, name in lines)
+LEGENDS = [("eval cost", "best possible", "best without memory"), ("eval", "best possible", "no memory"),
+           ("eval", "best", "no memory")]  # the names of the charts' lines, longest first
+
+
+def legend(optimum: Optimum | None, width: int) -> str:
+    """What the charts' coloured lines are, in the longest words that fit in `width` cells, for the border
+    under them (a plot's title that does not fit is left out)."""
+    colors = [EVAL_COLOR, *([BEST_COLOR, MEMORYLESS_COLOR] if optimum is not None else [])]
+    for names in LEGENDS:
+        plain = " ".join(f"━ {name}" for name in names[:len(colors)])
+        if len(plain) <= width:
+            break
+    return " ".join(f"[{_rich_color(color)}]━[/] {name}" for color, name in zip(colors, names, strict=False))
 
 
 def _rich_color(color: str | tuple[int, int, int]) -> str:
@@ -160,7 +166,7 @@ def _draw_cost(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None)
         if curve.history.steps:
             plt.plot(_thin(curve.history.steps, frame.points), _thin(curve.history.smoothed, frame.points),
                      marker="braille", color=RUN_COLORS[curve.color], label=curve.label or None)
-    if current.eval_steps:  # over the smoothed cost: the same targets each time, so its steps are the network's
+    if current.eval_steps:  # on top: the same targets each time, so it moves only when the network does
         plt.plot(_thin(current.eval_steps, frame.points), _thin(current.eval_cost, frame.points), marker="braille",
                  color=EVAL_COLOR)
     _draw_markers(plt, frame)

@@ -7,7 +7,7 @@ from rich.text import Text
 
 from rnncore import StepEvent, datasets
 from rnnviz.history import History
-from rnnviz.widgets.charts import Curve, TrainingCharts, _cost_range, _thin
+from rnnviz.widgets.charts import Curve, TrainingCharts, _cost_range, _thin, legend
 from rnnviz.widgets.plot import _decode
 
 from .conftest import Harness
@@ -83,12 +83,20 @@ async def test_the_cost_chart_draws_the_eval_cost_and_the_levels_and_the_border_
             return app.query_one("#cost-chart").plt.build()
         known = await build(evaluated, optimum)
         assert "\x1b[38;2;175;135;255m" in known  # the line without memory, in MEMORYLESS_COLOR
-        assert "no memory" in app.widget.border_subtitle and "best" in app.widget.border_subtitle
+        assert "memory" in app.widget.border_subtitle and "best" in app.widget.border_subtitle
         lower = replace(evaluated, eval_cost=[0.2] * 12, version=evaluated.version + 1)
         assert await build(lower, optimum) != known  # the eval cost is drawn
         unknown = await build(evaluated, None)  # a text file: no levels to draw
-        assert "38;2;175;135;255" not in unknown and "no memory" not in app.widget.border_subtitle
+        assert "38;2;175;135;255" not in unknown and "memory" not in app.widget.border_subtitle
         assert "eval" in app.widget.border_subtitle
+
+
+def test_the_legend_names_the_lines_in_the_longest_words_that_fit():
+    optimum = datasets.load("parity").optimum
+    plain = {width: Text.from_markup(legend(optimum, width)).plain for width in (25, 34, 60)}
+    assert plain[60] == "━ eval cost ━ best possible ━ best without memory"
+    assert plain[34] == "━ eval ━ best possible ━ no memory" and plain[25] == "━ eval ━ best ━ no memory"
+    assert Text.from_markup(legend(None, 60)).plain == "━ eval cost"  # a text file: no levels known
 
 
 def test_long_series_are_thinned_to_the_points_a_chart_can_show():
