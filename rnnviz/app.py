@@ -8,6 +8,7 @@ fast run costs the screen a few redraws a second, not one per step.
 """
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -69,6 +70,13 @@ class RnnvizApp(Actions, Changes, Background, App):
         self.checkpoint, self.prefix = checkpoint, ""
         self._worker: Worker | None = None
         self._stale = False  # charts and prediction lag behind the session
+
+    def run(self, *args, **kwargs):
+        """The app as a program (the command, a browser tab's process). What exists by now, the modules above all,
+        lives as long as the app: the garbage collector is told to leave it be, rather than walk it again in a
+        full collection (~50 ms, the first frame's share of them). Tests use run_test, not this."""
+        gc.freeze()
+        return super().run(*args, **kwargs)
 
     @property
     def session(self) -> Session:
