@@ -21,7 +21,8 @@ HELP = """\
 
 Watch a recurrent network learn to predict the next symbol of a sequence.
 
-- **Header**: what trains (data, layers) and how it goes: step, epoch, cost, eval accuracy, tokens/s, learning rate.
+- **Header**: what trains (data, layers) and how it goes: step, epoch, cost, eval accuracy and its share of the best
+  possible, tokens/s, learning rate; on a narrow terminal the least needed give way.
 - **Model**: the data, embedding size, the stack of RNN and dense layers, and the seed; *Apply* builds a fresh network.
 - **Training**: learning rate, schedule, optimizer, batch, BPTT, L2, clipping and speed; each change applies at the next
   step and is marked on the charts.
