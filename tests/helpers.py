@@ -1,6 +1,7 @@
 """What several test modules share."""
 import numpy as np
 
+from rnncore import RNN, Dense, Embedding, Network, TrainConfig, Trainer, datasets
 from rnncore.cli import main
 
 
@@ -39,3 +40,13 @@ def many_chars(path, distinct=3000, repeats=2):
     chars = [chr(0x4E00 + i) for i in range(distinct)]
     path.write_text("".join(chars[:300]) * 3 + "".join(chars) * repeats, encoding="utf-8")
     return path
+
+
+def trained(steps=7, **config) -> Trainer:
+    """A small stacked network trained a few steps on digits: what the checkpoint tests save."""
+    data = datasets.digits(count=30, seed=1)
+    net = Network(10, [Embedding(4), RNN(6), Dense(5, "relu"), RNN(3)], seed=2)
+    trainer = Trainer(net, data, TrainConfig(**{"batch_size": 4, "bptt": 5, "eval_every": 0, **config}))
+    for _ in range(steps):
+        trainer.train_step()
+    return trainer
