@@ -156,9 +156,9 @@ def _draw_cost(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None)
     decimals = max(2, -math.floor(math.log10(ticks[1] - ticks[0]) + 1e-9)) if len(ticks) > 1 else 2
     plt.yticks(ticks, [f"{t:.{decimals}f}" for t in ticks])  # our own, one a row: of two labels on one row
     # plotext shows either, differently from one process to the next
-    if optimum:
+    if optimum:  # lines across, unlabelled (a label would hide curves): the border's legend names them
         plt.hline(optimum.memoryless_loss, MEMORYLESS_COLOR)
-    _draw_best(plt, optimum and optimum.loss, frame)
+        plt.hline(optimum.loss, BEST_COLOR)
     if current.steps:
         plt.scatter(_thin(current.steps, frame.points), _thin(current.loss, frame.points), marker="braille",
                     color=RAW_COLOR)
@@ -208,19 +208,14 @@ def _draw_accuracy(plt, curves: list[Curve], frame: _Frame, best: float | None) 
     title = "eval accuracy"
     _start(plt, frame, title if evaluated else "eval accuracy: none yet", "accuracy")
     plt.ylim(0, 1)
-    _draw_best(plt, best, frame)
+    if best is not None:
+        plt.hline(best, BEST_COLOR)
     for curve in curves:
         if curve.history.eval_steps:
             color = EVAL_COLOR if len(curves) == 1 else RUN_COLORS[curve.color]
             plt.plot(_thin(curve.history.eval_steps, frame.points), _thin(curve.history.eval_accuracy, frame.points),
                      marker="braille", color=color, label=curve.label or None)
     _draw_markers(plt, frame)
-
-
-def _draw_best(plt, best: float | None, frame: _Frame) -> None:
-    """The best possible value as a line across (the title names it: a label on the plot would hide curves)."""
-    if best is not None:
-        plt.hline(best, BEST_COLOR)
 
 
 def _draw_markers(plt, frame: _Frame) -> None:
