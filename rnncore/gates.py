@@ -16,6 +16,19 @@ def by_gate(W, n):
     return np.ascontiguousarray(W.reshape(len(W), n, -1).swapaxes(0, 1))
 
 
+def projected(x, W, b, scale):
+    """Every step's input projection x_t @ W + b (x (T, B, D)), each gate's columns multiplied by its scale
+    (n, 1, 1), in the gates' layout (T, n, B, H). A batch of one, whose layout (T, n, 1, H) is (T, nH), takes one
+    product; a batch of rows one matmul call."""
+    (T, B, D), n = x.shape, len(scale)
+    if B == 1:
+        z = (x.reshape(T, D) @ (W.reshape(D, n, -1) * scale[:, 0]).reshape(D, -1)).reshape(T, n, 1, -1)
+    else:
+        z = np.matmul(x[:, None], by_gate(W, n) * scale)
+    z += b.reshape(n, 1, -1) * scale
+    return z
+
+
 def rows(a):
     """(T, n, B, H) -> (T * B, n * H), a copy: each gate's columns side by side again, as in the parameters."""
     return a.swapaxes(1, 2).reshape(-1, a.shape[1] * a.shape[3])

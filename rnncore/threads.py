@@ -6,8 +6,11 @@ costs. `threads_for` is that rule, measured (benchmarks/README.md, "Threads by m
 """
 from __future__ import annotations
 
+import contextvars
 import ctypes
+import functools
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 GETTERS = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_", "openblas_get_num_threads")
 SETTERS = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads")
@@ -55,6 +58,43 @@ def chosen_by_user() -> bool:
     return any(os.environ.get(name) for name in ENVIRONMENT)
 
 
+SPLIT_FROM = 8  # rows of a batch from which its time loops run in two halves when the step has two threads
+
+
+def batch_parts(rows: int) -> list:
+    """The parts of a batch whose time loops run side by side, one a thread: two halves when NumPy's BLAS runs
+    two threads or more and the batch has SPLIT_FROM rows, else the whole batch, or its one row (index 0: the
+    loops then run on vectors). Each row's numbers are the same either way: the loops treat the rows apart."""
+    if rows == 1:
+        return [0]
+    if rows < SPLIT_FROM or (blas_threads() or 1) < 2:
+        return [slice(0, rows)]
+    return [slice(0, (rows + 1) // 2), slice((rows + 1) // 2, rows)]
+
+
+def side_by_side(loop, parts: list[slice]) -> None:
+    """loop(rows) for each part: the first on this thread, the second on a worker, with BLAS on one thread
+    meanwhile. NumPy lets go of the GIL inside its matmuls and ufuncs, so the halves' small operations run on
+    both cores, where a two-thread BLAS would speed up only the matmuls."""
+    if len(parts) == 1:
+        return loop(parts[0])
+    blas = blas_threads()
+    set_blas_threads(1)
+    other = _worker().submit(contextvars.copy_context().run, loop, parts[1])  # with the caller's np.errstate
+    try:
+        loop(parts[0])
+    finally:
+        other.exception()  # waits for it, whatever happened here
+        set_blas_threads(blas)
+    other.result()  # its error, if it had one
+
+
+@functools.cache
+def _worker() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(1, thread_name_prefix="rnncore-half")
+
+
+@functools.cache
 def _function(names):
     import numpy  # noqa: F401 (loads NumPy's OpenBLAS, whose functions are looked up below)
 
