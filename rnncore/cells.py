@@ -114,8 +114,10 @@ class LSTM(Layer):
         dz = np.empty((T, B, 4 * H), WhT.dtype)  # dL/d(pre-activations), the gates side by side
 
         def rows_back(rows):
-            local, dc_dh = self.local_derivatives(gates[:, :, rows], cs[:, rows], tanh_c[:, rows])
-            lstm_back_steps(local, dc_dh, dh_out[:, rows], gates[:, 1, rows], dz[:, rows], WhT)
+            def derivatives(steps):
+                cs_steps = cs[steps.start:steps.stop + 1, rows]  # c_{t-1} and c_t
+                return self.local_derivatives(gates[steps, :, rows], cs_steps, tanh_c[steps, rows])
+            lstm_back_steps(derivatives, dh_out[:, rows], gates[:, 1, rows], dz[:, rows], WhT)
         side_by_side(rows_back, batch_parts(B))
         dz = flat(dz)  # (T * B, 4H)
         grads = {"Wx": flat(x).T @ dz,  # dWx = sum_t x_t^T dz_t
@@ -195,8 +197,10 @@ class GRU(Layer):
         dn = np.empty((T, B, H), WhT.dtype)  # ... and of n's pre-activation
 
         def rows_back(rows):
-            local = self.local_derivatives(gates[:, :, rows], hs[:, rows], hn[:, rows])
-            gru_back_steps(local, dh_out[:, rows], gates[:, 1, rows], dg[:, rows], dn[:, rows], WhT)
+            def derivatives(steps):
+                hs_steps = hs[steps.start:steps.stop + 1, rows]  # h_{t-1} and h_t
+                return self.local_derivatives(gates[steps, :, rows], hs_steps, hn[steps, rows])
+            gru_back_steps(derivatives, dh_out[:, rows], gates[:, 1, rows], dg[:, rows], dn[:, rows], WhT)
         side_by_side(rows_back, batch_parts(B))
         dg = flat(dg)  # (T * B, 3H)
         grads = {"Wh": flat(hs[:-1]).T @ dg,  # dWh = sum_t h_{t-1}^T d(h_{t-1} Wh + bh)

@@ -8,6 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
+CACHE_BYTES = 1 << 19  # a chunk of steps' local derivatives: well inside a core's L2 cache
+
+
+def chunks(steps: int, step_bytes: int) -> list[slice]:
+    """The steps in chunks of about CACHE_BYTES, `step_bytes` a step."""
+    n = max(1, CACHE_BYTES // step_bytes)
+    return [slice(start, min(start + n, steps)) for start in range(0, steps, n)]
+
 
 def rnn_steps(hs, Whh):
     """h_t = tanh(z_t + h_{t-1} @ Whh) in place: hs (T + 1, B, H) holds h_0, then each step's z_t = x_t Wxh + bh."""
@@ -49,23 +57,26 @@ def lstm_steps(gates, hs, cs, tanh_c, Wh, scale):
         np.multiply(o, tc, out=h_next)  # h_t = o tanh(c_t)
 
 
-def lstm_back_steps(local, dc_dh, dh_out, f, dz, WhT):
+def lstm_back_steps(derivatives, dh_out, f, dz, WhT):
     """dz (T, B, 4H), the gates side by side as in the parameters, filled with dL/d(pre-activation), from the
-    step's own derivatives (LSTM.local_derivatives: local (T, 4, B, H), dc_dh (T, B, H)), dL/dh_t from the layer
-    above and the forget gate f (T, B, H). One matmul a step, (B, 4H) @ (4H, H), takes dh_{t-1} from all gates."""
+    steps' own derivatives, dL/dh_t from the layer above and the forget gate f (T, B, H). `derivatives(steps)`
+    gives LSTM.local_derivatives of a slice of steps: they are taken a chunk at a time, each while its gates are
+    in the cache. One matmul a step, (B, 4H) @ (4H, H), takes dh_{t-1} from all four gates."""
     dh, dc, tmp = np.zeros((3, *dh_out.shape[1:]), dz.dtype)  # dL/dh_t and dL/dc_t from the steps after t
     dz_gates = np.moveaxis(dz.reshape(*dz.shape[:-1], 4, -1), -2, 1)  # (T, 4, B, H): a view of dz
-    steps = zip(range(len(dz) - 1, -1, -1), local[::-1], dc_dh[::-1], dh_out[::-1], f[::-1], dz[::-1],
-                dz_gates[::-1], strict=True)
-    for t, local_t, dc_dh_t, dh_out_t, f_t, dz_t, dz_gates_t in steps:
-        dh += dh_out_t  # ... plus from the layer above
-        np.multiply(dh, dc_dh_t, out=tmp)
-        dc += tmp  # dc_t += dh_t * o_t * tanh'(c_t)
-        np.multiply(local_t[:3], dc, out=dz_gates_t[:3])  # dz_i, dz_f, dz_g = dc_t * (their factor)
-        np.multiply(local_t[3], dh, out=dz_gates_t[3])  # dz_o = dh_t * tanh(c_t) * o'
-        if t:  # nothing flows into the carried-in state (truncated BPTT, as in the RNN)
-            dc *= f_t  # dc_{t-1} = dc_t * f_t
-            np.dot(dz_t, WhT, out=dh)  # dh_{t-1} = dz_t Wh^T
+    for chunk in reversed(chunks(len(dz), dz[0].nbytes)):
+        local, dc_dh = derivatives(chunk)  # (steps, 4, B, H), (steps, B, H)
+        steps = zip(range(chunk.stop - 1, chunk.start - 1, -1), local[::-1], dc_dh[::-1], dh_out[chunk][::-1],
+                    f[chunk][::-1], dz[chunk][::-1], dz_gates[chunk][::-1], strict=True)
+        for t, local_t, dc_dh_t, dh_out_t, f_t, dz_t, dz_gates_t in steps:
+            dh += dh_out_t  # ... plus from the layer above
+            np.multiply(dh, dc_dh_t, out=tmp)
+            dc += tmp  # dc_t += dh_t * o_t * tanh'(c_t)
+            np.multiply(local_t[:3], dc, out=dz_gates_t[:3])  # dz_i, dz_f, dz_g = dc_t * (their factor)
+            np.multiply(local_t[3], dh, out=dz_gates_t[3])  # dz_o = dh_t * tanh(c_t) * o'
+            if t:  # nothing flows into the carried-in state (truncated BPTT, as in the RNN)
+                dc *= f_t  # dc_{t-1} = dc_t * f_t
+                np.dot(dz_t, WhT, out=dh)  # dh_{t-1} = dz_t Wh^T
 
 
 def gru_steps(gates, hs, hn, Wh, bh_n):
@@ -89,19 +100,20 @@ def gru_steps(gates, hs, hn, Wh, bh_n):
         h_next += n
 
 
-def gru_back_steps(local, dh_out, z, dg, dn, WhT):
+def gru_back_steps(derivatives, dh_out, z, dg, dn, WhT):
     """dg (T, B, 3H) = dL/d(h_{t-1} Wh + bh), the gates side by side, and dn (T, B, H) = dL/d(n's pre-activation),
-    filled from the step's own derivatives (GRU.local_derivatives, (T, 4, B, H)), dL/dh_t from the layer above
-    and the update gate z (T, B, H)."""
+    filled from the steps' own derivatives (`derivatives(steps)`: GRU.local_derivatives of a slice of steps, taken
+    a chunk at a time as in the LSTM), dL/dh_t from the layer above and the update gate z (T, B, H)."""
     dh, tmp = np.zeros((2, *dh_out.shape[1:]), dg.dtype)  # dL/dh_t from the steps after t
     dg_gates = np.moveaxis(dg.reshape(*dg.shape[:-1], 3, -1), -2, 1)  # (T, 3, B, H): a view of dg
-    steps = zip(range(len(dg) - 1, -1, -1), local[::-1], dh_out[::-1], z[::-1], dg[::-1], dg_gates[::-1],
-                dn[::-1], strict=True)
-    for t, local_t, dh_out_t, z_t, dg_t, dg_gates_t, dn_t in steps:
-        dh += dh_out_t  # ... plus from the layer above
-        np.multiply(local_t[:3], dh, out=dg_gates_t)  # dz_r, dz_z, d(h_{t-1} Wh_n + bh_n)
-        np.multiply(local_t[3], dh, out=dn_t)  # dz_n
-        if t:  # nothing flows into the carried-in state (truncated BPTT, as in the RNN)
-            np.dot(dg_t, WhT, out=tmp)  # through h_{t-1} @ Wh + bh
-            dh *= z_t  # through z_t * h_{t-1}
-            dh += tmp  # dh_{t-1}
+    for chunk in reversed(chunks(len(dg), dg[0].nbytes)):
+        steps = zip(range(chunk.stop - 1, chunk.start - 1, -1), derivatives(chunk)[::-1], dh_out[chunk][::-1],
+                    z[chunk][::-1], dg[chunk][::-1], dg_gates[chunk][::-1], dn[chunk][::-1], strict=True)
+        for t, local_t, dh_out_t, z_t, dg_t, dg_gates_t, dn_t in steps:
+            dh += dh_out_t  # ... plus from the layer above
+            np.multiply(local_t[:3], dh, out=dg_gates_t)  # dz_r, dz_z, d(h_{t-1} Wh_n + bh_n)
+            np.multiply(local_t[3], dh, out=dn_t)  # dz_n
+            if t:  # nothing flows into the carried-in state (truncated BPTT, as in the RNN)
+                np.dot(dg_t, WhT, out=tmp)  # through h_{t-1} @ Wh + bh
+                dh *= z_t  # through z_t * h_{t-1}
+                dh += tmp  # dh_{t-1}
