@@ -45,16 +45,15 @@ class RNN(Layer):
         hs = np.empty((T + 1, B, self.hidden), p["Whh"].dtype)  # hs[0] = h_0 (carried in), hs[t] = h_t
         hs[0] = 0 if state is None else state
         np.matmul(flat(x), p["Wxh"], out=flat(hs[1:]))  # every step's input projection in one matmul
-        hs[1:] += p["bh"]
-        side_by_side(lambda rows: rnn_steps(hs[:, rows], p["Whh"]), batch_parts(B))
+        side_by_side(lambda rows: rnn_steps(hs[:, rows], p["Whh"], p["bh"]), batch_parts(B))
         return hs[1:], (x, hs), hs[T]
 
     def backward(self, p, cache, dh_out):
         x, hs = cache
-        dz = np.square(hs[1:])  # (T, B, H)
-        np.subtract(1, dz, out=dz)  # tanh'(z_t) = 1 - h_t^2; becomes dL/dz_t in place below
+        dz = np.empty_like(dh_out)  # (T, B, H): dL/dz_t
         WhhT = p["Whh"].T.copy()  # contiguous: the per-step matmul runs faster on it
-        side_by_side(lambda rows: rnn_back_steps(dz[:, rows], dh_out[:, rows], WhhT), batch_parts(dz.shape[1]))
+        side_by_side(lambda rows: rnn_back_steps(hs[:, rows], dh_out[:, rows], WhhT, dz[:, rows]),
+                     batch_parts(dz.shape[1]))
         dz2 = flat(dz)  # (T * B, H)
         grads = {"Wxh": flat(x).T @ dz2,  # dWxh = sum_t x_t^T dz_t
                  "Whh": flat(hs[:-1]).T @ dz2,  # dWhh = sum_t h_{t-1}^T dz_t
@@ -98,12 +97,12 @@ class LSTM(Layer):
     def forward(self, p, x, state):
         T, B, _ = x.shape
         H, s = self.hidden, sigmoid_scale("ssts", p["Wh"].dtype)
-        gates = projected(x, p["Wx"], p["b"], s)  # (T, 4, B, H): (scaled) pre-activations, then i, f, g, o in place
-        Wh = by_gate(p["Wh"], 4) * s  # (4, H, H)
+        gates = projected(x, p["Wx"], s)  # (T, 4, B, H): (scaled) pre-activations, then i, f, g, o in place
+        Wh, b = by_gate(p["Wh"], 4) * s, p["b"].reshape(4, H) * s[:, 0]  # (4, H, H), (4, H)
         hs, cs = np.empty((2, T + 1, B, H), s.dtype)  # hs[0], cs[0] carried in; hs[t], cs[t] after step t
         hs[0], cs[0] = (0, 0) if state is None else np.hsplit(state, 2)
         tanh_c = np.empty((T, B, H), s.dtype)  # kept for the backward
-        side_by_side(lambda rows: lstm_steps(gates[:, :, rows], hs[:, rows], cs[:, rows], tanh_c[:, rows], Wh, s),
+        side_by_side(lambda rows: lstm_steps(gates[:, :, rows], hs[:, rows], cs[:, rows], tanh_c[:, rows], Wh, b, s),
                      batch_parts(B))
         return hs[1:], (x, gates, hs, cs, tanh_c), np.concatenate((hs[T], cs[T]), axis=1)
 
@@ -181,12 +180,12 @@ class GRU(Layer):
         H, s = self.hidden, sigmoid_scale("sst", p["Wh"].dtype)
         b = p["bx"] + p["bh"]
         b[2 * H:] = p["bx"][2 * H:]  # n's bh sits inside r * (...); r's and z's add to the rest
-        gates = projected(x, p["Wx"], b, s)  # (T, 3, B, H): (scaled) pre-activations, then r, z, n in place
-        Wh, bh_n = by_gate(p["Wh"], 3) * s, p["bh"][2 * H:]  # (3, H, H)
+        gates = projected(x, p["Wx"], s)  # (T, 3, B, H): (scaled) pre-activations, then r, z, n in place
+        Wh, b, bh_n = by_gate(p["Wh"], 3) * s, b.reshape(3, H) * s[:, 0], p["bh"][2 * H:]  # (3, H, H), (3, H), (H,)
         hs = np.empty((T + 1, B, H), s.dtype)  # hs[0] carried in, hs[t] after step t
         hs[0] = 0 if state is None else state
         hn = np.empty((T, B, H), s.dtype)  # h_{t-1} @ Wh_n + bh_n, kept for the backward
-        side_by_side(lambda rows: gru_steps(gates[:, :, rows], hs[:, rows], hn[:, rows], Wh, bh_n), batch_parts(B))
+        side_by_side(lambda rows: gru_steps(gates[:, :, rows], hs[:, rows], hn[:, rows], Wh, b, bh_n), batch_parts(B))
         return hs[1:], (x, gates, hs, hn), hs[T]
 
     def backward(self, p, cache, dh_out):

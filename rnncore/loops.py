@@ -17,8 +17,9 @@ def chunks(steps: int, step_bytes: int) -> list[slice]:
     return [slice(start, min(start + n, steps)) for start in range(0, steps, n)]
 
 
-def rnn_steps(hs, Whh):
-    """h_t = tanh(z_t + h_{t-1} @ Whh) in place: hs (T + 1, B, H) holds h_0, then each step's z_t = x_t Wxh + bh."""
+def rnn_steps(hs, Whh, bh):
+    """h_t = tanh(x_t Wxh + bh + h_{t-1} @ Whh) in place: hs (T + 1, B, H) holds h_0, then each step's x_t Wxh."""
+    hs[1:] += bh
     carry, h = np.empty_like(hs[0]), hs[0]
     for h_next in hs[1:]:
         np.dot(h, Whh, out=carry)  # np.dot: less overhead than np.matmul on a small product
@@ -26,8 +27,10 @@ def rnn_steps(hs, Whh):
         h = np.tanh(h_next, out=h_next)
 
 
-def rnn_back_steps(dz, dh_out, WhhT):
-    """dz (T, B, H), tanh'(z_t), to dL/dz_t in place, given dL/dh_t from the layer above."""
+def rnn_back_steps(hs, dh_out, WhhT, dz):
+    """dz (T, B, H) filled with dL/dz_t, given hs (T + 1, B, H) and dL/dh_t from the layer above."""
+    np.square(hs[1:], out=dz)
+    np.subtract(1, dz, out=dz)  # tanh'(z_t) = 1 - h_t^2; becomes dL/dz_t in place below
     dh = np.zeros_like(dz[0])  # dL/dh_t from the steps after t
     for t, dz_t, dh_out_t in zip(range(len(dz) - 1, -1, -1), dz[::-1], dh_out[::-1], strict=True):
         dh += dh_out_t  # ... plus from the layer above
@@ -36,9 +39,10 @@ def rnn_back_steps(dz, dh_out, WhhT):
             np.dot(dz_t, WhhT, out=dh)  # gone (truncated BPTT). dh_{t-1} = dz_t Whh^T
 
 
-def lstm_steps(gates, hs, cs, tanh_c, Wh, scale):
-    """gates (T, 4, B, H), each step's x_t Wx + b scaled as gates.sigmoid_scale says, to i, f, g, o in place;
-    hs and cs (T + 1, B, H) from h_0 and c_0, and tanh_c (T, B, H), filled. Wh (4, H, H), scaled too."""
+def lstm_steps(gates, hs, cs, tanh_c, Wh, b, scale):
+    """gates (T, 4, B, H), each step's x_t Wx scaled as gates.sigmoid_scale says, to i, f, g, o in place;
+    hs and cs (T + 1, B, H) from h_0 and c_0, and tanh_c (T, B, H), filled. Wh (4, H, H) and b (4, H) scaled too."""
+    gates += b.reshape(4, *[1] * (gates.ndim - 3), -1)  # (4, 1, H), or (4, H) for a row of vectors
     # the scale and shift spelt out to (4, B, H): a same-shape multiply or add is 2-3x faster than a broadcast one
     scale = scale.reshape(-1, *[1] * (gates.ndim - 2))  # (4, 1, 1), or (4, 1) for a row of vectors
     scale, shift = (np.ascontiguousarray(np.broadcast_to(a, gates.shape[1:])) for a in (scale, 1 - scale))
@@ -79,9 +83,11 @@ def lstm_back_steps(derivatives, dh_out, f, dz, WhT):
                 np.dot(dz_t, WhT, out=dh)  # dh_{t-1} = dz_t Wh^T
 
 
-def gru_steps(gates, hs, hn, Wh, bh_n):
-    """gates (T, 3, B, H), each step's x_t Wx + bx (+ bh for r and z) scaled as gates.sigmoid_scale says, to
-    r, z, n in place; hs (T + 1, B, H) from h_0 and hn (T, B, H) = h_{t-1} Wh_n + bh_n, filled. Wh (3, H, H)."""
+def gru_steps(gates, hs, hn, Wh, b, bh_n):
+    """gates (T, 3, B, H), each step's x_t Wx scaled as gates.sigmoid_scale says, to r, z, n in place, b (3, H)
+    added (bx, and bh for r and z, scaled too); hs (T + 1, B, H) from h_0 and hn (T, B, H) = h_{t-1} Wh_n + bh_n,
+    filled. Wh (3, H, H), scaled."""
+    gates += b.reshape(3, *[1] * (gates.ndim - 3), -1)  # (3, 1, H), or (3, H) for a row of vectors
     carry, tmp = np.empty(gates.shape[1:], Wh.dtype), np.empty(hs.shape[1:], Wh.dtype)
     carry_rz, carry_n = carry[:2], carry[2]
     for gate, h, h_next, hn_t in zip(gates, hs[:-1], hs[1:], hn, strict=True):
