@@ -72,10 +72,11 @@ def batch_parts(rows: int) -> list:
     return [slice(0, (rows + 1) // 2), slice((rows + 1) // 2, rows)]
 
 
-def side_by_side(loop, parts: list[slice]) -> None:
+def side_by_side(loop, parts: list) -> None:
     """loop(rows) for each part: the first on this thread, the second on a worker, with BLAS on one thread
     meanwhile. NumPy lets go of the GIL inside its matmuls and ufuncs, so the halves' small operations run on
-    both cores, where a two-thread BLAS would speed up only the matmuls."""
+    both cores, where a two-thread BLAS would speed up only the matmuls. A worker that has not started by the
+    time the first half is done (a busy machine gives it no core) is not waited for: its half runs here."""
     if len(parts) == 1:
         return loop(parts[0])
     blas = blas_threads()
@@ -83,10 +84,13 @@ def side_by_side(loop, parts: list[slice]) -> None:
     other = _worker().submit(contextvars.copy_context().run, loop, parts[1])  # with the caller's np.errstate
     try:
         loop(parts[0])
+        if other.cancel():
+            loop(parts[1])
     finally:
-        other.exception()  # waits for it, whatever happened here
+        other.cancel() or other.exception()  # waits for a started half, whatever happened here
         set_blas_threads(blas)
-    other.result()  # its error, if it had one
+    if not other.cancelled():
+        other.result()  # its error, if it had one
 
 
 @functools.cache

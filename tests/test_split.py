@@ -1,5 +1,7 @@
 """The time loops on two threads (a half of the batch each) and on one row as vectors: the same numbers as the
 whole batch on one thread, bit for bit, and torch's in float64."""
+import threading
+
 import numpy as np
 import pytest
 from gradcheck import ragged_batch
@@ -91,6 +93,18 @@ def test_the_second_half_runs_with_the_callers_error_state_and_its_error_reaches
     assert blas_threads() == 2  # given back after the halves, error or not
     with np.errstate(over="ignore"):
         side_by_side(lambda rows: np.exp(big[rows]), [slice(0, 1), slice(1, 2)])
+
+
+def test_a_half_the_worker_has_not_started_runs_on_the_callers_thread(one_thread):
+    set_blas_threads(2)
+    release, ran = threading.Event(), []
+    threads._worker().submit(release.wait)  # the worker is busy, as on a machine that gives it no core
+    try:
+        side_by_side(lambda rows: ran.append((rows, threading.get_ident())), [slice(0, 1), slice(1, 2)])
+    finally:
+        release.set()
+    assert ran == [(slice(0, 1), threading.get_ident()), (slice(1, 2), threading.get_ident())]
+    assert blas_threads() == 2
 
 
 def test_batches_split_in_halves_on_two_threads_only_from_split_from_rows(one_thread):
