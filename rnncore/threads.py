@@ -2,7 +2,9 @@
 
 A record replays bit for bit only with the BLAS threads it was made with, and small models train faster
 on one thread than on two: the time a second thread saves on a small matmul is less than what waking it
-costs. `threads_for` is that rule, measured (benchmarks/README.md, "Threads by model size").
+costs. `threads_for` is that rule, measured (benchmarks/README.md, "Threads by model size"). With two
+threads, a step's time loops run in two halves of the batch side by side (`batch_parts`, `side_by_side`),
+so that the second core takes half of the element-wise work too, not only of the matmuls.
 """
 from __future__ import annotations
 
@@ -35,9 +37,11 @@ TWO_THREADS_FROM = 256 * 256  # weights of the widest recurrence (H x gates H): 
 
 
 def threads_for(net) -> int:
-    """The BLAS threads that train `net` fastest here: two from a recurrence of TWO_THREADS_FROM weights up
-    (1.2-1.7x faster at H = 256), else one (a second thread gained at most 8% below that on a quiet machine,
-    and lost up to 6x on a busy one)."""
+    """The threads that train `net` fastest here: two from a recurrence of TWO_THREADS_FROM weights up
+    (1.2-1.7x faster at H = 256 with BLAS alone), else one (a second thread gained at most 8% below that on a
+    quiet machine, and lost up to 6x on a busy one). Two threads also split the time loops in halves
+    (`batch_parts`), which a busy machine punishes as much: 3-20x slower than one thread at load 10-40
+    (benchmarks/README.md, "Issue 25"), so the threshold stays until a quiet machine says otherwise."""
     widest = max((w.size for name, w in net.params.items() if name.endswith((".Whh", ".Wh"))), default=0)
     return 2 if widest >= TWO_THREADS_FROM and (os.cpu_count() or 1) > 1 else 1
 
