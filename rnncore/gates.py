@@ -26,11 +26,6 @@ def projected(x, W, scale):
     return np.matmul(x[:, None], by_gate(W, n) * scale)
 
 
-def rows(a):
-    """(T, n, B, H) -> (T * B, n * H), a copy: each gate's columns side by side again, as in the parameters."""
-    return a.swapaxes(1, 2).reshape(-1, a.shape[1] * a.shape[3])
-
-
 def blocks(init, n):
     """An initialiser drawing `n` side-by-side blocks with `init`, one per gate: each gate's columns start
     as they would in a layer of their own."""
