@@ -2,6 +2,7 @@
 
     python benchmarks/throughput.py [--quick] [--verbose] [--threads 1 2] [--cell rnn|lstm|gru]
                                     [--shape B,T,H ...] [--contenders ours matmul torch] [--dtype float32]
+                                    [--baseline DIR]
 
 Three contenders (contenders.py): rnncore, the same model in PyTorch on the
 CPU, and NumPy doing only the step's matmuls (the ceiling). Each is timed
@@ -36,6 +37,8 @@ from _common import (  # noqa: E402
 )
 from contenders import CONTENDERS, GATES, flops_per_token, ours_cell  # noqa: E402
 
+from rnncore import keep_freed_memory  # noqa: E402
+
 SHAPES = [(1, 17, 64), (32, 32, 64), (256, 64, 64), (256, 64, 256)]  # (batch, steps, hidden)
 ORIGINAL_TOKENS_PER_SEC = 7_000  # simpleRNN, one sequence per step, as measured for the issue
 COLUMNS = [  # (header, contenders it needs, cell text from the rates, the thread count and FLOP/token)
@@ -45,12 +48,15 @@ COLUMNS = [  # (header, contenders it needs, cell text from the rates, the threa
     ("ours GFLOP/s", {"ours"}, lambda r, t, f: f"{median(r['ours', t]) * f / 1e9:.1f}"),
     ("ceiling GFLOP/s", {"matmul"}, lambda r, t, f: f"{median(r['matmul', t]) * f / 1e9:.1f}"),
     ("fraction", {"ours", "matmul"}, lambda r, t, f: f"{paired_ratio(r['ours', t], r['matmul', t]):.2f}"),
+    ("base tok/s", {"base"}, lambda r, t, f: f"{median(r['base', t]):,.0f}"),
+    ("ours/base", {"ours", "base"}, lambda r, t, f: f"{paired_ratio(r['ours', t], r['base', t]):.2f}"),
 ]
 
 
 def time_alone(args):
     """The child: time one contender at one shape and thread count, print its tokens/s."""
     (B, T, H), threads, dtype = args.shape[0], args.threads[0], args.dtype[0]
+    keep_freed_memory()  # as a Trainer does, for every contender alike (torch's allocator is malloc too)
     if args.contender == "torch":
         import torch
         torch.set_num_threads(threads)
@@ -63,7 +69,8 @@ def time_alone(args):
 def rate_alone(name, shape, threads, dtype, args) -> float:
     """Tokens/s of one contender in a fresh process. Torch's process keeps NumPy's OpenBLAS at one
     thread, so that no idle OpenBLAS pool sits beside torch's OpenMP threads."""
-    command = [sys.executable, __file__, "--contender", name, "--shape", ",".join(map(str, shape)),
+    script, child = (Path(args.baseline, "benchmarks", "throughput.py"), "ours") if name == "base" else (__file__, name)
+    command = [sys.executable, str(script), "--contender", child, "--shape", ",".join(map(str, shape)),
                "--threads", str(threads), "--dtype", dtype, "--cell", args.cell, "--seconds", str(args.seconds)]
     blas = 1 if name == "torch" else threads
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(blas), OMP_NUM_THREADS=str(threads))
@@ -152,6 +159,8 @@ def parse_args(argv):
     add("--cell", choices=list(GATES), default="rnn", help="the recurrent cell (default: rnn)")
     add("--shape", type=shape_arg, action="append", help="B,T,H, repeatable (default: four shapes)")
     add("--contenders", nargs="+", choices=list(CONTENDERS), default=list(CONTENDERS))
+    add("--baseline", metavar="DIR", help="another checkout (git worktree add DIR main): its engine is timed as "
+        "'base', alternated with ours, each alone")
     add("--dtype", choices=["float32", "float64"], action="append", help="repeatable (default: float32)")
     add("--verbose", action="store_true", help="print every round's rates in the order they were timed")
     add("--in-process", action="store_true", help="the old, biased way: all contenders in turns in this process")
@@ -161,6 +170,8 @@ def parse_args(argv):
     args.seconds = args.seconds or (0.1 if args.quick else 0.25)
     args.shape, args.dtype = args.shape or SHAPES, args.dtype or ["float32"]
     args.contenders = list(dict.fromkeys([args.contender] if args.contender else args.contenders))
+    if args.baseline and not args.contender:
+        args.contenders.append("base")
     return parser, args
 
 
@@ -188,6 +199,8 @@ def check_contenders(parser, args):
             parser.error(str(missing))
     if not args.contenders:
         parser.error("no contender left to time")
+    if "base" in args.contenders and (args.in_process or not Path(args.baseline, "rnncore").is_dir()):
+        parser.error("--baseline needs a checkout of rnncore, and each contender in its own process")
 
 
 def main(argv=None):

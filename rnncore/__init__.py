@@ -11,8 +11,7 @@ from .spec import format_layers, parse_layers
 from .trainer import StepEvent, Trainer
 from .vocab import Vocab, glyph
 
-keep_freed_memory()  # see budget.py: a training step runs a third faster
-
 __all__ = ["GRU", "LSTM", "MAX_LAYERS", "MAX_SIZE", "RNN", "STACKABLE", "Checkpoint", "CheckpointError", "Dataset",
            "Dense", "Embedding", "ModelConfig", "Network", "Optimum", "Run", "SettingError", "StepEvent", "TrainConfig",
-           "Trainer", "Vocab", "datasets", "format_layers", "glyph", "load", "parse_layers", "save"]
+           "Trainer", "Vocab", "datasets", "format_layers", "glyph", "keep_freed_memory", "load", "parse_layers",
+           "save"]

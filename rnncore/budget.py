@@ -7,6 +7,7 @@ unit, measured with tracemalloc) and the parameters (weights, gradients and an o
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 
 BUDGET_SHARE = 0.5  # of the memory the machine has free
@@ -57,9 +58,14 @@ def keep_freed_memory() -> bool:
     sizes every step; by default glibc hands the larger ones back to the system and the next step faults them
     in again, page by page: a third of a small RNN's step, half of an LSTM's (benchmarks/README.md, "Where the
     time goes"). The process's memory then stays at its peak, which a training process reaches anyway.
+    It changes malloc for the whole process, so rnncore does it only where it trains: when a Trainer takes its
+    first step, and in the `rnnviz` app; a script training without a Trainer may call it too.
     RNNCORE_MALLOC=system leaves malloc as it is; returns whether it was changed."""
-    if os.environ.get("RNNCORE_MALLOC") == "system":
-        return False
+    return os.environ.get("RNNCORE_MALLOC") != "system" and _tell_glibc()
+
+
+@functools.cache
+def _tell_glibc() -> bool:
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:  # not glibc (macOS, musl): nothing to tune

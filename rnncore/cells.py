@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .gates import blocks, by_gate, forget_bias_one, rows, sigmoid_scale
+from .gates import blocks, by_gate, forget_bias_one, projected, sigmoid_scale
 from .layers import Layer, check_size, column_sums, flat, glorot, orthogonal
+from .loops import gru_back_steps, gru_steps, lstm_back_steps, lstm_steps, rnn_back_steps, rnn_steps
+from .threads import batch_parts, side_by_side
 
 
 class RNN(Layer):
@@ -43,25 +45,15 @@ class RNN(Layer):
         hs = np.empty((T + 1, B, self.hidden), p["Whh"].dtype)  # hs[0] = h_0 (carried in), hs[t] = h_t
         hs[0] = 0 if state is None else state
         np.matmul(flat(x), p["Wxh"], out=flat(hs[1:]))  # every step's input projection in one matmul
-        hs[1:] += p["bh"]
-        Whh, carry, h = p["Whh"], np.empty_like(hs[0]), hs[0]  # (B, H) each
-        for h_next in hs[1:]:  # only h_{t-1} @ Whh is sequential
-            np.dot(h, Whh, out=carry)  # np.dot: less overhead than np.matmul on a small product
-            h_next += carry
-            h = np.tanh(h_next, out=h_next)
+        side_by_side(lambda rows: rnn_steps(hs[:, rows], p["Whh"], p["bh"]), batch_parts(B))
         return hs[1:], (x, hs), hs[T]
 
     def backward(self, p, cache, dh_out):
         x, hs = cache
-        dz = np.square(hs[1:])  # (T, B, H)
-        np.subtract(1, dz, out=dz)  # tanh'(z_t) = 1 - h_t^2; becomes dL/dz_t in place below
+        dz = np.empty_like(dh_out)  # (T, B, H): dL/dz_t
         WhhT = p["Whh"].T.copy()  # contiguous: the per-step matmul runs faster on it
-        dh = np.zeros(hs[0].shape, hs.dtype)  # (B, H) dL/dh_t from the steps after t
-        for t, dz_t, dh_out_t in zip(range(len(dz) - 1, -1, -1), dz[::-1], dh_out[::-1], strict=True):
-            dh += dh_out_t  # ... plus from the layer above
-            dz_t *= dh  # dz_t = dh_t * tanh'(z_t)
-            if t:  # dL/dh_0 is not needed: h_0 is zeros or the state carried from the last chunk, whose graph is
-                np.dot(dz_t, WhhT, out=dh)  # gone (truncated BPTT). dh_{t-1} = dz_t Whh^T
+        side_by_side(lambda rows: rnn_back_steps(hs[:, rows], dh_out[:, rows], WhhT, dz[:, rows]),
+                     batch_parts(dz.shape[1]))
         dz2 = flat(dz)  # (T * B, H)
         grads = {"Wxh": flat(x).T @ dz2,  # dWxh = sum_t x_t^T dz_t
                  "Whh": flat(hs[:-1]).T @ dz2,  # dWhh = sum_t h_{t-1}^T dz_t
@@ -105,49 +97,28 @@ class LSTM(Layer):
     def forward(self, p, x, state):
         T, B, _ = x.shape
         H, s = self.hidden, sigmoid_scale("ssts", p["Wh"].dtype)
-        gates = np.matmul(x[:, None], by_gate(p["Wx"], 4) * s)  # (T, 4, B, H): every step's input projection
-        gates += p["b"].reshape(4, 1, H) * s  # (scaled) pre-activations, then i, f, g, o in place
-        Wh = by_gate(p["Wh"], 4) * s  # (4, H, H)
-        # the loop's scale and shift spelt out to (4, B, H): a same-shape multiply or add is 2-3x faster than one
-        # broadcasting a (4, 1, 1)
-        scale, shift = (np.ascontiguousarray(np.broadcast_to(a, (4, B, H))) for a in (s, 1 - s))
+        gates = projected(x, p["Wx"], s)  # (T, 4, B, H): (scaled) pre-activations, then i, f, g, o in place
+        Wh, b = by_gate(p["Wh"], 4) * s, p["b"].reshape(4, H) * s[:, 0]  # (4, H, H), (4, H)
         hs, cs = np.empty((2, T + 1, B, H), s.dtype)  # hs[0], cs[0] carried in; hs[t], cs[t] after step t
         hs[0], cs[0] = (0, 0) if state is None else np.hsplit(state, 2)
         tanh_c = np.empty((T, B, H), s.dtype)  # kept for the backward
-        carry, ig = np.empty((4, B, H), s.dtype), np.empty((B, H), s.dtype)
-        for gate, h, h_next, c, c_next, tc in zip(gates, hs[:-1], hs[1:], cs[:-1], cs[1:], tanh_c, strict=True):
-            np.matmul(h, Wh, out=carry)  # (the step's views made once: indexing costs as much as a small op)
-            gate += carry
-            np.tanh(gate, out=gate)
-            gate *= scale
-            gate += shift  # i, f, o = sigmoid, g = tanh
-            i, f, g, o = gate
-            np.multiply(f, c, out=c_next)  # c_t = f c_{t-1} + i g
-            np.multiply(i, g, out=ig)
-            c_next += ig
-            np.tanh(c_next, out=tc)
-            np.multiply(o, tc, out=h_next)  # h_t = o tanh(c_t)
+        side_by_side(lambda rows: lstm_steps(gates[:, :, rows], hs[:, rows], cs[:, rows], tanh_c[:, rows], Wh, b, s),
+                     batch_parts(B))
         return hs[1:], (x, gates, hs, cs, tanh_c), np.concatenate((hs[T], cs[T]), axis=1)
 
     def backward(self, p, cache, dh_out):
         x, gates, hs, cs, tanh_c = cache
         T, B, H = dh_out.shape
-        dz, dc_dh = self.local_derivatives(gates, cs, tanh_c)  # (T, 4, B, H), (T, B, H)
-        WhT = by_gate(p["Wh"], 4).swapaxes(1, 2).copy()  # (4, H, H): each gate's Wh^T, contiguous
-        dh, dc, tmp = np.zeros((3, B, H), dz.dtype)  # dL/dh_t and dL/dc_t from the steps after t
-        dh_parts = np.empty((4, B, H), dz.dtype)
-        steps = zip(range(T - 1, -1, -1), dz[::-1], dh_out[::-1], dc_dh[::-1], gates[::-1, 1], strict=True)
-        for t, dz_t, dh_out_t, dc_dh_t, f_t in steps:  # each step's views, as in the forward
-            dh += dh_out_t  # ... plus from the layer above
-            np.multiply(dh, dc_dh_t, out=tmp)
-            dc += tmp  # dc_t += dh_t * o_t * tanh'(c_t)
-            dz_t[:3] *= dc  # dz_i, dz_f, dz_g = dc_t * (their factor)
-            dz_t[3] *= dh  # dz_o = dh_t * tanh(c_t) * o'
-            if t:  # nothing flows into the carried-in state (truncated BPTT, as in the RNN)
-                dc *= f_t  # dc_{t-1} = dc_t * f_t
-                np.matmul(dz_t, WhT, out=dh_parts)
-                np.add.reduce(dh_parts, 0, out=dh)  # dh_{t-1} = dz_t Wh^T, summed over the gates
-        dz = rows(dz)  # (T * B, 4H)
+        WhT = p["Wh"].T.copy()  # (4H, H), contiguous: the per-step matmul runs faster on it
+        dz = np.empty((T, B, 4 * H), WhT.dtype)  # dL/d(pre-activations), the gates side by side
+
+        def rows_back(rows):
+            def derivatives(steps):
+                cs_steps = cs[steps.start:steps.stop + 1, rows]  # c_{t-1} and c_t
+                return self.local_derivatives(gates[steps, :, rows], cs_steps, tanh_c[steps, rows])
+            lstm_back_steps(derivatives, dh_out[:, rows], gates[:, 1, rows], dz[:, rows], WhT)
+        side_by_side(rows_back, batch_parts(B))
+        dz = flat(dz)  # (T * B, 4H)
         grads = {"Wx": flat(x).T @ dz,  # dWx = sum_t x_t^T dz_t
                  "Wh": flat(hs[:-1]).T @ dz,  # dWh = sum_t h_{t-1}^T dz_t
                  "b": column_sums(dz)}  # db = sum_t dz_t
@@ -209,49 +180,31 @@ class GRU(Layer):
         H, s = self.hidden, sigmoid_scale("sst", p["Wh"].dtype)
         b = p["bx"] + p["bh"]
         b[2 * H:] = p["bx"][2 * H:]  # n's bh sits inside r * (...); r's and z's add to the rest
-        gates = np.matmul(x[:, None], by_gate(p["Wx"], 3) * s)  # (T, 3, B, H): every step's input projection
-        gates += b.reshape(3, 1, H) * s  # (scaled) pre-activations, then r, z, n in place
-        Wh, bh_n = by_gate(p["Wh"], 3) * s, p["bh"][2 * H:]  # (3, H, H)
+        gates = projected(x, p["Wx"], s)  # (T, 3, B, H): (scaled) pre-activations, then r, z, n in place
+        Wh, b, bh_n = by_gate(p["Wh"], 3) * s, b.reshape(3, H) * s[:, 0], p["bh"][2 * H:]  # (3, H, H), (3, H), (H,)
         hs = np.empty((T + 1, B, H), s.dtype)  # hs[0] carried in, hs[t] after step t
         hs[0] = 0 if state is None else state
         hn = np.empty((T, B, H), s.dtype)  # h_{t-1} @ Wh_n + bh_n, kept for the backward
-        carry, tmp = np.empty((3, B, H), s.dtype), np.empty((B, H), s.dtype)
-        carry_rz, carry_n = carry[:2], carry[2]
-        for gate, h, h_next, hn_t in zip(gates, hs[:-1], hs[1:], hn, strict=True):  # each step's views, as the LSTM's
-            rz, (r, z, n) = gate[:2], gate  # (2, B, H), (B, H) each
-            np.matmul(h, Wh, out=carry)
-            rz += carry_rz
-            np.tanh(rz, out=rz)
-            rz *= 0.5
-            rz += 0.5  # r, z = sigmoid
-            np.add(carry_n, bh_n, out=hn_t)
-            np.multiply(r, hn_t, out=tmp)  # n = tanh(x_t Wx_n + bx_n + r * hn)
-            n += tmp
-            np.tanh(n, out=n)
-            np.subtract(h, n, out=h_next)  # h_t = n + z * (h_{t-1} - n)
-            h_next *= z
-            h_next += n
+        side_by_side(lambda rows: gru_steps(gates[:, :, rows], hs[:, rows], hn[:, rows], Wh, b, bh_n), batch_parts(B))
         return hs[1:], (x, gates, hs, hn), hs[T]
 
     def backward(self, p, cache, dh_out):
         x, gates, hs, hn = cache
         T, B, H = dh_out.shape
-        d = self.local_derivatives(gates, hs, hn)  # (T, 4, B, H)
-        WhT = by_gate(p["Wh"], 3).swapaxes(1, 2).copy()  # (3, H, H): each gate's Wh^T, contiguous
-        dh = np.zeros((B, H), d.dtype)  # dL/dh_t from the steps after t
-        dh_parts = np.empty((4, B, H), d.dtype)
-        through_wh, through_z = dh_parts[:3], dh_parts[3]
-        for t, d_t, dh_out_t, z_t in zip(range(T - 1, -1, -1), d[::-1], dh_out[::-1], gates[::-1, 1], strict=True):
-            dh += dh_out_t  # ... plus from the layer above
-            d_t *= dh  # dz_r, dz_z, d(h_{t-1} Wh_n + bh_n), dz_n = dh_t * (their factor)
-            if t:  # nothing flows into the carried-in state (truncated BPTT, as in the RNN)
-                np.matmul(d_t[:3], WhT, out=through_wh)  # through h_{t-1} @ Wh + bh
-                np.multiply(dh, z_t, out=through_z)  # through z_t * h_{t-1}
-                np.add.reduce(dh_parts, 0, out=dh)  # dh_{t-1}
-        dg = rows(d[:, :3])  # (T * B, 3H): the gradient of h_{t-1} @ Wh + bh
+        WhT = p["Wh"].T.copy()  # (3H, H), contiguous: the per-step matmul runs faster on it
+        dg = np.empty((T, B, 3 * H), WhT.dtype)  # the gradient of h_{t-1} @ Wh + bh, the gates side by side
+        dn = np.empty((T, B, H), WhT.dtype)  # ... and of n's pre-activation
+
+        def rows_back(rows):
+            def derivatives(steps):
+                hs_steps = hs[steps.start:steps.stop + 1, rows]  # h_{t-1} and h_t
+                return self.local_derivatives(gates[steps, :, rows], hs_steps, hn[steps, rows])
+            gru_back_steps(derivatives, dh_out[:, rows], gates[:, 1, rows], dg[:, rows], dn[:, rows], WhT)
+        side_by_side(rows_back, batch_parts(B))
+        dg = flat(dg)  # (T * B, 3H)
         grads = {"Wh": flat(hs[:-1]).T @ dg,  # dWh = sum_t h_{t-1}^T d(h_{t-1} Wh + bh)
                  "bh": column_sums(dg)}
-        dg.reshape(T, B, 3, H)[:, :, 2] = d[:, 3]  # now the gradient of x_t @ Wx + bx: only n's part differs
+        dg.reshape(T, B, 3, H)[:, :, 2] = dn  # now the gradient of x_t @ Wx + bx: only n's part differs
         grads.update(Wx=flat(x).T @ dg,  # dWx = sum_t x_t^T d(x_t Wx + bx)
                      bx=column_sums(dg))
         return (dg @ p["Wx"].T).reshape(x.shape), grads  # dx_t = d(x_t Wx + bx) Wx^T

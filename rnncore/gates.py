@@ -16,9 +16,14 @@ def by_gate(W, n):
     return np.ascontiguousarray(W.reshape(len(W), n, -1).swapaxes(0, 1))
 
 
-def rows(a):
-    """(T, n, B, H) -> (T * B, n * H), a copy: each gate's columns side by side again, as in the parameters."""
-    return a.swapaxes(1, 2).reshape(-1, a.shape[1] * a.shape[3])
+def projected(x, W, scale):
+    """Every step's input projection x_t @ W (x (T, B, D)), each gate's columns multiplied by its scale
+    (n, 1, 1), in the gates' layout (T, n, B, H). A batch of one, whose layout (T, n, 1, H) is (T, nH), takes one
+    product; a batch of rows one matmul call."""
+    (T, B, D), n = x.shape, len(scale)
+    if B == 1:
+        return (x.reshape(T, D) @ (W.reshape(D, n, -1) * scale[:, 0]).reshape(D, -1)).reshape(T, n, 1, -1)
+    return np.matmul(x[:, None], by_gate(W, n) * scale)
 
 
 def blocks(init, n):

@@ -2,12 +2,17 @@
 
 A record replays bit for bit only with the BLAS threads it was made with, and small models train faster
 on one thread than on two: the time a second thread saves on a small matmul is less than what waking it
-costs. `threads_for` is that rule, measured (benchmarks/README.md, "Threads by model size").
+costs. `threads_for` is that rule, measured (benchmarks/README.md, "Threads by model size"). With two
+threads, a step's time loops run in two halves of the batch side by side (`batch_parts`, `side_by_side`),
+so that the second core takes half of the element-wise work too, not only of the matmuls.
 """
 from __future__ import annotations
 
+import contextvars
 import ctypes
+import functools
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 GETTERS = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_", "openblas_get_num_threads")
 SETTERS = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads")
@@ -32,9 +37,11 @@ TWO_THREADS_FROM = 256 * 256  # weights of the widest recurrence (H x gates H): 
 
 
 def threads_for(net) -> int:
-    """The BLAS threads that train `net` fastest here: two from a recurrence of TWO_THREADS_FROM weights up
-    (1.2-1.7x faster at H = 256), else one (a second thread gained at most 8% below that on a quiet machine,
-    and lost up to 6x on a busy one)."""
+    """The threads that train `net` fastest here: two from a recurrence of TWO_THREADS_FROM weights up
+    (1.2-1.7x faster at H = 256 with BLAS alone), else one (a second thread gained at most 8% below that on a
+    quiet machine, and lost up to 6x on a busy one). Two threads also split the time loops in halves
+    (`batch_parts`), which a busy machine punishes as much: 3-20x slower than one thread at load 10-40
+    (benchmarks/README.md, "Issue 25"), so the threshold stays until a quiet machine says otherwise."""
     widest = max((w.size for name, w in net.params.items() if name.endswith((".Whh", ".Wh"))), default=0)
     return 2 if widest >= TWO_THREADS_FROM and (os.cpu_count() or 1) > 1 else 1
 
@@ -55,6 +62,47 @@ def chosen_by_user() -> bool:
     return any(os.environ.get(name) for name in ENVIRONMENT)
 
 
+SPLIT_FROM = 8  # rows of a batch from which its time loops run in two halves when the step has two threads
+
+
+def batch_parts(rows: int) -> list:
+    """The parts of a batch whose time loops run side by side, one a thread: two halves when NumPy's BLAS runs
+    two threads or more and the batch has SPLIT_FROM rows, else the whole batch, or its one row (index 0: the
+    loops then run on vectors). Each row's numbers are the same either way: the loops treat the rows apart."""
+    if rows == 1:
+        return [0]
+    if rows < SPLIT_FROM or (blas_threads() or 1) < 2:
+        return [slice(0, rows)]
+    return [slice(0, (rows + 1) // 2), slice((rows + 1) // 2, rows)]
+
+
+def side_by_side(loop, parts: list) -> None:
+    """loop(rows) for each part: the first on this thread, the second on a worker, with BLAS on one thread
+    meanwhile. NumPy lets go of the GIL inside its matmuls and ufuncs, so the halves' small operations run on
+    both cores, where a two-thread BLAS would speed up only the matmuls. A worker that has not started by the
+    time the first half is done (a busy machine gives it no core) is not waited for: its half runs here."""
+    if len(parts) == 1:
+        return loop(parts[0])
+    blas = blas_threads()
+    set_blas_threads(1)
+    other = _worker().submit(contextvars.copy_context().run, loop, parts[1])  # with the caller's np.errstate
+    try:
+        loop(parts[0])
+        if other.cancel():
+            loop(parts[1])
+    finally:
+        other.cancel() or other.exception()  # waits for a started half, whatever happened here
+        set_blas_threads(blas)
+    if not other.cancelled():
+        other.result()  # its error, if it had one
+
+
+@functools.cache
+def _worker() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(1, thread_name_prefix="rnncore-half")
+
+
+@functools.cache
 def _function(names):
     import numpy  # noqa: F401 (loads NumPy's OpenBLAS, whose functions are looked up below)
 

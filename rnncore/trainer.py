@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from .budget import refusal
+from .budget import keep_freed_memory, refusal
 from .config import SettingError, TrainConfig
 from .optim import clip_by_global_norm, make_optimizer, scheduled_lr
 
@@ -93,6 +93,7 @@ class Trainer:
 
     def train_step(self) -> StepEvent:
         cfg = self.config  # read once: `configure` may swap it from another thread
+        keep_freed_memory()  # once per process, in fact (the answer is cached)
         lr = self._lr(cfg)
         self._follow_config(cfg)
         x, y, mask, carry = self._next_chunk(cfg)

@@ -45,6 +45,16 @@ def test_the_child_process_prints_one_rate(contender):
     assert float(done.stdout) > 0
 
 
+def test_a_baseline_checkout_is_timed_beside_ours_and_a_folder_without_rnncore_is_refused(capsys, tmp_path):
+    options = ["--contenders", "ours", "--threads", "1", "--shape", "2,3,4", "--rounds", "1", "--seconds", "0.01"]
+    throughput.main([*options, "--baseline", str(BENCHMARKS.parent)])  # this checkout against itself
+    table = capsys.readouterr().out
+    assert "base tok/s 1t" in table and "ours/base 1t" in table and "| (2, 3, 4) |" in table
+    with pytest.raises(SystemExit) as stop:
+        throughput.main([*options, "--baseline", str(tmp_path)])
+    assert stop.value.code == 2 and "--baseline needs a checkout of rnncore" in capsys.readouterr().err
+
+
 def test_the_plateau_runs_from_the_cost_without_memory_to_clearly_below_it():
     run = learning.Run(Optimum(loss=0.4, accuracy=0.8, targets=100, memoryless_loss=0.5))
     for step, cost in [(5, 0.9), (10, 0.515), (15, 0.49), (20, 0.52), (25, 0.47), (30, 0.41)]:

@@ -39,8 +39,8 @@ def mixed_stack(seed=0, dtype=F64):
     return Network(V, [Embedding(5), LSTM(6), GRU(5), RNN(4), Dense(3)], seed=seed, dtype=dtype)
 
 
-def random_state(net, rng):
-    return [rng.uniform(-0.9, 0.9, (B, size)) for size in net.state_sizes()]
+def random_state(net, rng, rows=B):
+    return [rng.uniform(-0.9, 0.9, (rows, size)) for size in net.state_sizes()]
 
 
 @pytest.mark.parametrize("carried", [False, True])

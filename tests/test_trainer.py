@@ -1,5 +1,9 @@
 """Trainer: events, live config changes, determinism, divergence handling, resuming and learning."""
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -279,3 +283,16 @@ def test_malloc_keeps_freed_memory_unless_told_to_leave_it(monkeypatch):
     assert keep_freed_memory() is True  # glibc, as on every machine this runs on
     monkeypatch.setenv("RNNCORE_MALLOC", "system")
     assert keep_freed_memory() is False
+
+
+MALLOC_TOLD = "from rnncore import budget; print(budget._tell_glibc.cache_info().currsize, end=' ')"
+
+
+@pytest.mark.parametrize("environment, says", [({}, "0 1"), ({"RNNCORE_MALLOC": "system"}, "0 0")])
+def test_importing_rnncore_leaves_malloc_alone_and_a_trainer_tunes_it_at_its_first_step(environment, says):
+    script = (f"import rnncore; {MALLOC_TOLD}; from test_trainer import make; trainer = make(); "
+              f"trainer.net.loss_and_grads(*next(trainer.data.eval_batches())); {MALLOC_TOLD}; trainer.train_step(); "
+              f"{MALLOC_TOLD}")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).parent,
+                          env={**os.environ, **environment}, check=True)
+    assert done.stdout == f"0 {says} "  # after the import, after a pass outside a Trainer, after a Trainer's step
