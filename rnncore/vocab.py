@@ -68,3 +68,11 @@ def glyph(symbol: str) -> str:
     if len(symbol) == 1 and (ord(symbol) < 32 or ord(symbol) == 127):
         return chr(0x2400 + min(ord(symbol), 0x21))  # Unicode control pictures: ␌, ␡, ...
     return symbol if symbol.isprintable() else repr(symbol)[1:-1]
+
+
+def printable(text: str, keep: str = "") -> str:
+    """`text` safe to print to a terminal: each character a terminal would act on rather than show (ESC, BEL, a C1
+    control, a bidirectional override, a line break unless in `keep`) shown as `glyph` shows it: ␛, ␇, ↵."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in keep else glyph(c) for c in text)

@@ -8,10 +8,9 @@ from functools import partial
 from textual.widgets import Input
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from rnncore import CheckpointError
+from rnncore import CheckpointError, files
 from rnncore.threads import blas_threads
 
-from .paths import user_path
 from .screens import ConfirmScreen, HelpScreen, checkpoint_dialog
 from .widgets.prediction import PredictionPanel
 from .worker import Diverged, Finished
@@ -64,7 +63,8 @@ class Actions:
     def action_save(self) -> None:
         if self.busy():
             return
-        save = checkpoint_dialog("Save the checkpoint to", self.checkpoint, lambda p: self.session.save(self._path(p)))
+        save = checkpoint_dialog("Save the checkpoint to", self.checkpoint, lambda p: self.session.save(self._path(p)),
+                                 replaces=lambda p: files.existing_outputs([(self._path(p), "checkpoint")]))
         self.push_screen(save, self._saved)
 
     def _saved(self, path: str | None) -> None:
@@ -97,11 +97,14 @@ class Actions:
 
     def _path(self, path: str) -> str:
         """A path the user typed: `~` expanded; when served, kept inside the served folder (ValueError)."""
-        return user_path(path, self.root)
+        return files.typed_path(path)
 
     # --- what the training thread reports -----------------------------------------------------------
     def on_finished(self, message: Finished) -> None:
         self.action_pause()
+        if getattr(self.lab, "error", None):
+            self.notify(self.lab.error, title="The replay stopped", severity="error", timeout=30)
+            return
         drifts = getattr(self.lab, "drifts", [])
         self.notify("The replay has reached the end of its record" + (
             f"; the weights drifted from the record's at {len(drifts)} checksum(s), first at step {drifts[0][1]}."
@@ -123,7 +126,8 @@ class Actions:
         def record(path: str) -> None:
             self.lab.record(self._path(path), blas_threads())
 
-        self.push_screen(checkpoint_dialog("Record the session to", "session.jsonl", record, CheckpointError),
+        replaced = lambda p: files.existing_outputs(self.lab.record_files(self._path(p)))  # noqa: E731
+        self.push_screen(checkpoint_dialog("Record the session to", "session.jsonl", record, CheckpointError, replaced),
                          lambda path: path and self.notify(f"Recording to {path}: rnncore replay {path} redoes it."))
 
     def action_export(self) -> None:
@@ -132,7 +136,9 @@ class Actions:
         def export(path: str) -> None:
             rows.append(self.lab.export_csv(self._path(path)))
 
-        self.push_screen(checkpoint_dialog("Export the charts' data (CSV) to", "metrics.csv", export, OSError),
+        replaced = lambda p: files.existing_outputs([(self._path(p), "csv")])  # noqa: E731
+        self.push_screen(checkpoint_dialog("Export the charts' data (CSV) to", "metrics.csv", export, OSError,
+                                           replaced),
                          lambda path: path and self.notify(f"Wrote {rows[-1]} rows to {path}."))
 
     def action_help(self) -> None:

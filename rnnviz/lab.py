@@ -3,21 +3,22 @@ and the record of what was done to them. No Textual."""
 from __future__ import annotations
 
 import csv
-import hashlib
+import io
 import math
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from rnncore import ModelConfig, StepEvent, save
-from rnncore.record import CSV_COLUMNS, Recorder, digest
-from rnncore.replay import Replayer
+from rnncore import ModelConfig, StepEvent, files, save
+from rnncore.record import CSV_COLUMNS, Recorder, RecordError, digest
+from rnncore.replay import Replayer, threads_to_use
 from rnncore.threads import set_blas_threads, use_threads
 
 from .session import Session
 
 MAX_RUNS = 4
+REPLAY_IS_A_RECORD = "a replay is not recorded: it is a record already (rnncore replay --save keeps its weights)"
 DEFAULT_SPEED = 20.0  # steps/s of each run: slow enough to watch a task being learnt; 0 = full speed
 MAX_SPEED = 1000.0  # steps/s
 
@@ -38,7 +39,6 @@ class Lab:
     def __init__(self, first: Session, threads: int | None = None):
         self.runs, self.current = [first], 0
         self.recorder: Recorder | None = None
-        self._next_id = first.run_id + 1
         self.threads_asked, self.threads_note, self._sized_for = threads, "", []
         self.fit_threads()
 
@@ -125,16 +125,25 @@ class Lab:
             raise ValueError(f"at most {MAX_RUNS} runs: close one first (x)")
 
     def _take_id(self) -> int:
-        self._next_id += 1
-        return self._next_id - 1
+        """The smallest number no run has: a record names at most MAX_RUNS runs at once, however many came and
+        went (rnncore.record bounds a run's number)."""
+        return min(set(range(MAX_RUNS + 1)) - {session.run_id for session in self.runs})
 
     # --- record and export --------------------------------------------------------
     def record(self, path, blas_threads: int | None = None) -> None:
         """Write down from now on what is done to every run. A run that has trained already starts from a
-        checkpoint saved beside the record, so that the record replays to the same weights."""
+        checkpoint saved beside the record, so that the record replays to the same weights. The record and those
+        checkpoints are each checked before any of them is written (files.plan_output: FileError, a ValueError)."""
+        for target, kind in self.record_files(path):
+            files.plan_output(target, kind)
+        self.end()  # a record under way ends here
         self.recorder = Recorder(path, blas_threads)
         for session in self.runs:
             self._attach(session)
+
+    def record_files(self, path) -> list[tuple[Path, str]]:
+        """(path, kind) of each file `record(path)` writes: the record, and a checkpoint of each trained run."""
+        return [(Path(path), "record"), *((_companion(path, s), "checkpoint") for s in self.runs if s.has_trained)]
 
     def _attach(self, session: Session) -> None:
         session.recorder = self.recorder
@@ -142,9 +151,9 @@ class Lab:
             return
         session.note("start", **session.start())
         if session.has_trained:
-            saved = Path(self.recorder.path).with_suffix(f".run{session.run_id}.npz")
+            saved = _companion(self.recorder.path, session)
             save(saved, session.net, session.trainer)
-            session.note("load", path=str(saved.resolve()), sha256=_sha256(saved))
+            session.note("load", path=str(saved.resolve()), sha256=files.digest(saved, "checkpoint"))
 
     def note(self, kind: str) -> None:
         """An event of every run (run, pause) in the record."""
@@ -163,13 +172,20 @@ class Lab:
             session.note("end", sha256=digest(session.net.params))
 
     def export_csv(self, path) -> int:
-        """One row per charted point of every run: run, step, cost, eval cost, accuracy, lr, marker.
-        Returns the rows written."""
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
+        """One row per charted point of every run: run, step, cost, eval cost, accuracy, lr, marker, written through
+        files.write_output. Returns the rows written."""
+        rows = []
+
+        def fill(f) -> None:
+            text = io.TextIOWrapper(f, encoding="utf-8", newline="")
+            writer = csv.writer(text)
             writer.writerow(CSV_COLUMNS)
-            rows = sum(_write_run(writer, label, s) for label, s in zip(self.labels(), self.runs, strict=True))
-        return rows
+            rows.append(sum(_write_run(writer, label, s) for label, s in zip(self.labels(), self.runs, strict=True)))
+            text.flush()
+            text.detach()  # `f` is closed by write_output, once written whole
+
+        files.write_output(path, "csv", fill)
+        return rows[0]
 
 
 def _write_run(writer, label: str, session: Session) -> int:
@@ -188,8 +204,9 @@ def _number(step: float):
     return int(step) if float(step).is_integer() else step
 
 
-def _sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def _companion(record, session: Session) -> Path:
+    """The checkpoint a record starts a run that has trained from, beside the record."""
+    return Path(record).with_suffix(f".run{session.run_id}.npz")
 
 
 class ReplayLab(Lab):
@@ -197,24 +214,37 @@ class ReplayLab(Lab):
     events before it applied on the way (rnnviz --replay)."""
 
     def __init__(self, replayer: Replayer):
-        self.runs, self.current, self.recorder, self._next_id = [], 0, None, 0
+        if replayer.most_runs > MAX_RUNS:
+            raise ValueError(f"{replayer.path}: {replayer.most_runs} runs at once; the app shows at most {MAX_RUNS} "
+                             "(rnncore replay redoes it)")
+        self.runs, self.current, self.recorder = [], 0, None
         self.replayer, self._steps, self.drifts = replayer, replayer.steps(), []
-        if replayer.header["blas_threads"]:  # the threads it was recorded with: the same sums, bit for bit
-            set_blas_threads(replayer.header["blas_threads"])
+        self.error: str | None = None  # why the replay stopped before the end of its record
+        threads, self.threads_note = threads_to_use(replayer.header)
+        if threads:  # the threads it was recorded with: the same sums, bit for bit
+            set_blas_threads(threads)
         self.by_run: dict[int, Session] = {}
+        self._closed: list[Session] = []  # runs whose end event has come: closed, unless the record ends there
         self._advance()  # a record's first event starts its first run
 
     def step(self) -> list[tuple[Session, StepEvent]]:
-        """The next training step of the record ([] once it has ended)."""
-        while (done := self._advance()) is not None:
-            if done.step is not None:
-                session = self.by_run[done.run]
-                session.history.add(done.step)
-                session.last_event = done.step
-                if done.step.eval_accuracy is not None:
-                    session.accuracy = done.step.eval_accuracy
-                return [(session, done.step)]
+        """The next training step of the record ([] once it has ended, or stopped on an event it cannot replay:
+        `error` says why, naming the line)."""
+        try:
+            while (done := self._advance()) is not None:
+                if done.step is not None:
+                    session = self.by_run[done.run]
+                    session.history.add(done.step)
+                    session.last_event = done.step
+                    if done.step.eval_accuracy is not None:
+                        session.accuracy = done.step.eval_accuracy
+                    return [(session, done.step)]
+        except RecordError as e:
+            self.error = str(e)
         return []
+
+    def record(self, path, blas_threads: int | None = None) -> None:
+        raise ValueError(REPLAY_IS_A_RECORD)
 
     def _advance(self):
         done = next(self._steps, None)
@@ -225,6 +255,8 @@ class ReplayLab(Lab):
     def _follow(self, done) -> None:
         """An event of the record, shown: a run's new trainer, a marker on its charts, a drift noted."""
         kind, old = done.event["event"], self.by_run.get(done.run)
+        if kind != "end":
+            self._drop_closed()
         if kind in ("start", "fork", "reset", "load"):
             fresh = Session.around(done.trainer, run_id=done.run)
             if kind == "fork":
@@ -236,8 +268,18 @@ class ReplayLab(Lab):
                 self.runs.append(fresh)
         elif kind in ("configure", "rollback"):
             old.history.mark(done.trainer.step, _marker(done.event, done.trainer))
+        elif kind == "end":
+            self._closed.append(old)
         if done.drifted:
             self.drifts.append((done.run, done.event["step"]))
+
+    def _drop_closed(self) -> None:
+        """Runs ended before the record goes on were closed in the session (x): they leave the screen, as they did.
+        The runs ended at the end of the record (the session quit) stay."""
+        for session in self._closed:
+            if session in self.runs and len(self.runs) > 1:
+                self.runs.remove(session)
+        self._closed, self.current = [], min(self.current, len(self.runs) - 1)
 
 
 def _marker(event: dict, trainer) -> str:
