@@ -274,9 +274,9 @@ def _check_free(target: Path, name: str, kind: str) -> None:
         if use.stream is not None and not use.stream.closed:
             raise FileError(f"{name}: {NOUNS[use.kind]} is being written there; choose another name")
         if use.kind != kind or not (use.written or kind == "checkpoint"):
+            same = "already" if os.fspath(use.given) == name else f"the same file as {use.given},"
             done = "written" if use.written else "read"
-            raise FileError(f"{name}: the same file as {use.given}, {done} as {NOUNS[use.kind]}; "
-                              "choose another name")
+            raise FileError(f"{name}: {same} {done} as {NOUNS[use.kind]}; choose another name")
 
 
 def _same(a: Path, b: Path) -> bool:
