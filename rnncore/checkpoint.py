@@ -84,7 +84,9 @@ def _history_header(history: dict) -> tuple[dict, dict]:
     field = {"cost": len(charts["history/cost"]), "eval": len(charts["history/eval"]), "start": history["start"],
              "markers": [[step, label] for step, label in history["markers"]]}
     checked_history(field)
-    _check_history("history", field, charts)
+    fault = _history_fault(field, charts)
+    if fault:
+        raise ValueError(fault)
     return field, charts
 
 
@@ -105,7 +107,9 @@ def load(path) -> Checkpoint:
     with _fields_of(path):
         vocab = checked_vocab(header.get("vocab"), header["network"]["vocab_size"])
         data = checked_source(header.get("data"))
-    _check_history(path, history, arrays)
+    fault = _history_fault(history, arrays)
+    if fault:
+        raise CheckpointError(f"{path}: {fault}")
     net = Network.from_spec(header["network"])
     for name, param in net.params.items():
         param[...] = arrays[f"param/{name}"]
@@ -194,18 +198,19 @@ def _check_params(path, shapes, arrays):
             raise CheckpointError(f"{path}: parameter {name} holds NaN or infinite values")
 
 
-def _check_history(path, history: dict | None, arrays: dict) -> None:
-    """The charts' arrays: each step finite and non-negative, each figure finite (an eval cost may be NaN: none)."""
-    if history is None:
-        return
-    for key in HISTORY_COLUMNS:
+def _history_fault(history: dict | None, arrays: dict) -> str | None:
+    """What is wrong with the charts' arrays, if anything: each step must be finite and non-negative, each figure
+    finite (an eval cost may be NaN: none)."""
+    for key in HISTORY_COLUMNS if history is not None else ():
         values = arrays.get(f"history/{key}")
         if values is None:
-            raise CheckpointError(f"{path}: history/{key} is missing")
-        figures = values[:, 1:3] if key == "eval" else values[:, 1:]
-        if not (np.isfinite(values[:, 0]).all() and (values[:, 0] >= 0).all() and np.isfinite(figures).all()
-                and not np.isinf(values[:, 2:]).any()):
-            raise CheckpointError(f"{path}: history/{key} holds a negative or non-finite step or figure")
+            return f"history/{key} is missing"
+        steps, figures = values[:, 0], values[:, 1:]
+        fine = np.isfinite(figures).all() if key == "cost" else \
+            np.isfinite(figures[:, 0]).all() and not np.isinf(figures[:, 1]).any()
+        if not (fine and np.isfinite(steps).all() and (steps >= 0).all()):
+            return f"history/{key} holds a negative or non-finite step or figure"
+    return None
 
 
 def _trainer_state(path, state, arrays, net):

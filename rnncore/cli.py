@@ -106,8 +106,10 @@ def run_replay(args, out, err) -> int:
     if args.save:
         check_can_save(args.save)  # before the replay rather than after it: a bad --save would lose it
     threads, fewer = threads_to_use(replayer.header)
-    if threads and blas_threads() != threads and set_blas_threads(threads):
-        say(out, fewer or f"using {threads} BLAS thread(s), as the recording did")
+    if fewer:
+        say(out, fewer)
+    if threads and blas_threads() != threads and set_blas_threads(threads) and not fewer:
+        say(out, f"using {threads} BLAS thread(s), as the recording did")
     drifts, last_run = 0, 0
     with replay_progress(out) as bar:
         task = bar.add_task("replay", total=len(replayer.events), run=0, step=0)
