@@ -65,7 +65,9 @@ def glyph(symbol: str) -> str:
     """A symbol as it can be seen on screen: spaces and line breaks get a glyph, control characters their picture."""
     if symbol in GLYPHS:
         return GLYPHS[symbol]
-    if len(symbol) == 1 and (ord(symbol) < 32 or ord(symbol) == 127):
+    if len(symbol) != 1:
+        return printable(symbol)  # a symbol of several characters: each shown as it would be alone
+    if ord(symbol) < 32 or ord(symbol) == 127:
         return chr(0x2400 + min(ord(symbol), 0x21))  # Unicode control pictures: ␌, ␡, ...
     return symbol if symbol.isprintable() else repr(symbol)[1:-1]
 
