@@ -105,10 +105,11 @@ class Actions:
         if getattr(self.lab, "error", None):
             self.notify(self.lab.error, title="The replay stopped", severity="error", timeout=30)
             return
-        drifts = getattr(self.lab, "drifts", [])
+        drifts, fewer = getattr(self.lab, "drifts", []), getattr(self.lab, "fewer_threads", "")
         self.notify("The replay has reached the end of its record" + (
             f"; the weights drifted from the record's at {len(drifts)} checksum(s), first at step {drifts[0][1]}."
-            if drifts else ", every checksum as recorded."), timeout=10)
+            if drifts else ", every checksum as recorded.") + (f" ({fewer[0].upper()}{fewer[1:]}.)" if fewer else ""),
+            timeout=10)
 
     def on_diverged(self, message: Diverged) -> None:
         self.action_pause()

@@ -220,7 +220,7 @@ class ReplayLab(Lab):
         self.runs, self.current, self.recorder = [], 0, None
         self.replayer, self._steps, self.drifts = replayer, replayer.steps(), []
         self.error: str | None = None  # why the replay stopped before the end of its record
-        threads, self.threads_note = threads_to_use(replayer.header)
+        threads, self.fewer_threads = threads_to_use(replayer.header)
         if threads:  # the threads it was recorded with: the same sums, bit for bit
             set_blas_threads(threads)
         self.by_run: dict[int, Session] = {}
