@@ -12,8 +12,9 @@ from rnncore.replay import Replayer
 from rnncore.threads import blas_threads
 from rnncore.vocab import printable
 
-from .lab import DEFAULT_SPEED, REPLAY_IS_A_RECORD, Lab, ReplayLab, parse_speed
+from .lab import DEFAULT_SPEED, Lab, parse_speed
 from .models import check_data, read_model
+from .replaylab import REPLAY_IS_A_RECORD, ReplayLab
 from .serve import add_serve_arguments, end_with_server, serve
 from .session import Session
 

@@ -8,7 +8,8 @@ from helpers import run_cli, same_params
 
 from rnncore.record import CHECKSUM_EVERY, RecordError, read
 from rnncore.replay import Replayer, replay
-from rnnviz.lab import MAX_RUNS, Lab, ReplayLab
+from rnnviz.lab import MAX_RUNS, Lab
+from rnnviz.replaylab import ReplayLab
 from rnnviz.session import Session
 
 pytestmark = pytest.mark.ui  # the app's own logic (rnnviz), with its other tests
