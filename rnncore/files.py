@@ -18,16 +18,16 @@ import stat
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .budget import shown
 
-LIMITS = {"checkpoint": 8 << 30, "record": 64 << 20, "text": 1 << 30}  # bytes a file read as each kind may have
-NOUNS = {"checkpoint": "a checkpoint", "record": "a session record", "text": "a text data set", "csv": "a CSV file"}
+LIMITS = {"checkpoint": 8 << 30, "record": 64 << 20, "text": 1 << 30, "lesson": 256 << 10}  # bytes each may have
+NOUNS = {"checkpoint": "a checkpoint", "record": "a session record", "text": "a text data set", "csv": "a CSV file",
+         "lesson": "a lesson"}
 KINDS = [(stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-         (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symlink")]
-OUTSIDE = "outside the folder rnnviz serves; give a path inside it"
+         (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")]
 
 
 class FileError(ValueError):
@@ -43,14 +43,14 @@ class _Use:
     stream: Stream | None = None  # an output written as it goes, open until the stream is closed
 
 
+@dataclass
 class _Ledger:
     """What this program reads and writes, and where it may."""
 
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.root: Path | None = None
-        self.allowed: set[str] = set()
-        self.uses: list[_Use] = []
+    root: Path | None = None  # served: the folder every path lies in
+    allowed: set[str] = field(default_factory=set)  # real paths that may lie elsewhere
+    uses: list[_Use] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _ledger = _Ledger()
@@ -68,7 +68,8 @@ def serve_from(root) -> None:
 
 
 def allow(*paths) -> None:
-    """Files named on the server's command line: read or written wherever they lie."""
+    """Files named on the server's command line, and folders of the program's own (a folder allows what it holds):
+    read or written wherever they lie."""
     _ledger.allowed |= {os.path.realpath(p) for p in paths if p}
 
 
@@ -91,7 +92,7 @@ def confine(path: str, root) -> Path:
     except (OSError, RuntimeError) as e:  # a symlink loop: RuntimeError before Python 3.13, OSError after
         raise FileError(f"{path}: cannot be resolved ({e})") from None
     if not resolved.is_relative_to(base):
-        raise FileError(f"{path}: {OUTSIDE}")
+        raise FileError(f"{path}: outside the folder rnnviz serves; give a path inside it")
     return resolved
 
 
@@ -117,7 +118,8 @@ def _confined(path: str) -> str:
     if _ledger.root is None:
         return path
     where = str(_ledger.root / path)
-    if os.path.realpath(where) not in _ledger.allowed:
+    real = os.path.realpath(where)
+    if not any(real == allowed or real.startswith(allowed + os.sep) for allowed in _ledger.allowed):
         confine(path, _ledger.root)
     return where
 

@@ -131,3 +131,9 @@ async def test_an_export_asks_before_it_replaces_a_file_and_never_replaces_its_o
         await wait_until(pilot, lambda: not isinstance(app.screen, (ConfirmScreen, PathScreen)))
     assert (folder / "theirs.npz").read_text().startswith("run,step,cost")
     assert (folder / "mine.npz").read_bytes()[:2] == b"PK"
+
+
+def test_a_served_lesson_reads_its_own_data_from_rnnviz_itself(places):
+    folder, _ = places
+    lab = lab_from_args(checked_args(["--lesson", "text", "--served-from", str(folder)]))
+    assert lab.session.model.data.endswith("text.txt") and len(lab.session.vocab) > 20
