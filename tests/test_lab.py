@@ -130,7 +130,7 @@ def test_recording_a_run_that_has_trained_starts_it_from_a_checkpoint_beside_the
     lab.record(tmp_path / "late.jsonl")
     steps(lab, 4)
     lab.end()
-    assert (tmp_path / "late.run0.npz").is_file()
+    assert (tmp_path / "late.run0.1.npz").is_file()
     assert same_params(replay(tmp_path / "late.jsonl").trainers[0].net.params, lab.session.net.params)
 
 
