@@ -1,5 +1,5 @@
 """rnncore: a small, readable, fast recurrent network in NumPy."""
-from . import datasets
+from . import datasets, files
 from .budget import keep_freed_memory
 from .cells import GRU, LSTM, RNN
 from .checkpoint import Checkpoint, CheckpointError, load, save
@@ -13,5 +13,5 @@ from .vocab import Vocab, glyph
 
 __all__ = ["GRU", "LSTM", "MAX_LAYERS", "MAX_SIZE", "RNN", "STACKABLE", "Checkpoint", "CheckpointError", "Dataset",
            "Dense", "Embedding", "ModelConfig", "Network", "Optimum", "Run", "SettingError", "StepEvent", "TrainConfig",
-           "Trainer", "Vocab", "datasets", "format_layers", "glyph", "keep_freed_memory", "load", "parse_layers",
-           "save"]
+           "Trainer", "Vocab", "datasets", "files", "format_layers", "glyph", "keep_freed_memory", "load",
+           "parse_layers", "save"]

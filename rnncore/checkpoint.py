@@ -1,25 +1,25 @@
-"""Checkpoints: one .npz of arrays plus a JSON header. No pickle, written atomically."""
+"""Checkpoints: one .npz of arrays plus a JSON header. No pickle, written atomically (files.py)."""
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import stat
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
 
 import numpy as np
 
-from .config import TrainConfig
-from .header import FieldError, checked_network, checked_source, checked_trainer, checked_vocab, shown
-from .network import Network
+from . import files
+from .archive import Archive, ArchiveError
+from .config import MAX_BATCH, TrainConfig
+from .header import FieldError, checked_history, checked_network, checked_source, checked_trainer, checked_vocab, shown
+from .layers import MAX_SIZE
+from .network import MAX_LAYERS, Network
 from .optim import make_optimizer, scheduled_lr
 from .vocab import Vocab
 
 FORMAT = "rnncore-checkpoint"
 VERSION = 1
-ZIP_MAGIC = b"PK\x03\x04"  # every .npz is a zip archive
+HISTORY_COLUMNS = {"cost": 4, "eval": 3}  # step, cost, smoothed cost, lr; step, accuracy, eval cost
 
 
 class CheckpointError(Exception):
@@ -33,21 +33,19 @@ class Checkpoint:
     trainer_state: dict | None  # for Trainer(..., state=...), None if saved without a trainer
     header: dict
     data: dict | None  # the data it was trained on, as a Dataset.source (datasets.from_source makes it again)
+    history: dict | None = None  # the app's charts: {"cost", "eval", "start", "markers"} (see `save`), None if none
 
     @property
     def config(self) -> TrainConfig | None:
         return TrainConfig.from_dict(self.trainer_state["config"]) if self.trainer_state else None
 
 
-def save(path, net, trainer=None, vocab=None, data=None):
-    """Write `net` (and the trainer's state, to resume) to `path`; the old file survives a failed save.
-
-    A symlink is written through, to its target. Anything but a regular file or a new path (a device
-    such as /dev/null, a FIFO, a directory) is refused before anything is written. A new file gets the
-    mode the umask gives, a replaced one keeps its mode. Errors name `path`, never the temporary file.
-    The data it was trained on is recorded by its source (`data`, or the trainer's data).
-    """
-    target = save_target(path)
+def save(path, net, trainer=None, vocab=None, data=None, history=None):
+    """Write `net` (and the trainer's state, to resume) to `path` through files.write_output: the old file
+    survives a failed save, a symlink or anything but a regular file is refused before anything is written.
+    The data it was trained on is recorded by its source (`data`, or the trainer's data). `history`, if given,
+    is the app's charts: {"cost": (N, 4) float64 of step, cost, smoothed cost, lr; "eval": (M, 3) float64 of
+    step, accuracy, eval cost (NaN: none); "start": the step they start from; "markers": [(step, label)]}."""
     vocab = vocab or (trainer.data.vocab if trainer else Vocab([str(i) for i in range(net.vocab_size)]))
     arrays = {f"param/{k}": v for k, v in net.params.items()}
     data = data if data is not None else trainer.data if trainer else None
@@ -57,95 +55,108 @@ def save(path, net, trainer=None, vocab=None, data=None):
         state = trainer.state_dict()
         arrays.update({f"trainer/{k}": v for k, v in state.pop("arrays").items()})
         header["trainer"] = state
+    if history is not None:
+        header["history"], charts = _history_header(history)
+        arrays.update(charts)
     arrays["header"] = np.frombuffer(json.dumps(header, default=_plain).encode(), np.uint8)
-    with _naming(path):
-        fd, tmp = _new_temp_file(target)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+    with _refused():
+        files.write_output(path, "checkpoint", lambda f: np.savez(f, **arrays))
 
 
 def check_can_save(path) -> None:
-    """Raise what `save(path, ...)` would, as far as the place goes, without writing a checkpoint:
-    a probe file is created beside the target and removed. Catches a read-only directory even for
-    root, for whom permission bits (and os.access) say yes."""
-    target = save_target(path)
-    with _naming(path):
-        fd, tmp = _new_temp_file(target)
-        os.close(fd)
-        os.unlink(tmp)
-
-
-def save_target(path) -> Path:
-    """The file a save to `path` replaces: `path`, or the end of its chain of symlinks.
-    CheckpointError if that is something other than a regular file or a new path."""
-    target = Path(os.path.realpath(path))
-    with _naming(path):
-        try:
-            mode = target.lstat().st_mode
-        except FileNotFoundError:
-            return target
-    if not stat.S_ISREG(mode):
-        via = "" if str(target) == os.path.abspath(path) else f" (the link's target {target})"
-        raise CheckpointError(f"{path}{via}: {_kind(mode)}, not a regular file; a checkpoint never replaces it")
-    return target
-
-
-def _kind(mode) -> str:
-    kinds = [(stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-             (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symlink loop")]
-    return next((name for test, name in kinds if test(mode)), "a special file")
-
-
-def _new_temp_file(target: Path):
-    """A new hidden file beside `target`: (fd, path). Created 0666, so the umask applies, as for any new
-    file (mkstemp's 0600 would not); replacing a file, the new one takes the old one's mode."""
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        if target.exists():
-            os.fchmod(fd, stat.S_IMODE(target.stat().st_mode))
-    except BaseException:
-        os.close(fd)
-        os.unlink(tmp)
-        raise
-    return fd, tmp
+    """Raise what `save(path, ...)` would, as far as the place goes, without writing a checkpoint (a probe file
+    is made beside it and removed: a read-only directory is caught even for root)."""
+    with _refused():
+        files.plan_output(path, "checkpoint")
 
 
 @contextmanager
-def _naming(path):
-    """Re-raise an OSError under the user's path, so no message names a hidden temporary file."""
+def _refused():
     try:
         yield
-    except OSError as e:
-        if e.filename == str(path):
-            raise
-        raise OSError(e.errno, e.strerror or str(e), str(path)) from None
+    except files.FileError as e:
+        raise CheckpointError(str(e)) from None
+
+
+def _history_header(history: dict) -> tuple[dict, dict]:
+    """The header's "history" field and the two arrays, checked as a load checks them."""
+    charts = {f"history/{k}": np.asarray(history[k], np.float64) for k in HISTORY_COLUMNS}
+    field = {"cost": len(charts["history/cost"]), "eval": len(charts["history/eval"]), "start": history["start"],
+             "markers": [[step, label] for step, label in history["markers"]]}
+    checked_history(field)
+    fault = _history_fault(field, charts)
+    if fault:
+        raise ValueError(fault)
+    return field, charts
 
 
 def load(path) -> Checkpoint:
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such file")
-    arrays = _read_arrays(path)
-    header = _header(path, arrays.pop("header", None))
-    with _fields_of(path):
-        shapes = checked_network(header.get("network"))
-        state = checked_trainer(header.get("trainer"))
-    _check_params(path, shapes, arrays)  # before any weight is drawn: a forged header can't make us build a huge net
+    with _refused(), files.open_input(path, "checkpoint") as file:
+        with _archive_errors(path):
+            archive = Archive(file)
+            header = _header(path, archive.header())
+        with _fields_of(path):
+            shapes = checked_network(header.get("network"))
+            state = checked_trainer(header.get("trainer"))
+            history = checked_history(header.get("history"))
+        layout = _layout(shapes, state, history)
+        with _archive_errors(path):  # before any weight is drawn: a forged header can't make us build a huge net
+            arrays = archive.arrays(layout, _member_name, partial(_unknown, archive.members.keys() - layout.keys(),
+                                                                  state))
+    _check_params(path, shapes, arrays)
     with _fields_of(path):
         vocab = checked_vocab(header.get("vocab"), header["network"]["vocab_size"])
         data = checked_source(header.get("data"))
+    fault = _history_fault(history, arrays)
+    if fault:
+        raise CheckpointError(f"{path}: {fault}")
     net = Network.from_spec(header["network"])
     for name, param in net.params.items():
         param[...] = arrays[f"param/{name}"]
-    return Checkpoint(net, vocab, _trainer_state(path, state, arrays, net), header, data)
+    charts = None if history is None else {**history, "cost": arrays["history/cost"], "eval": arrays["history/eval"],
+                                          "markers": [tuple(marker) for marker in history["markers"]]}
+    return Checkpoint(net, vocab, _trainer_state(path, state, arrays, net), header, data, charts)
+
+
+def _layout(shapes: dict, state: dict | None, history: dict | None) -> dict:
+    """The shape (or a test of it) of every array a checkpoint with this header may hold, by member name."""
+    layout = {f"param/{name}": shape for name, shape in shapes.items()}
+    if state is not None:
+        kept = make_optimizer(state["optimizer"]).state_layout(shapes)
+        if state["optimizer"] == "sgd":  # before PyTorch's convention, SGD kept its velocity under each name
+            kept = {**kept, **{name: (shape, 0) for name, shape in shapes.items()}}
+        layout.update({f"trainer/optimizer/{key}": shape for key, (shape, _) in kept.items()})
+        carried = lambda shape: len(shape) == 2 and 1 <= shape[0] <= MAX_BATCH and 1 <= shape[1] <= 2 * MAX_SIZE  # noqa: E731
+        layout.update({f"trainer/hidden/{i}": carried for i in range(MAX_LAYERS)})
+    if history is not None:
+        layout.update({f"history/{k}": (history[k], columns) for k, columns in HISTORY_COLUMNS.items()})
+    return layout
+
+
+def _unknown(extra: set, state: dict | None, member: str) -> str:
+    """Why `member`, one of the `extra` members a checkpoint with this header has no place for, is refused."""
+    if member.startswith("param/"):
+        return f"parameters the architecture does not have: {', '.join(sorted(m for m in extra if 'param/' in m))}"
+    if member.startswith("trainer/optimizer/") and state is not None:
+        return f"{_member_name(member)} is not kept by {state['optimizer']}"
+    return f"member {member} is not part of an rnncore checkpoint with this header"
+
+
+def _member_name(member: str) -> str:
+    """A member as a message names it: `parameter out.b`, `optimizer state t`."""
+    for prefix, name in (("param/", "parameter "), ("trainer/optimizer/", "optimizer state "),
+                         ("trainer/hidden/", "carried hidden state ")):
+        if member.startswith(prefix):
+            return name + member[len(prefix):]
+    return member
+
+
+@contextmanager
+def _archive_errors(path):
+    try:
+        yield
+    except ArchiveError as e:
+        raise CheckpointError(f"{path}: {e}") from None
 
 
 @contextmanager
@@ -163,36 +174,11 @@ def _plain(value):
     raise TypeError(f"cannot save a {type(value).__name__} in a checkpoint header")
 
 
-def _read_arrays(path) -> dict:
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(len(ZIP_MAGIC))
-    except OSError as e:
-        raise CheckpointError(f"{path}: cannot read it ({e.strerror})") from None
-    if not magic:
-        raise CheckpointError(f"{path}: the file is empty")
-    if magic != ZIP_MAGIC:
-        raise CheckpointError(f"{path}: not an .npz archive, so not an rnncore checkpoint")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except ValueError as e:
-        if "pickle" in str(e):
-            raise CheckpointError(f"{path}: holds pickled objects, which are never loaded") from None
-        raise CheckpointError(f"{path}: not a readable checkpoint (corrupt: {e})") from None
-    except Exception as e:  # zipfile and numpy raise many kinds of error on a damaged archive
-        raise CheckpointError(f"{path}: not a readable checkpoint (truncated or corrupt: {e})") from None
-    raw = sorted(k for k, v in arrays.items() if not isinstance(v, np.ndarray))
-    if raw:
-        raise CheckpointError(f"{path}: member {raw[0]} is not a NumPy array, so not an rnncore checkpoint")
-    return arrays
-
-
 def _header(path, raw):
     if raw is None:
         raise CheckpointError(f"{path}: no header, so not an rnncore checkpoint")
     try:
-        header = json.loads(raw.tobytes().decode())
+        header = json.loads(raw.decode())
     except (ValueError, RecursionError):  # not UTF-8, not JSON, an integer of 4300 digits, arrays nested too deep
         raise CheckpointError(f"{path}: the header is not valid JSON") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
@@ -204,17 +190,27 @@ def _header(path, raw):
 
 
 def _check_params(path, shapes, arrays):
-    for name, shape in shapes.items():
+    for name in shapes:
         saved = arrays.get(f"param/{name}")
         if saved is None:
             raise CheckpointError(f"{path}: parameter {name} is missing")
-        if saved.shape != shape or saved.dtype.kind != "f":
-            raise CheckpointError(f"{path}: parameter {name} is {saved.dtype}{saved.shape}, expected {shape}")
         if not np.isfinite(saved).all():
             raise CheckpointError(f"{path}: parameter {name} holds NaN or infinite values")
-    extra = sorted(k for k in arrays if k.startswith("param/") and k[6:] not in shapes)
-    if extra:
-        raise CheckpointError(f"{path}: parameters the architecture does not have: {', '.join(extra)}")
+
+
+def _history_fault(history: dict | None, arrays: dict) -> str | None:
+    """What is wrong with the charts' arrays, if anything: each step must be finite and non-negative, each figure
+    finite (an eval cost may be NaN: none)."""
+    for key in HISTORY_COLUMNS if history is not None else ():
+        values = arrays.get(f"history/{key}")
+        if values is None:
+            return f"history/{key} is missing"
+        steps, figures = values[:, 0], values[:, 1:]
+        fine = np.isfinite(figures).all() if key == "cost" else \
+            np.isfinite(figures[:, 0]).all() and not np.isinf(figures[:, 1]).any()
+        if not (fine and np.isfinite(steps).all() and (steps >= 0).all()):
+            return f"history/{key} holds a negative or non-finite step or figure"
+    return None
 
 
 def _trainer_state(path, state, arrays, net):
@@ -222,9 +218,6 @@ def _trainer_state(path, state, arrays, net):
     if state is None:
         return None
     saved = {k[len("trainer/"):]: v for k, v in arrays.items() if k.startswith("trainer/")}
-    for key, value in saved.items():
-        if value.dtype.kind != "f":
-            raise CheckpointError(f"{path}: training state {key} is {value.dtype}, not floating point")
     optimizer = {k[len("optimizer/"):]: v for k, v in saved.items() if k.startswith("optimizer/")}
     if state["optimizer"] == "sgd":
         optimizer = _torch_velocity(optimizer, state, shapes)
@@ -248,16 +241,19 @@ def _torch_velocity(velocity, state, shapes):
 
 
 def _check_optimizer(path, name, state, shapes):
-    """Only arrays the optimizer keeps, each with its parameter's shape and in its range (Adam's v >= 0...)."""
-    layout = make_optimizer(name).state_layout(shapes)
+    """Only arrays the optimizer keeps, in their range (Adam's v >= 0...), and all of them: an optimizer's state
+    is saved whole, or as a fresh one has it (before its first step)."""
+    optimizer = make_optimizer(name)
+    layout = optimizer.state_layout(shapes)
     for key, value in sorted(state.items()):
         if key not in layout:
             raise CheckpointError(f"{path}: optimizer state {key} is not kept by {name}")
-        shape, least = layout[key]
-        if value.shape != shape:
-            raise CheckpointError(f"{path}: optimizer state {key} is {value.shape}, expected {shape}")
+        least = layout[key][1]
         if not (np.isfinite(value).all() and (value >= least).all()):
             raise CheckpointError(f"{path}: optimizer state {key} holds values out of range (NaN, inf or < {least})")
+    if state.keys() not in (layout.keys(), optimizer.state.keys()):
+        missing = sorted((layout.keys() if state else optimizer.state.keys()) - state.keys())
+        raise CheckpointError(f"{path}: optimizer state {missing[0]} is missing; {name}'s state is saved whole")
 
 
 def _check_hidden(path, arrays, sizes):

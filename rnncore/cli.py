@@ -10,21 +10,23 @@ import time
 import numpy as np
 from rich.bar import Bar
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from . import toyrun
-from .checkpoint import CheckpointError, load, save
+from . import files, toyrun
+from .checkpoint import CheckpointError, check_can_save, load, save
 from .cli_args import UsageError, build_parser, say
 from .cli_train import run_train
 from .record import RecordError
-from .replay import Replayer
+from .replay import Replayer, threads_to_use
 from .threads import blas_threads, set_blas_threads
-from .vocab import glyph
+from .vocab import glyph, printable
 
 EXIT_DRIFTED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 def main(argv=None) -> int:
     out, err = Console(highlight=False, emoji=False), Console(stderr=True, highlight=False, emoji=False)
+    files.forget()  # a new program: it has read and written nothing yet
     try:
         args = build_parser().parse_args(argv)
         if args.command is None:
@@ -35,8 +37,8 @@ def main(argv=None) -> int:
     except (UsageError, ValueError, CheckpointError, RecordError) as e:
         say(err, f"rnncore: error: {e}".replace("\n", " "))
         return EXIT_USAGE
-    except OSError as e:  # e.g. a checkpoint that cannot be written
-        say(err, f"rnncore: error: {e.filename or ''}: {e.strerror or e}")
+    except OSError as e:  # e.g. a checkpoint that cannot be written (files.py names the file)
+        say(err, f"rnncore: error: {e.filename}: {e.strerror or e}" if e.filename else f"rnncore: error: {e}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         say(err, "rnncore: interrupted")
@@ -82,7 +84,8 @@ def run_generate(args, out, err) -> int:
     rng = np.random.default_rng(args.seed)
     new = saved.net.generate(ids, args.n, temperature=args.temperature, rng=rng)
     gap = saved.vocab.separator if new else ""
-    out.print(Text(saved.vocab.text(ids), style="bold") + Text(gap + saved.vocab.text(new)), soft_wrap=True)
+    text = [printable(part, keep="\n\t") for part in (saved.vocab.text(ids), gap + saved.vocab.text(new))]
+    out.print(Text(text[0], style="bold") + Text(text[1]), soft_wrap=True)
     return 0
 
 
@@ -98,18 +101,25 @@ def parse_prefix(vocab, text) -> list[int]:
 
 # --- replay ------------------------------------------------------------------
 def run_replay(args, out, err) -> int:
-    """Redo a record; exit 1 if the weights ever differed from the record's digests."""
+    """Redo a record, its progress shown; exit 1 if the weights ever differed from the record's digests."""
     replayer = Replayer(args.record)
-    threads = replayer.header["blas_threads"]
-    if threads and blas_threads() != threads and set_blas_threads(threads):
+    if args.save:
+        check_can_save(args.save)  # before the replay rather than after it: a bad --save would lose it
+    threads, fewer = threads_to_use(replayer.header)
+    if fewer:
+        say(out, fewer)
+    if threads and blas_threads() != threads and set_blas_threads(threads) and not fewer:
         say(out, f"using {threads} BLAS thread(s), as the recording did")
     drifts, last_run = 0, 0
-    for done in replayer.steps():
-        last_run = done.run if done.event else last_run
-        if done.drifted:
-            drifts += 1
-            say(err, f"rnncore: run {done.run} drifted at step {done.event['step']}: its weights differ from the "
-                     "record's (another machine's BLAS can round differently); going on")
+    with replay_progress(out) as bar:
+        task = bar.add_task("replay", total=len(replayer.events), run=0, step=0)
+        for done in replayer.steps():
+            last_run = done.run if done.event else last_run
+            bar.update(task, advance=done.event is not None, run=done.run, step=done.trainer.step)
+            if done.drifted:
+                drifts += 1
+                say(err, f"rnncore: run {done.run} drifted at step {done.event['step']}: its weights differ from "
+                         "the record's (another machine's BLAS can round differently); going on")
     for run, trainer in sorted(replayer.trainers.items()):
         say(out, f"run {run}: step {trainer.step}, {trainer.net.describe()}")
     if args.save:
@@ -119,6 +129,12 @@ def run_replay(args, out, err) -> int:
         save(args.save, replayer.trainers[run].net, replayer.trainers[run])
         say(out, f"saved run {run} to {args.save}")
     return EXIT_DRIFTED if drifts else 0
+
+
+def replay_progress(console: Console) -> Progress:
+    return Progress(TextColumn("event {task.completed:,.0f} of {task.total:,}"), BarColumn(),
+                    TextColumn("run {task.fields[run]} at step {task.fields[step]:,}"), TimeElapsedColumn(),
+                    TimeRemainingColumn(), console=console)
 
 
 COMMANDS = {"toy": run_toy, "train": run_train, "replay": run_replay, "predict": run_predict,

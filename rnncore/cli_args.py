@@ -7,11 +7,13 @@ from dataclasses import fields
 from rich.console import Console
 
 from .config import ModelConfig, SettingError, Settings, TrainConfig
+from .vocab import printable
 
 
 def say(console: Console, line: str):
-    """One plain line: no markup (log lines start with `[develop]`), no wrapping."""
-    console.print(line, markup=False, soft_wrap=True)
+    """One plain line: no markup (log lines start with `[develop]`), no wrapping, nothing a terminal would act on
+    (a file name or a symbol may hold an escape sequence)."""
+    console.print(printable(line), markup=False, soft_wrap=True)
 
 
 class UsageError(Exception):

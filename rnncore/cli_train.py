@@ -5,14 +5,13 @@ import csv
 import itertools
 import time
 from dataclasses import asdict, dataclass, fields
-from hashlib import sha256
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from . import datasets
-from .checkpoint import check_can_save, load, save
+from . import datasets, files
+from .checkpoint import load, save
 from .cli_args import UsageError, say, settings_error
 from .config import ModelConfig, SettingError, TrainConfig
 from .layers import Embedding
@@ -61,9 +60,11 @@ def figure(value: float | None) -> str:
 
 
 def run_train(args, out, err) -> int:
-    check_save_path(args)
+    if args.save_every and not args.save:
+        raise UsageError("--save-every needs --save PATH")
     saved = load(args.load) if args.load else None
     data = training_data(args.data, saved, args.load)
+    plan_outputs(args)
     trainer = make_trainer(args, data, saved)
     net = trainer.net
     say(out, f"data {data.name}: vocabulary of {len(data.vocab)}, {data.n_eval_targets():,} eval targets; "
@@ -71,31 +72,31 @@ def run_train(args, out, err) -> int:
                 if data.optimum else "no known optimum (a text file)"))
     say(out, f"network {net.describe()}, {net.n_params():,} parameters, starting at step {trainer.step}; "
              + use_threads([net], args.threads))
-    with Outputs(args, trainer) as outputs:
+    with Outputs(args, trainer, saved) as outputs:
         return train_loop(args, trainer, out, err, outputs)
 
 
 class Outputs:
     """What a run writes as it goes besides checkpoints: a record (--record) and a metrics log (--log)."""
 
-    def __init__(self, args, trainer: Trainer):
+    def __init__(self, args, trainer: Trainer, saved=None):
         self.recorder = Recorder(args.record, blas_threads()) if args.record else None
-        self._log_file = open(args.log, "w", newline="", encoding="utf-8") if args.log else None  # noqa: SIM115
+        self._log_file = files.open_output(args.log, "csv") if args.log else None
         self.metrics = csv.writer(self._log_file) if self._log_file else None
         if self.metrics:
             self.metrics.writerow(CSV_COLUMNS)
         if self.recorder:
-            self._record_start(args, trainer)
+            self._record_start(args, trainer, saved)
 
-    def _record_start(self, args, trainer: Trainer) -> None:
+    def _record_start(self, args, trainer: Trainer, saved) -> None:
         net = trainer.net
         stack = format_layers(layer for _, layer in net.layers[1:])
         model = ModelConfig(trainer.data.name, net.layers[0][1].dim, stack)
-        config = TrainConfig.from_dict(load(args.load).trainer_state["config"]) if args.load else trainer.config
+        config = saved.config if saved and saved.config else trainer.config
         self.recorder.event("start", 0, 0, data=trainer.data.source, model=asdict(model), config=asdict(config))
         if args.load:
-            path = Path(args.load)
-            self.recorder.event("load", 0, 0, path=str(path.resolve()), sha256=sha256(path.read_bytes()).hexdigest())
+            self.recorder.event("load", 0, 0, path=str(Path(args.load).resolve()),
+                                sha256=files.digest(args.load, "checkpoint"))
             if trainer.config != config:
                 changes = {k: v for k, v in asdict(trainer.config).items() if asdict(config)[k] != v}
                 self.recorder.event("configure", 0, trainer.step, changes=changes)
@@ -121,20 +122,26 @@ def _blank(value):
     return "" if value is None else value
 
 
-def check_save_path(args):
-    """Before training rather than after it: a bad --save would lose the run."""
-    if args.save_every and not args.save:
-        raise UsageError("--save-every needs --save PATH")
-    if not args.save:
-        return
-    if Path(args.save).is_dir():
-        raise UsageError(f"--save {args.save}: is a directory; give the path of a file")
-    if not Path(args.save).parent.is_dir():
-        raise UsageError(f"--save {args.save}: the directory {Path(args.save).parent} does not exist")
-    try:
-        check_can_save(args.save)  # a read-only directory, a device, a FIFO: refused before the first step
-    except OSError as e:
-        raise UsageError(f"--save {args.save}: cannot write there ({e.strerror})") from None
+OUTPUTS = (("save", "checkpoint"), ("record", "record"), ("log", "csv"))  # option, what it writes
+
+
+def plan_outputs(args) -> None:
+    """Before training rather than after it (a bad --save would lose the run): each output's place, and none of
+    them the same file as an input (--load, --data) or as another output."""
+    for option, kind in OUTPUTS:
+        path = getattr(args, option)
+        if not path:
+            continue
+        if Path(path).is_dir():
+            raise UsageError(f"--{option} {path}: is a directory; give the path of a file")
+        if not Path(path).parent.is_dir():
+            raise UsageError(f"--{option} {path}: the directory {Path(path).parent} does not exist")
+        try:
+            files.plan_output(path, kind)  # a read-only directory, a device, a FIFO, an input: refused here
+        except files.FileError as e:
+            raise UsageError(f"--{option} {e}") from None
+        except OSError as e:
+            raise UsageError(f"--{option} {path}: cannot write there ({e.strerror})") from None
 
 
 def training_data(name: str | None, saved, path: str | None):

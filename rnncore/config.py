@@ -41,8 +41,10 @@ class Rule:
         if self.kind is str:
             return isinstance(value, str) and (not self.choices or value in self.choices)
         numeric = numbers.Real if self.kind is float else numbers.Integral
-        if isinstance(value, bool) or not isinstance(value, numeric) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, numeric):
             return False
+        if not isinstance(value, numbers.Integral) and not math.isfinite(value):  # an int too large for a float
+            return False                                                          # has no isfinite, and is finite
         above = value > self.low if self.open_low else value >= self.low
         below = value < self.high if self.open_high else value <= self.high
         return above and below

@@ -14,11 +14,14 @@ from .optim import OPTIMIZERS
 from .vocab import Vocab
 
 MAX_COUNT = 2**63 - 1  # seeds (as the training config's and the app's), steps, epochs and chunks: far past any run
+MAX_POINTS = 1_000_000  # of a saved chart's series
+MAX_MARKERS, MAX_LABEL = 200, 200  # a saved chart's markers, and characters of a marker's label
 DTYPES = ("float32", "float64")
 
 
 class FieldError(ValueError):
     def __init__(self, field: str, why: str):
+        self.field, self.why = field, why
         super().__init__(f"header field {field} {why}")
 
 
@@ -100,6 +103,29 @@ def checked_trainer(state) -> dict | None:
     if isinstance(progress, bool) or not isinstance(progress, (int, float)) or not 0 <= progress <= state["epoch"] + 1:
         raise FieldError("trainer.progress", f"must be a number from 0 to epoch + 1, got {shown(progress)}")
     return dict(state)
+
+
+def checked_history(history) -> dict | None:
+    """The app's charts, if saved: {"cost": N, "eval": M, "start", "markers": [[step, label], ...]}, N and M the
+    rows of the arrays history/cost and history/eval."""
+    if history is None:
+        return None
+    _require("history", history, ("cost", "eval", "start", "markers"))
+    for series in ("cost", "eval"):
+        _whole(f"history.{series}", history[series], 0, MAX_POINTS)
+    _whole("history.start", history["start"], 0, MAX_COUNT)
+    markers = history["markers"]
+    if not isinstance(markers, list) or len(markers) > MAX_MARKERS:
+        raise FieldError("history.markers", f"must be a list of at most {MAX_MARKERS} markers, got {shown(markers)}")
+    for i, marker in enumerate(markers):
+        if not (isinstance(marker, (list, tuple)) and len(marker) == 2):
+            raise FieldError(f"history.markers[{i}]", f"must be [step, label], got {shown(marker)}")
+        _whole(f"history.markers[{i}][0]", marker[0], 0, MAX_COUNT)
+        if not isinstance(marker[1], str) or len(marker[1]) > MAX_LABEL:
+            raise FieldError(f"history.markers[{i}][1]", f"must be a label of at most {MAX_LABEL} characters, "
+                             f"got {shown(marker[1])}")
+    return {"cost": history["cost"], "eval": history["eval"], "start": history["start"],
+            "markers": [list(marker) for marker in markers]}
 
 
 def shown(value, limit: int = 40) -> str:

@@ -25,6 +25,8 @@ import json
 import math
 from pathlib import Path
 
+from . import files
+
 FORMAT, VERSION = "rnncore-record", 1
 CHECKSUM_EVERY = 200  # steps between digests of the weights
 EVENTS = {  # event: the fields it holds besides "event", "run" and "step", each with its JSON type
@@ -63,7 +65,7 @@ class Recorder:
 
     def __init__(self, path, blas_threads: int | None = None):
         self.path = Path(path)
-        self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 (open for the session's life)
+        self._file = files.open_output(path, "record")
         self._write({"format": FORMAT, "version": VERSION, "blas_threads": blas_threads})
 
     def event(self, event: str, run: int, step: int, **fields) -> None:
@@ -84,16 +86,16 @@ class Recorder:
 
     def _write(self, obj: dict) -> None:
         self._file.write(json.dumps(obj, allow_nan=False) + "\n")
-        self._file.flush()
 
 
 def read(path) -> tuple[dict, list[dict]]:
     """(header, events) of a record; RecordError names the line and the field of the first thing wrong."""
-    path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        raise RecordError(f"{path}: cannot read it ({getattr(e, 'strerror', None) or e})") from None
+        lines = files.read_input(path, "record").decode("utf-8").splitlines()
+    except files.FileError as e:
+        raise RecordError(str(e)) from None
+    except UnicodeDecodeError as e:
+        raise RecordError(f"{path}: cannot read it (not UTF-8 text: {e.reason} at byte {e.start})") from None
     if not lines:
         raise RecordError(f"{path}: the file is empty, so not a session record")
     header = _header(path, _json(path, 1, lines[0]))
@@ -108,6 +110,8 @@ def _json(path, number, line) -> dict:
         obj = json.loads(line)
     except (json.JSONDecodeError, RecursionError):
         raise RecordError(f"{path}:{number}: not a JSON object (a truncated or hand-edited line?)") from None
+    except ValueError:  # what Python refuses to read: an integer of more than 4,300 digits
+        raise RecordError(f"{path}:{number}: holds a number of more than 4,300 digits") from None
     if not isinstance(obj, dict):
         raise RecordError(f"{path}:{number}: not a JSON object")
     return obj

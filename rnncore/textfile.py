@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import files
 from .datasets import UNKNOWN, Dataset
 from .vocab import Vocab
 
@@ -44,12 +45,9 @@ def check_text(path) -> None:
 
 def _read_text(path, limit: int | None = None) -> tuple[bytes, str]:
     """The file's bytes and characters (its first `limit` bytes only, if given), checked."""
-    try:
-        with open(path, "rb") as f:
-            raw = f.read() if limit is None else f.read(limit)
-            whole = limit is None or not f.read(1)
-    except OSError as e:
-        raise ValueError(f"cannot read {path}: {e.strerror}") from None
+    with files.open_input(path, "text") as f:  # a regular file, of a bounded size (FileError, a ValueError)
+        raw = f.read() if limit is None else f.read(limit)
+        whole = limit is None or not f.read(1)
     if b"\x00" in raw:
         raise ValueError(f"{path} looks binary (it holds NUL bytes); give a UTF-8 text file")
     try:

@@ -1,6 +1,11 @@
 """A vocabulary: the symbols a network reads and writes, and how a person types and sees them."""
 from __future__ import annotations
 
+import unicodedata
+
+from rich.cells import cell_len
+
+DOTTED_CIRCLE = "\u25cc"  # what a combining mark is shown on, alone (Unicode's own convention)
 GLYPHS = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
 SHOWN_LIMIT = 12  # a vocabulary this small is listed in full when a typed symbol is not in it
 
@@ -62,9 +67,35 @@ class Vocab:
 
 
 def glyph(symbol: str) -> str:
-    """A symbol as it can be seen on screen: spaces and line breaks get a glyph, control characters their picture."""
+    """A symbol as it can be seen on screen: spaces and line breaks get a glyph, control characters their picture,
+    a combining mark the dotted circle it sits on, what takes no cell of its own its code."""
     if symbol in GLYPHS:
         return GLYPHS[symbol]
-    if len(symbol) == 1 and (ord(symbol) < 32 or ord(symbol) == 127):
+    if len(symbol) != 1:
+        return printable(symbol)  # a symbol of several characters: each shown as it would be alone
+    if ord(symbol) < 32 or ord(symbol) == 127:
         return chr(0x2400 + min(ord(symbol), 0x21))  # Unicode control pictures: ␌, ␡, ...
-    return symbol if symbol.isprintable() else repr(symbol)[1:-1]
+    if not symbol.isprintable():
+        return repr(symbol)[1:-1]
+    if cell_len(symbol) == 0:  # alone, a terminal would put it on the cell before it (a border) or widen it
+        return DOTTED_CIRCLE + symbol if unicodedata.category(symbol).startswith("M") else \
+            symbol.encode("unicode_escape").decode()  # a skin tone, say, drawn wider than Rich can know
+    return symbol
+
+
+def fit(text: str, width: int, align: str = "<") -> str:
+    """`text` in exactly `width` terminal cells as Rich measures them (a wide character takes two): cut at a cell,
+    then padded on the side `align` says ("<" left-aligned, ">" right, "^" centred)."""
+    while cell_len(text) > width:
+        text = text[:-1]
+    pad = width - cell_len(text)
+    left = {"<": 0, ">": pad, "^": pad // 2}[align]
+    return " " * left + text + " " * (pad - left)
+
+
+def printable(text: str, keep: str = "") -> str:
+    """`text` safe to print to a terminal: each character a terminal would act on rather than show (ESC, BEL, a C1
+    control, a bidirectional override, a line break unless in `keep`) shown as `glyph` shows it: ␛, ␇, ↵."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in keep else glyph(c) for c in text)

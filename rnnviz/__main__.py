@@ -6,15 +6,16 @@ import sys
 from dataclasses import asdict
 from functools import partial
 
-from rnncore import CheckpointError, ModelConfig, SettingError, TrainConfig
+from rnncore import CheckpointError, ModelConfig, SettingError, TrainConfig, files
 from rnncore.cli_args import add_threads
 from rnncore.replay import Replayer
 from rnncore.threads import blas_threads
+from rnncore.vocab import printable
 
-from .lab import DEFAULT_SPEED, Lab, ReplayLab, parse_speed
-from .lesson import built_in, find
+from .lab import DEFAULT_SPEED, Lab, parse_speed
+from .lesson import BUILT_IN, built_in, find
 from .models import check_data, read_model
-from .paths import readable
+from .replaylab import REPLAY_IS_A_RECORD, ReplayLab
 from .serve import add_serve_arguments, end_with_server, serve
 from .session import Session
 
@@ -52,24 +53,36 @@ class StartError(ValueError):
 
 def check_args(args: argparse.Namespace) -> None:
     """The quick checks, made before any screen: every option's form, the data's name or its file's start,
-    the files to read there. StartError if one fails; reading a big file through is left to `lab_from_args`."""
+    the files to read there, and the record's place (never one of them). StartError if one fails; reading a big
+    file through is left to `lab_from_args`."""
     try:
         parse_speed(str(args.speed))
         args.lesson = find(args.lesson) if args.lesson else None
         model, _ = _model(args)
         check_data(model.data)
-        for option in ("load", "replay"):
+        for option, kind in (("load", "checkpoint"), ("replay", "record")):
             if getattr(args, option):
-                readable(getattr(args, option))
+                files.open_input(getattr(args, option), kind).close()
+        if args.record and args.replay:
+            raise StartError(REPLAY_IS_A_RECORD)
+        if args.record:
+            files.plan_output(args.record, "record")
     except SettingError as e:
         raise StartError(f"--{e.name}: {e.reason}") from None
-    except (ValueError, OSError) as e:
+    except ValueError as e:
         raise StartError(str(e)) from None
+    except OSError as e:
+        raise StartError(f"{e.filename}: {(e.strerror or str(e)).lower()}") from None
 
 
 def checked_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """The arguments, their quick checks passed; a bad one ends the program with one line on stderr, status 2."""
+    """The arguments, their quick checks passed; a bad one ends the program with one line on stderr, status 2.
+    Served (`--served-from`), every file is confined to the served folder but those named here."""
     args = parse_args(argv)
+    files.forget()  # a new program: it has read and written nothing yet
+    if args.served_from:
+        files.serve_from(args.served_from)
+        files.allow(args.data, args.load, args.replay, args.record, args.lesson, BUILT_IN)  # the lessons' own data
     try:
         check_args(args)
     except StartError as e:
@@ -122,7 +135,7 @@ def _starting(args: argparse.Namespace) -> str:
 
 
 def _refuse(message: str):
-    print(f"rnnviz: {message}", file=sys.stderr)
+    print(printable(f"rnnviz: {message}"), file=sys.stderr)
     raise SystemExit(2) from None
 
 

@@ -8,10 +8,9 @@ from functools import partial
 from textual.widgets import Input
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from rnncore import CheckpointError
+from rnncore import CheckpointError, files
 from rnncore.threads import blas_threads
 
-from .paths import user_path
 from .screens import ConfirmScreen, HelpScreen, QuitScreen, checkpoint_dialog
 from .widgets.prediction import PredictionPanel
 from .worker import Diverged, Finished
@@ -66,7 +65,8 @@ class Actions:
     def action_save(self) -> None:
         if self.busy():
             return
-        save = checkpoint_dialog("Save the checkpoint to", self.checkpoint, lambda p: self.session.save(self._path(p)))
+        save = checkpoint_dialog("Save the checkpoint to", self.checkpoint, lambda p: self.session.save(self._path(p)),
+                                 replaces=lambda p: files.existing_outputs([(self._path(p), "checkpoint")]))
         self.push_screen(save, self._saved)
 
     def _saved(self, path: str | None) -> None:
@@ -103,15 +103,19 @@ class Actions:
 
     def _path(self, path: str) -> str:
         """A path the user typed: `~` expanded; when served, kept inside the served folder (ValueError)."""
-        return user_path(path, self.root)
+        return files.typed_path(path)
 
     # --- what the training thread reports -----------------------------------------------------------
     def on_finished(self, message: Finished) -> None:
         self.action_pause()
-        drifts = getattr(self.lab, "drifts", [])
+        if getattr(self.lab, "error", None):
+            self.notify(self.lab.error, title="The replay stopped", severity="error", timeout=30)
+            return
+        drifts, fewer = getattr(self.lab, "drifts", []), getattr(self.lab, "fewer_threads", "")
         self.notify("The replay has reached the end of its record" + (
             f"; the weights drifted from the record's at {len(drifts)} checksum(s), first at step {drifts[0][1]}."
-            if drifts else ", every checksum as recorded."), timeout=10)
+            if drifts else ", every checksum as recorded.") + (f" ({fewer[0].upper()}{fewer[1:]}.)" if fewer else ""),
+            timeout=10)
 
     def on_diverged(self, message: Diverged) -> None:
         self.action_pause()
@@ -129,7 +133,8 @@ class Actions:
         def record(path: str) -> None:
             self.lab.record(self._path(path), blas_threads())
 
-        self.push_screen(checkpoint_dialog("Record the session to", "session.jsonl", record, CheckpointError),
+        replaced = lambda p: files.existing_outputs(self.lab.record_files(self._path(p)))  # noqa: E731
+        self.push_screen(checkpoint_dialog("Record the session to", "session.jsonl", record, CheckpointError, replaced),
                          lambda path: path and self.notify(f"Recording to {path}: rnncore replay {path} redoes it."))
 
     def action_export(self) -> None:
@@ -138,7 +143,9 @@ class Actions:
         def export(path: str) -> None:
             rows.append(self.lab.export_csv(self._path(path)))
 
-        self.push_screen(checkpoint_dialog("Export the charts' data (CSV) to", "metrics.csv", export, OSError),
+        replaced = lambda p: files.existing_outputs([(self._path(p), "csv")])  # noqa: E731
+        self.push_screen(checkpoint_dialog("Export the charts' data (CSV) to", "metrics.csv", export, OSError,
+                                           replaced),
                          lambda path: path and self.notify(f"Wrote {rows[-1]} rows to {path}."))
 
     def action_help(self) -> None:

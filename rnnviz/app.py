@@ -23,6 +23,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker
 
+from rnncore import files
+
 from .actions import Actions
 from .changes import Changes
 from .insight import Lens
@@ -81,6 +83,8 @@ class RnnvizApp(Actions, Changes, Background, Tutor, App):
         self.lab = lab or (None if start else Lab(session or Session()))
         self.make_lab, self.starting, self.refused = start, starting, None
         self.root = root  # served: every path the user types must stay inside this folder (rnnviz/serve.py)
+        if root is not None:
+            files.serve_from(root)  # every file read or written, typed or named by another, stays there
         self.loop = TrainingLoop(self.lab, self.post_message, speed)
         self.checkpoint, self.prefix, self.lens = checkpoint, "", Lens()  # what the prediction panel shows
         self._worker: Worker | None = None

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from functools import partial
 
-from rnncore import SettingError
+from rnncore import SettingError, files
 
 from .models import DATA_CHOICES, is_task, read_model, task_about
-from .paths import user_path
 from .screens import ConfirmScreen, TaskScreen
 from .widgets.model import FIELDS as MODEL_FIELDS
 from .widgets.model import ModelPanel
@@ -40,8 +39,8 @@ class Changes:
     def on_model_panel_apply(self, message: ModelPanel.Apply) -> None:
         panel = self.query_one(ModelPanel)
         try:
-            data = message.data if is_task(message.data) or message.data == self.started_data else \
-                user_path(message.data, self.root)
+            given = is_task(message.data) or message.data == self.started_data
+            data = message.data if given else files.typed_path(message.data)
             model, seed = read_model(data, message.embed, message.layers, message.seed)
         except ValueError as e:  # a SettingError names its field; else a data path outside the served folder
             panel.show_error(getattr(e, "name", "data"), str(e))

@@ -3,7 +3,7 @@ and the record of what was done to them. No Textual."""
 from __future__ import annotations
 
 import csv
-import hashlib
+import io
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -11,10 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rnncore import ModelConfig, StepEvent, save
+from rnncore import ModelConfig, StepEvent, files, save
 from rnncore.record import CSV_COLUMNS, Recorder, digest
-from rnncore.replay import Replayer
-from rnncore.threads import set_blas_threads, use_threads
+from rnncore.threads import use_threads
 
 from .session import Session
 
@@ -51,7 +50,6 @@ class Lab:
         self.discarded: Discarded | None = None  # the last run thrown away, until the next one is
         self.recorder: Recorder | None = None
         self._companions = 0  # checkpoints saved beside the record
-        self._next_id = first.run_id + 1
         self.threads_asked, self.threads_note, self._sized_for = threads, "", []
         self.fit_threads()
 
@@ -119,6 +117,8 @@ class Lab:
         else:
             self._check_room()
             index = min(kept.index, len(self.runs))
+            if any(session.run_id == kept.session.run_id for session in self.runs):  # taken again since the close
+                kept.session.run_id = self._take_id()
             self._paint(kept.session)
             self.runs.insert(index, kept.session)
             self.discarded = None
@@ -183,16 +183,27 @@ class Lab:
             raise ValueError(f"at most {MAX_RUNS} runs: close one first (x)")
 
     def _take_id(self) -> int:
-        self._next_id += 1
-        return self._next_id - 1
+        """The smallest number no run has: a record names at most MAX_RUNS runs at once, however many came and
+        went (rnncore.record bounds a run's number)."""
+        return min(set(range(MAX_RUNS + 1)) - {session.run_id for session in self.runs})
 
     # --- record and export --------------------------------------------------------
     def record(self, path, blas_threads: int | None = None) -> None:
         """Write down from now on what is done to every run. A run that has trained already starts from a
-        checkpoint saved beside the record, so that the record replays to the same weights."""
+        checkpoint saved beside the record, so that the record replays to the same weights. The record and those
+        checkpoints are each checked before any of them is written (files.plan_output: FileError, a ValueError)."""
+        for target, kind in self.record_files(path):
+            files.plan_output(target, kind)
+        self.end()  # a record under way ends here
         self.recorder = Recorder(path, blas_threads)
         for session in self.runs:
             self._attach(session)
+
+    def record_files(self, path) -> list[tuple[Path, str]]:
+        """(path, kind) of each file `record(path)` writes: the record, and a checkpoint of each trained run."""
+        trained = [s for s in self.runs if s.has_trained]
+        return [(Path(path), "record"), *((_companion(path, s.run_id, self._companions + number), "checkpoint")
+                                          for number, s in enumerate(trained, 1))]
 
     def _attach(self, session: Session) -> None:
         session.recorder = self.recorder
@@ -201,9 +212,9 @@ class Lab:
         session.note("start", **session.start())
         if session.has_trained:
             self._companions += 1  # a name of its own: a record's load names the file by its content too
-            saved = Path(self.recorder.path).with_suffix(f".run{session.run_id}.{self._companions}.npz")
+            saved = _companion(self.recorder.path, session.run_id, self._companions)
             save(saved, session.net, session.trainer)
-            session.note("load", path=str(saved.resolve()), sha256=_sha256(saved))
+            session.note("load", path=str(saved.resolve()), sha256=files.digest(saved, "checkpoint"))
 
     def note(self, kind: str) -> None:
         """An event of every run (run, pause) in the record."""
@@ -222,13 +233,20 @@ class Lab:
             session.note("end", sha256=digest(session.net.params))
 
     def export_csv(self, path) -> int:
-        """One row per charted point of every run: run, step, cost, eval cost, accuracy, lr, marker.
-        Returns the rows written."""
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
+        """One row per charted point of every run: run, step, cost, eval cost, accuracy, lr, marker, written through
+        files.write_output. Returns the rows written."""
+        rows = []
+
+        def fill(f) -> None:
+            text = io.TextIOWrapper(f, encoding="utf-8", newline="")
+            writer = csv.writer(text)
             writer.writerow(CSV_COLUMNS)
-            rows = sum(_write_run(writer, label, s) for label, s in zip(self.labels(), self.runs, strict=True))
-        return rows
+            rows.append(sum(_write_run(writer, label, s) for label, s in zip(self.labels(), self.runs, strict=True)))
+            text.flush()
+            text.detach()  # `f` is closed by write_output, once written whole
+
+        files.write_output(path, "csv", fill)
+        return rows[0]
 
 
 def _write_run(writer, label: str, session: Session) -> int:
@@ -247,59 +265,6 @@ def _number(step: float):
     return int(step) if float(step).is_integer() else step
 
 
-def _sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-class ReplayLab(Lab):
-    """A Lab whose runs follow a record: each `step()` is one training step of the record's next run, the
-    events before it applied on the way (rnnviz --replay)."""
-
-    def __init__(self, replayer: Replayer):
-        self.runs, self.current, self.recorder, self._next_id, self.discarded = [], 0, None, 0, None
-        self.replayer, self._steps, self.drifts = replayer, replayer.steps(), []
-        if replayer.header["blas_threads"]:  # the threads it was recorded with: the same sums, bit for bit
-            set_blas_threads(replayer.header["blas_threads"])
-        self.by_run: dict[int, Session] = {}
-        self._advance()  # a record's first event starts its first run
-
-    def step(self) -> list[tuple[Session, StepEvent]]:
-        """The next training step of the record ([] once it has ended)."""
-        while (done := self._advance()) is not None:
-            if done.step is not None:
-                session = self.by_run[done.run]
-                session.took(done.step)
-                return [(session, done.step)]
-        return []
-
-    def _advance(self):
-        done = next(self._steps, None)
-        if done is not None and done.event is not None:
-            self._follow(done)
-        return done
-
-    def _follow(self, done) -> None:
-        """An event of the record, shown: a run's new trainer, a marker on its charts, a drift noted."""
-        kind, old = done.event["event"], self.by_run.get(done.run)
-        if kind in ("start", "fork", "reset", "load"):
-            fresh = Session.around(done.trainer, run_id=done.run)
-            if kind == "fork":
-                fresh.history = self.by_run[done.event["parent"]].history.copy()
-            self.by_run[done.run] = fresh
-            if old in self.runs:
-                fresh.color = old.color
-                self.runs[self.runs.index(old)] = fresh
-            else:
-                self._paint(fresh)
-                self.runs.append(fresh)
-        elif kind in ("configure", "rollback"):
-            old.history.mark(done.trainer.step, _marker(done.event, done.trainer))
-        if done.drifted:
-            self.drifts.append((done.run, done.event["step"]))
-
-
-def _marker(event: dict, trainer) -> str:
-    """The label the live run put on its charts for this event (Session.rollback, Session._use_wanted)."""
-    if event["event"] == "rollback":
-        return f"rollback to {trainer.last_good[0]}"
-    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in event["changes"].items())
+def _companion(record, run_id: int, number: int) -> Path:
+    """The `number`th checkpoint saved beside a record, that a run which has trained starts from."""
+    return Path(record).with_suffix(f".run{run_id}.{number}.npz")

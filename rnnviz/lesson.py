@@ -11,14 +11,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from rnncore import STACKABLE, ModelConfig, SettingError, TrainConfig, datasets
+from rnncore import STACKABLE, ModelConfig, SettingError, TrainConfig, datasets, files
 
 from .insight import VIEWS
 from .lab import MAX_RUNS, parse_speed
 from .models import is_task
 
 BUILT_IN = Path(__file__).with_name("lessons")  # the lessons rnnviz comes with, one .toml each
-MAX_LESSON_BYTES = 256 * 1024  # a lesson is a page of text: anything larger is not one
 PANELS = ("model", "training", "charts", "prediction")  # what `hide` may name, with the settings' fields
 NETWORK = ("data", "embed", "layers", "seed")  # a set-up naming one of these builds a new network if it differs
 SETTINGS = tuple(f.name for f in fields(TrainConfig) if f.name != "seed")  # set at once, as the Training panel does
@@ -185,15 +184,11 @@ class _Where:
 
 def _text(path: Path) -> str:
     try:
-        if not path.is_file():
-            raise LessonError(f"{path}: no such lesson file")
-        if path.stat().st_size > MAX_LESSON_BYTES:
-            raise LessonError(f"{path}: larger than {MAX_LESSON_BYTES // 1024} kB, so not a lesson")
-        return path.read_text(encoding="utf-8")
+        return files.read_input(path, "lesson").decode("utf-8")  # a regular file of at most 256 kB: a page of text
     except UnicodeDecodeError:
         raise LessonError(f"{path}: not UTF-8 text") from None
-    except OSError as e:
-        raise LessonError(f"{path}: cannot read it ({(e.strerror or str(e)).lower()})") from None
+    except files.FileError as e:
+        raise LessonError(str(e)) from None
 
 
 def _only(where: _Where, table: dict, allowed) -> None:

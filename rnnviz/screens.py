@@ -198,9 +198,11 @@ class TaskScreen(ModalScreen[str | None]):
 
 
 def checkpoint_dialog(title: str, default: str, act: Callable[[str], object],
-                      failure: type[Exception] = CheckpointError) -> PathScreen:
+                      failure: type[Exception] = CheckpointError,
+                      replaces: Callable[[str], list[str]] | None = None) -> PathScreen:
     """A path dialog that runs `act` (a save, a load, a record) on the path; what goes wrong stays in the
-    dialog: a `failure`, an OSError, or a ValueError for a path refused (outside a served folder, a NUL byte)."""
+    dialog: a `failure`, an OSError, or a ValueError for a path refused (outside a served folder, a NUL byte).
+    `replaces(path)`: the existing files `act` would replace (files.existing_outputs), asked about first."""
     def attempt(path: str) -> str | None:
         try:
             act(path)
@@ -208,7 +210,7 @@ def checkpoint_dialog(title: str, default: str, act: Callable[[str], object],
             return str(e) if not isinstance(e, OSError) or e.strerror is None else f"{path}: {e.strerror}"
         return None
 
-    return PathScreen(title, default, attempt)
+    return PathScreen(title, default, attempt, replaces)
 
 
 WORKING = "working…"
@@ -220,9 +222,10 @@ class PathScreen(ModalScreen[str]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, default: str, action: Callable[[str], str | None]) -> None:
+    def __init__(self, title: str, default: str, action: Callable[[str], str | None],
+                 replaces: Callable[[str], list[str]] | None = None) -> None:
         super().__init__()
-        self.title_text, self.default, self.action = title, default, action
+        self.title_text, self.default, self.action, self.replaces = title, default, action, replaces
         self.working = False
 
     def compose(self) -> ComposeResult:
@@ -241,9 +244,28 @@ class PathScreen(ModalScreen[str]):
         if not path:
             self._say("give a file path")
         elif not self.working:
-            self.working = True
-            self._say(WORKING)
-            self.run_worker(partial(self._attempt, path), group="path")
+            try:
+                replaced = self.replaces(path) if self.replaces else []
+            except (ValueError, OSError) as e:  # a place it may not write (files.FileError), said before asking
+                self._say(str(e) if not isinstance(e, OSError) or e.strerror is None else f"{path}: {e.strerror}")
+                return
+            if replaced:
+                held = "they hold" if len(replaced) > 1 else "it holds"
+                question = f"Replace {' and '.join(replaced)}? What {held} is lost."
+                self.app.push_screen(ConfirmScreen(question, yes="Replace"), partial(self._replace, path))
+            else:
+                self._start(path)
+
+    def _replace(self, path: str, yes: bool) -> None:
+        if yes:
+            self._start(path)
+        else:
+            self._say("Not replaced: give another name.")
+
+    def _start(self, path: str) -> None:
+        self.working = True
+        self._say(WORKING)
+        self.run_worker(partial(self._attempt, path), group="path")
 
     async def _attempt(self, path: str) -> None:
         try:

@@ -4,7 +4,7 @@ How a tab's process lives and ends:
 - textual-serve runs `child_command` through the shell for every websocket (tab) and relays its terminal. The
   command starts with `exec`, so the shell gives way and each tab is exactly one rnnviz process.
 - The child gets the server's own app options and the hidden `--served-from DIR` (DIR: the folder the server was
-  started in). It means: every path the browser user types is confined to DIR (rnnviz/paths.py), and the process
+  started in). It means: every path the browser user types is confined to DIR (rnncore/files.py), and the process
   ends when its server goes (`end_with_server`), however the server went, SIGKILL included.
 - A closed tab: textual-serve tells its app to quit and waits for its output to end.
 - Ctrl+C in the server's terminal signals the apps too (they share its process group) and each exits on it. A

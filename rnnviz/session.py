@@ -10,7 +10,6 @@ user typed is parsed, and the trainer checks the new config once.
 from __future__ import annotations
 
 import copy
-import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -27,6 +26,7 @@ from rnncore import (
     TrainConfig,
     Trainer,
     datasets,
+    files,
     load,
     parse_layers,
     save,
@@ -306,7 +306,7 @@ class Session:
             trainer = Trainer(checkpoint.net, data, self.config, state=checkpoint.trainer_state)
         except (KeyError, TypeError, ValueError) as e:
             raise CheckpointError(f"{path}: the saved training state does not fit ({e})") from None
-        self.note("load", path=str(Path(path).resolve()), sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest())
+        self.note("load", path=str(Path(path).resolve()), sha256=files.digest(path, "checkpoint"))
         with self.lock:
             self.net, self.trainer, self.data, self.vocab = checkpoint.net, trainer, data, data.vocab
             self.wanted = trainer.config

@@ -1,4 +1,4 @@
-"""Where a checkpoint is written: through symlinks, never over a device, FIFO or directory, with the
+"""Where a checkpoint is written: never through a symlink, never over a device, FIFO or directory, with the
 umask's mode, and a place that can't be written to is found before training starts."""
 import os
 import stat
@@ -49,26 +49,33 @@ def replaces(monkeypatch):
     return calls
 
 
-# --- symlinks ----------------------------------------------------------------------------------------
-def test_a_save_through_a_symlink_replaces_its_target_atomically_and_keeps_the_link(tmp_path, replaces):
-    (tmp_path / "store").mkdir()
-    (tmp_path / "links").mkdir()
-    target, link = tmp_path / "store" / "m.npz", tmp_path / "links" / "current.npz"
-    save(target, net(seed=1))
-    link.symlink_to(target)
-    save(link, net(seed=2))
-    assert link.is_symlink() and os.readlink(link) == str(target)
-    assert load(target).net.seed == 2 and load(link).net.seed == 2
-    assert Path(replaces[-1][0]).parent == target.parent and Path(replaces[-1][1]) == target  # temp beside the target
-    assert names(tmp_path / "store") == ["m.npz"] and names(tmp_path / "links") == ["current.npz"]
+# --- symlinks: never written through ----------------------------------------------------------------
+@pytest.mark.parametrize("make", [
+    lambda p: p.symlink_to(p.with_name("kept.npz")),  # to a checkpoint
+    lambda p: p.symlink_to(p.with_name("not-yet.npz")),  # dangling: a save would create its target
+    lambda p: (p.with_name("b").symlink_to(p.with_name("kept.npz")), p.symlink_to(p.with_name("b"))),  # a chain
+    lambda p: p.symlink_to("/dev/null"),
+    lambda p: (p.symlink_to(p.with_name("other")), p.with_name("other").symlink_to(p)),  # a loop
+], ids=["to a checkpoint", "dangling", "a chain", "to /dev/null", "a loop"])
+def test_a_save_onto_a_symlink_is_refused_and_changes_neither_the_link_nor_its_target(tmp_path, make):
+    save(tmp_path / "kept.npz", net(seed=1))
+    before = (tmp_path / "kept.npz").read_bytes()
+    link = tmp_path / "m.npz"
+    make(link)
+    links = {p.name: os.readlink(p) for p in tmp_path.iterdir() if p.is_symlink()}
+    for attempt in (lambda: save(link, net(seed=2)), lambda: check_can_save(link)):
+        with pytest.raises(CheckpointError, match=f"{link}: a symlink; a file is never written through one"):
+            attempt()
+    assert {p.name: os.readlink(p) for p in tmp_path.iterdir() if p.is_symlink()} == links
+    assert (tmp_path / "kept.npz").read_bytes() == before and not (tmp_path / "not-yet.npz").exists()
+    assert sorted(names(tmp_path)) == sorted(["kept.npz", *links])
 
 
-def test_a_chain_of_symlinks_and_a_dangling_one_are_followed_to_the_end(tmp_path):
-    (tmp_path / "a").symlink_to(tmp_path / "b")
-    (tmp_path / "b").symlink_to(tmp_path / "m.npz")  # dangling until the save creates m.npz
-    save(tmp_path / "a", net(seed=3))
-    assert (tmp_path / "a").is_symlink() and (tmp_path / "b").is_symlink()
-    assert load(tmp_path / "m.npz").net.seed == 3
+def test_a_save_writes_beside_its_target_and_renames_over_it(tmp_path, replaces):
+    save(tmp_path / "m.npz", net(seed=1))
+    save(tmp_path / "m.npz", net(seed=2))
+    assert all(Path(src).parent == tmp_path and Path(dst) == tmp_path / "m.npz" for src, dst in replaces)
+    assert load(tmp_path / "m.npz").net.seed == 2 and names(tmp_path) == ["m.npz"]
 
 
 # --- anything but a regular file is refused, before anything is written -------------------------------
@@ -90,20 +97,13 @@ def test_dev_null_is_refused_not_replaced():
     assert [n for n in os.listdir("/dev") if n.startswith(".null")] == temps
 
 
-@pytest.mark.parametrize(("make", "kind"), [
-    (lambda p: p.symlink_to("/dev/null"), "the link's target /dev/null\\): a character device"),
-    (lambda p: p.mkdir(), "a directory"),
-    (lambda p: (p.symlink_to(p.with_name("other")), p.with_name("other").symlink_to(p)), "a symlink loop"),
-])
-def test_links_to_devices_directories_and_loops_are_refused(tmp_path, make, kind):
+def test_a_directory_is_refused(tmp_path):
     path = tmp_path / "m.npz"
-    make(path)
-    before = names(tmp_path)
-    with pytest.raises(CheckpointError, match=kind):
-        save(path, net())
-    with pytest.raises(CheckpointError, match=kind):
-        check_can_save(path)
-    assert names(tmp_path) == before
+    path.mkdir()
+    for attempt in (lambda: save(path, net()), lambda: check_can_save(path)):
+        with pytest.raises(CheckpointError, match=f"{path}: a directory, not a regular file"):
+            attempt()
+    assert names(tmp_path) == ["m.npz"] and path.is_dir()
 
 
 # --- errors name the user's path --------------------------------------------------------------------

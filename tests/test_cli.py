@@ -164,7 +164,7 @@ BAD = [
     (["train", "--save", "{tmp}"], "is a directory; give the path of a file"),
     (["train", "--load", "{tmp}/toy.npz", "--layers", "rnn:8"], "--embed and --layers come from the checkpoint"),
     (["train", "--load", "{tmp}/toy.npz", "--data", "{tmp}/text.txt"], "another vocabulary"),
-    (["predict", "{tmp}/missing.npz", "13"], "missing.npz: no such file"),
+    (["predict", "{tmp}/missing.npz", "13"], "missing.npz: cannot read it (no such file)"),
     (["predict", "{tmp}/corrupt.npz", "13"], "corrupt.npz: "),
     (["predict", "{tmp}/toy.npz", "1x3"], "prefix '1x3': not in the vocabulary: 'x'"),
     (["predict", "{tmp}/toy.npz", " "], "the prefix is empty"),
@@ -213,7 +213,7 @@ def test_the_real_entry_point_reports_a_bad_argument_in_one_line():
     done = subprocess.run([sys.executable, "-m", "rnncore", "predict", "nowhere.npz", "1"], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 2
-    assert done.stderr == "rnncore: error: nowhere.npz: no such file\n"
+    assert done.stderr == "rnncore: error: nowhere.npz: cannot read it (no such file)\n"
 
 
 # --- Ctrl+C ------------------------------------------------------------------

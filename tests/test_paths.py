@@ -1,9 +1,9 @@
-"""rnnviz.paths.confine: the rule that keeps a served app's paths inside its folder."""
+"""rnncore.files.confine: the rule that keeps a served app's paths inside its folder."""
 import os
 
 import pytest
 
-from rnnviz.paths import confine
+from rnncore.files import confine
 
 pytestmark = pytest.mark.ui  # the app's own logic (rnnviz), with its other tests
 

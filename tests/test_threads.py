@@ -5,7 +5,8 @@ from helpers import run_cli
 from rnncore import Embedding, Network, parse_layers, threads
 from rnncore.replay import Replayer
 from rnncore.threads import blas_threads, set_blas_threads, threads_for, use_threads
-from rnnviz.lab import Lab, ReplayLab
+from rnnviz.lab import Lab
+from rnnviz.replaylab import ReplayLab
 from rnnviz.session import Session
 
 

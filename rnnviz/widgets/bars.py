@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
@@ -17,6 +18,7 @@ from textual.message import Message
 from textual.widget import Widget
 
 from rnncore import glyph
+from rnncore.vocab import fit
 
 ALL_UP_TO = 12  # vocabularies this small show every symbol
 TOP_K = 10
@@ -63,14 +65,14 @@ def bars_text(symbols: list[str], probs: np.ndarray, width: int, target: int | N
     out; `width` is the whole line's; `target`'s label reversed."""
     rows = shown_rows(probs, room)
     labels = [glyph(symbols[i]) for i in rows]
-    label_width = max(len(s) for s in labels)
+    label_width = max(cell_len(s) for s in labels)
     bar_width = min(MAX_BAR, max(4, width - label_width - 9))  # room for "  0.97 ◀"
     best = int(np.argmax(probs))
     out = Text(no_wrap=True, overflow="crop")
     for i, label in zip(rows, labels, strict=True):
         style = BEST_STYLE if i == best else BAR_STYLE
         mark = " ◀" if i == best else ""
-        out.append(f"{label:>{label_width}}", style=TARGET_STYLE if i == target else "bold" if i == best else "")
+        out.append(fit(label, label_width, ">"), style=TARGET_STYLE if i == target else "bold" if i == best else "")
         out.append(" ")
         out.append(bar(float(probs[i]), bar_width), style=style)
         out.append(f" {probs[i]:.2f}{mark}\n", style="bold" if i == best else "")

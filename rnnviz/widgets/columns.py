@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from rnncore import glyph
+from rnncore.vocab import fit
 
 from ..insight import Blank
 
@@ -41,7 +42,7 @@ def columns_text(series: list[tuple[np.ndarray, str]], symbols: list[str], top: 
                 text.append(EIGHTHS[min(max(level[step] - floor, 0), 8)], style)
             text.append(" " * (CELL - len(series)))
         text.append("\n")
-    text.append(" " * AXIS + "".join(f"{glyph(s)[:CELL]:<{CELL}}" for s in symbols[-n:]))
+    text.append(" " * AXIS + "".join(fit(glyph(s), CELL) for s in symbols[-n:]))
     return text
 
 

@@ -15,6 +15,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from rnncore import glyph
+from rnncore.vocab import fit
 
 CELL = 3  # characters per cell
 MAX_ROWS = 256  # beyond this many units the map is cut, with a note
@@ -65,7 +66,7 @@ def heatmap_lines(title: str, states: np.ndarray, symbols: list[str], width: int
     columns = max(1, (width - label_width - 1) // CELL)
     first = max(0, T - columns)
     notes = (f" · {MAX_ROWS} shown" if H > MAX_ROWS else "") + (f" · last {T - first} of {T} steps" if first else "")
-    header = " " * (label_width + 1) + "".join(f"{glyph(s)[:CELL]:^{CELL}}" for s in symbols[first:])
+    header = " " * (label_width + 1) + "".join(fit(glyph(s), CELL, "^") for s in symbols[first:])
     lines = [[Segment(f"{title} ({H} units)", title_style), Segment(notes, DIM)]]
     cells = _cells()
     for row, steps in enumerate(levels(states[first:, :MAX_ROWS].T) + LEVELS):  # (units, columns)

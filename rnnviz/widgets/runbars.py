@@ -3,11 +3,13 @@ pinned prefix's beside the typed one's, with the units whose activations differ 
 from __future__ import annotations
 
 import numpy as np
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
 from rnncore import glyph
+from rnncore.vocab import fit
 
 from ..inference import Prediction, differing_units
 from .bars import bar, chosen_rows
@@ -21,13 +23,13 @@ HEADER = 13  # characters of a run's label in its column's header
 def comparison_text(symbols: list[str], columns: list[tuple[str, int, np.ndarray]]) -> Text:
     """`columns`: (label, colour index, probabilities) of each run; the rows are the current (first) run's."""
     rows = chosen_rows(columns[0][2])
-    width = max(len(glyph(symbols[i])) for i in rows)
+    width = max(cell_len(glyph(symbols[i])) for i in rows)
     out = Text(no_wrap=True, overflow="crop")
     out.append(" " * width)
     for label, color, _ in columns:
         out.append(f" {label[:HEADER]:<{HEADER}}", style=Style(color=_rich(color), bold=True))
     for i in rows:
-        out.append(f"\n{glyph(symbols[i]):>{width}}")
+        out.append("\n" + fit(glyph(symbols[i]), width, ">"))
         for _, color, probs in columns:
             best = i == int(np.argmax(probs))
             out.append(" " + bar(float(probs[i]), CELL), style=_rich(color))

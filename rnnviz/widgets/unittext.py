@@ -3,6 +3,7 @@ red +1, as Karpathy, Johnson & Fei-Fei (2015) read an LSTM's cells against the t
 from __future__ import annotations
 
 import numpy as np
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
@@ -21,11 +22,11 @@ def layout(symbols: list[str], values: np.ndarray, separator: str, width: int) -
     lines, line, used = [], [], 0
     for symbol, value in zip(symbols, values, strict=True):
         piece = f" {glyph(symbol)} " if separator else _shown(symbol)
-        if used and used + len(piece) > width:
+        if used and used + cell_len(piece) > width:
             lines.append(line)
             line, used = [], 0
         line.append((piece, cell_style(value) + ON_COLOUR))
-        used += len(piece)
+        used += cell_len(piece)  # a wide character takes two cells
         if symbol == "\n" and not separator:
             lines.append(line)
             line, used = [], 0

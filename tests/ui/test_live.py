@@ -232,9 +232,9 @@ def test_a_bad_byte_past_the_quick_check_ends_the_command_with_one_line_and_stat
 
 
 @pytest.mark.parametrize("argv, says", [
-    (["--data", "DIR"], "cannot read DIR: Is a directory"),
+    (["--data", "DIR"], "DIR: cannot read it (a directory, not a regular file)"),
     (["--data", "BINARY"], "looks binary"),
-    (["--load", "DIR"], "DIR: cannot read it (is a directory)"),
+    (["--load", "DIR"], "DIR: cannot read it (a directory, not a regular file)"),
 ])
 def test_the_quick_checks_refuse_before_any_screen(tmp_path, capsys, argv, says):
     (tmp_path / "binary.txt").write_bytes(b"\x00" * 100)

@@ -4,7 +4,7 @@ from textual.widgets import Input
 
 from rnncore.replay import Replayer, replay
 from rnnviz.app import RnnvizApp
-from rnnviz.lab import ReplayLab
+from rnnviz.replaylab import ReplayLab
 from rnnviz.session import Session
 from rnnviz.widgets.charts import TrainingCharts
 from rnnviz.widgets.figures import Figures
