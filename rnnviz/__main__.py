@@ -121,7 +121,7 @@ def _refuse(message: str):
 def main(argv: list[str] | None = None) -> None:
     args = checked_args(argv)
     if args.serve:  # the options are checked: each browser tab builds its own session
-        serve(args.host, args.port, sys.argv[1:] if argv is None else argv)
+        serve(args.host, args.port, args.max_tabs, sys.argv[1:] if argv is None else argv)
         return
     from .app import RnnvizApp  # after the arguments are checked: a bad one never waits for Textual to load
 

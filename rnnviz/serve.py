@@ -22,6 +22,7 @@ import select
 import shlex
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -29,6 +30,10 @@ import time
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 EXIT_GRACE = 5.0  # seconds a served app whose server went has to exit cleanly before it is ended outright
+TABS_PER_CORE = 6  # learners a core holds at the default pace with the UI still quick (benchmarks/serve_load.py)
+MB_PER_TAB = 150  # a tab's app: ~90 MB on the default task, room for a larger model
+MAX_TABS = 10_000
+SIOCGIFADDR = 0x8915  # Linux's ioctl that reads an interface's IPv4 address
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +43,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"with --serve: the address to listen on (default {DEFAULT_HOST}, this machine only)")
     parser.add_argument("--port", type=_port, default=DEFAULT_PORT,
                         help=f"with --serve: the port (default {DEFAULT_PORT})")
+    parser.add_argument("--max-tabs", type=_tabs, metavar="N",
+                        help="with --serve: the tabs served at once; one more is told the class is full and to retry "
+                             f"(default: {TABS_PER_CORE} a core, fewer if memory is short; {default_max_tabs()} here)")
     parser.add_argument("--served-from", metavar="DIR", help=argparse.SUPPRESS)  # set by the server on each tab
 
 
@@ -47,14 +55,37 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def serve(host: str, port: int, argv: list[str]) -> None:
-    """Serve the app that `argv` (the command line, already checked) describes, until Ctrl+C."""
+def _tabs(text: str) -> int:
+    if not (text.isdigit() and 1 <= int(text) <= MAX_TABS):
+        raise argparse.ArgumentTypeError(f"--max-tabs is a whole number from 1 to {MAX_TABS}, got {text!r}")
+    return int(text)
+
+
+def default_max_tabs() -> int:
+    """The tabs this machine serves at once: TABS_PER_CORE on each core rnnviz may use, as many as the memory
+    available now holds at MB_PER_TAB each, and at least one."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores * TABS_PER_CORE, _available_mb() // MB_PER_TAB))
+
+
+def _available_mb() -> int:
+    """Memory available to new processes (Linux's estimate, caches it can drop included), in MB."""
+    try:
+        with open("/proc/meminfo") as info:
+            return next(int(line.split()[1]) // 1024 for line in info if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration):
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20
+
+
+def serve(host: str, port: int, max_tabs: int | None, argv: list[str]) -> None:
+    """Serve the app that `argv` (the command line, already checked) describes, until Ctrl+C, to at most
+    `max_tabs` tabs at once (None: as many as this machine holds)."""
     addresses = check_address(host, port)
     if not all(ipaddress.ip_address(address.split("%")[0]).is_loopback for address in addresses):
         print(f"rnnviz: warning: serving on {host}: anyone who can reach port {port} can use the app", file=sys.stderr)
     from .webserver import RnnvizServer  # textual-serve and aiohttp load only when rnnviz really serves
 
-    server = RnnvizServer(child_command(argv, os.getcwd()), host, port)
+    server = RnnvizServer(child_command(argv, os.getcwd()), host, port, max_tabs or default_max_tabs())
     try:
         server.serve()
     except OSError as e:  # the port was taken between the check and the start
@@ -88,6 +119,43 @@ def _bindable(family, kind, proto, address, port: int) -> bool:
                 _fail(f"port {port} is in use on {address[0]}; choose another with --port")
             _fail(f"cannot listen on {address[0]} port {port} ({e.strerror})")
     return True
+
+
+def links(host: str, port: int) -> list[str]:
+    """The addresses to open in a browser: `host`, or for an address meaning every interface (0.0.0.0, ::) the
+    machine's own addresses of that family, other than loopback ones while there are others."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # a name
+        return [f"http://{host}:{port}"]
+    found = [address] if not address.is_unspecified else interface_addresses(address.version)
+    shown = [a for a in found if not a.is_loopback] or found or [address]
+    return [f"http://[{a}]:{port}" if a.version == 6 else f"http://{a}:{port}" for a in shown]
+
+
+def interface_addresses(version: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """This machine's IPv4 (or IPv6) addresses, one per interface that has one (Linux; elsewhere none, and the
+    link names the unspecified address as before)."""
+    if version == 6:  # address, interface index, prefix length, scope (0x20: link-local), flags, name
+        try:
+            with open("/proc/net/if_inet6") as table:
+                rows = [line.split() for line in table]
+        except OSError:
+            return []
+        return [ipaddress.IPv6Address(int(row[0], 16)) for row in rows if int(row[3], 16) != 0x20]
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return []
+    found = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        for _, name in socket.if_nameindex():
+            try:  # SIOCGIFADDR: the interface's address, in a struct ifreq (name, then a sockaddr_in)
+                answer = fcntl.ioctl(probe.fileno(), SIOCGIFADDR, struct.pack("256s", name.encode()[:15]))
+            except OSError:  # an interface without an IPv4 address (or not Linux's ioctl)
+                continue
+            found.append(ipaddress.IPv4Address(answer[20:24]))
+    return found
 
 
 def _fail(message: str):
