@@ -11,6 +11,7 @@ from rnncore.cli_args import add_threads
 from rnncore.replay import Replayer
 from rnncore.threads import blas_threads
 
+from .fairshare import FairShare
 from .lab import DEFAULT_SPEED, Lab, ReplayLab, parse_speed
 from .models import check_data, read_model
 from .paths import readable
@@ -125,10 +126,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     from .app import RnnvizApp  # after the arguments are checked: a bad one never waits for Textual to load
 
-    if args.served_from:
-        end_with_server()
     app = RnnvizApp(start=partial(lab_from_args, args), starting=_starting(args), speed=args.speed,
                     checkpoint=args.load or "model.npz", root=args.served_from)  # made behind a loading screen
+    if args.served_from:  # one tab of a class: its app shares the machine with the others' (rnnviz/serve.py)
+        end_with_server()
+        app.loop.fair = FairShare()
     app.run()
     if app.refused:  # found once the data was read through: the same one line and status as before any screen
         _refuse(app.refused)
