@@ -2,8 +2,10 @@
 
 How a tab's process lives and ends:
 - textual-serve runs `child_command` through the shell for every websocket (tab) and relays its terminal. The
-  command starts with `exec`, so the shell gives way and each tab is exactly one rnnviz process.
-- The child gets the server's own app options and the hidden `--served-from DIR` (DIR: the folder the server was
+  command starts with `exec`: the shell gives way to rnnviz/handover.py, which hands the tab's streams over to the
+  starter (rnnviz/starter.py, started with the server), whose forked child becomes the tab's app, or else becomes
+  rnnviz itself. Either way each tab is exactly one rnnviz process.
+- The app gets the server's own app options and the hidden `--served-from DIR` (DIR: the folder the server was
   started in). It means: every path the browser user types is confined to DIR (rnnviz/paths.py), and the process
   ends when its server goes (`end_with_server`), however the server went, SIGKILL included.
 - A closed tab: textual-serve tells its app to quit and waits for its output to end.
@@ -24,6 +26,7 @@ import signal
 import socket
 import struct
 import sys
+import tempfile
 import threading
 import time
 
@@ -85,11 +88,14 @@ def serve(host: str, port: int, max_tabs: int | None, argv: list[str]) -> None:
         print(f"rnnviz: warning: serving on {host}: anyone who can reach port {port} can use the app", file=sys.stderr)
     from .webserver import RnnvizServer  # textual-serve and aiohttp load only when rnnviz really serves
 
-    server = RnnvizServer(child_command(argv, os.getcwd()), host, port, max_tabs or default_max_tabs())
-    try:
-        server.serve()
-    except OSError as e:  # the port was taken between the check and the start
-        _fail(f"cannot serve on {host}:{port} ({e.strerror or e})")
+    with tempfile.TemporaryDirectory(prefix="rnnviz-") as private:  # only this user may enter it
+        starter = os.path.join(private, "starter")
+        server = RnnvizServer(child_command(argv, os.getcwd(), starter), host, port, max_tabs or default_max_tabs(),
+                              starter)
+        try:
+            server.serve()
+        except OSError as e:  # the port was taken between the check and the start
+            _fail(f"cannot serve on {host}:{port} ({e.strerror or e})")
 
 
 def check_address(host: str, port: int) -> list[str]:
@@ -163,12 +169,14 @@ def _fail(message: str):
     raise SystemExit(2)
 
 
-def child_command(argv: list[str], root: str) -> str:
-    """The shell command each tab runs: rnnviz with `argv`'s app options (not the serving ones), confined to `root`."""
+def child_command(argv: list[str], root: str, starter: str) -> str:
+    """The shell command each tab runs: rnnviz with `argv`'s app options (not the serving ones), confined to `root`,
+    started by the starter listening at `starter` if it can (rnnviz/handover.py)."""
     serving = argparse.ArgumentParser(add_help=False)
     add_serve_arguments(serving)  # a subset of rnnviz's options, so an abbreviation resolves here as it did there
     _, app_options = serving.parse_known_args(argv)
-    return "exec " + shlex.join([sys.executable, "-m", "rnnviz", *app_options, "--served-from", root])
+    handover = os.path.join(os.path.dirname(os.path.abspath(__file__)), "handover.py")
+    return "exec " + shlex.join([sys.executable, "-I", "-S", handover, starter, *app_options, "--served-from", root])
 
 
 def end_with_server() -> None:

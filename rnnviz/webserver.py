@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sys
 
 from aiohttp import web
 from textual_serve.server import Server
@@ -9,6 +11,7 @@ from textual_serve.server import Server
 from .serve import links
 
 SHUTDOWN_WAIT = 10.0  # seconds the server gives its tabs' apps to quit on Ctrl+C
+STARTER_WITHIN = 30.0  # seconds the starter has to import the app and listen
 RETRY_AFTER = 60  # seconds a tab told that the class is full is asked to wait before it tries again
 FULL_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>rnnviz: the class is full</title>
@@ -22,15 +25,18 @@ max-width: 40em; padding: 0 1em; }} a {{ color: #8fd3ff; }}</style></head>
 
 
 class RnnvizServer(Server):
-    """textual-serve's Server that ends its tabs' apps on shutdown, refuses websockets opened by other sites, and
-    serves at most `max_tabs` tabs at once: one more gets a page that says the class is full."""
+    """textual-serve's Server that starts its tabs' apps through a starter (starter.py), ends them on shutdown,
+    refuses websockets opened by other sites, and serves at most `max_tabs` tabs at once: one more gets a page that
+    says the class is full."""
 
-    def __init__(self, command: str, host: str, port: int, max_tabs: int) -> None:
+    def __init__(self, command: str, host: str, port: int, max_tabs: int, starter: str) -> None:
         super().__init__(command, host=host, port=port, title="rnnviz")
-        self.max_tabs = max_tabs
+        self.max_tabs, self.starter_path = max_tabs, starter
+        self.starter: asyncio.subprocess.Process | None = None  # forks the tabs' apps (starter.py)
         self.tabs: dict[asyncio.Task, asyncio.Future] = {}  # each open tab's handler, and when it has ended
 
     async def on_startup(self, app: web.Application) -> None:
+        await self.start_starter()
         self.console.print(f"rnnviz: serving on {' and '.join(links(self.host, self.port))} to {self.max_tabs} browser "
                            "tabs at once, each its own app (Ctrl+C stops them all)", highlight=False, soft_wrap=True)
 
@@ -73,11 +79,29 @@ class RnnvizServer(Server):
         await websocket.close()
         return websocket
 
+    async def start_starter(self) -> None:
+        """Start the process that forks the tabs' apps, and wait until it listens; without it, each tab's process
+        imports the app itself (twice the time to its first frame)."""
+        self.starter = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "rnnviz.starter", self.starter_path, stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE)
+        try:
+            ready = await asyncio.wait_for(self.starter.stdout.readline(), STARTER_WITHIN)
+        except asyncio.TimeoutError:
+            ready = b""
+        if ready != b"ready\n":
+            self.console.print("rnnviz: warning: the app starter did not start: each tab starts its app itself, "
+                               "which takes longer", highlight=False, soft_wrap=True)
+
     async def on_shutdown(self, app: web.Application) -> None:
         """Cancel every tab, so that textual-serve tells its app to quit and waits for it, before aiohttp
-        cancels everything at once (which leaves the apps running)."""
+        cancels everything at once (which leaves the apps running); then end the starter."""
         if self.tabs:
             ended = list(self.tabs.values())
             for task in self.tabs:
                 task.cancel()
             await asyncio.wait(ended, timeout=SHUTDOWN_WAIT)
+        if self.starter is not None:
+            with contextlib.suppress(ProcessLookupError):  # Ctrl+C in a terminal has ended it already
+                self.starter.terminate()
+            await self.starter.wait()

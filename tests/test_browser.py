@@ -5,6 +5,8 @@ install them. Run them alone with `pytest -m browser`.
 """
 import re
 import signal
+import urllib.error
+import urllib.request
 
 import pytest
 from served import APP_SHOWN, TERMINAL_TRAP, ServedApp, Tab, chromium, launch, wait_until
@@ -140,6 +142,7 @@ def test_a_tab_past_max_tabs_is_told_the_class_is_full_and_gets_the_app_once_one
         assert "Try again in a minute" in late.inner_text("body") and served.app_processes() == pids
         first.close()
         ends(served, pids)
+        wait_until(lambda: _status(served.url) == 200, 10, lambda: "the closed tab's place stayed taken")
         late.unroute("**/textual.js")
         late.reload()
         late.wait_for_function(APP_SHOWN, timeout=30_000)
@@ -147,3 +150,10 @@ def test_a_tab_past_max_tabs_is_told_the_class_is_full_and_gets_the_app_once_one
         late.close()
     finally:
         served.kill()
+
+
+def _status(url):
+    try:
+        return urllib.request.urlopen(url, timeout=10).status
+    except urllib.error.HTTPError as e:
+        return e.code

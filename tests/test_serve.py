@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from served import ServedApp, chromium, free_port, wait_until
@@ -96,10 +97,11 @@ def test_a_missing_chromium_fails_the_browser_tests_saying_how_to_install_it(mon
 def test_each_tab_runs_rnnviz_with_the_app_options_confined_to_the_folder():
     argv = ["--serve", "--data", "my text.txt", "--hos", "127.0.0.1", "--port=9000", "--layers", "rnn:16",
             "--served-from", "/", "--po", "9001", "--max-t", "5"]  # abbreviations as rnnviz's own parser takes them
-    command = serve.child_command(argv, "/srv/the class")
+    command = serve.child_command(argv, "/srv/the class", "/tmp/rnnviz-x/starter")
     assert command.startswith("exec ")  # the shell gives way: one process per tab
-    assert shlex.split(command)[1:] == [sys.executable, "-m", "rnnviz", "--data", "my text.txt", "--layers",
-                                        "rnn:16", "--served-from", "/srv/the class"]
+    handover = str(Path(serve.__file__).with_name("handover.py"))
+    assert shlex.split(command)[1:] == [sys.executable, "-I", "-S", handover, "/tmp/rnnviz-x/starter", "--data",
+                                        "my text.txt", "--layers", "rnn:16", "--served-from", "/srv/the class"]
 
 
 # --- confinement in a served app --------------------------------------------------------------------------
