@@ -7,7 +7,8 @@ learners' browsers would be, opened together. Per N:
 - steps/s each tab gets while every tab trains at the app's pace (slowest tab and median);
 - key to screen: space pressed in one tab at a time while all train, to the header saying PAUSED, then RUNNING,
   in the terminal's buffer (xterm.js draws it at its next frame, <= 16 ms later): median and 90th percentile;
-- CPU (% of one core) and RSS of each tab's app (median), the server's CPU, the browser's cores and everything's.
+- CPU (% of one core), RSS and PSS of each tab's app (median), the server's CPU (its starter's included, and
+  the tabs' handovers), the browser's cores and everything's.
 
 The browser runs on the server's cores here, where a class's browsers run on the learners' machines. So its tabs
 do not draw (requestAnimationFrame does nothing): their terminals take and parse every byte, as a learner's do,
@@ -69,7 +70,7 @@ class Round:
     steps_per_sec: list[float]
     key_ms: list[float]
     app_cpu: list[float]  # % of one core, one per app
-    app_rss: list[float]  # MB
+    app_memory: list[tuple[float, float]]  # MB: RSS, and PSS (pages shared with the starter and the others split)
     server_cpu: float
     browser_cores: float
     cores: float  # server, apps and browser together
@@ -92,27 +93,40 @@ async def run_round(playwright, executable: str, tabs: int, args) -> Round:
 
 
 async def measure(server: ServedApp, browser, tabs: int, args, load_before: float) -> Round:
-    pages = [await (await browser.new_context(viewport=VIEWPORT)).new_page() for _ in range(tabs)]
-    for page in pages:
-        await page.add_init_script(TERMINAL_TRAP + WATCH + ("" if args.draw else NO_DRAWING))
-    await asyncio.gather(*(page.goto(server.url) for page in pages))
-    opened = await asyncio.gather(*(first_times(page) for page in pages))
+    pages, opened = await open_tabs(browser, server.url, tabs, args.draw)
     for page in pages:
         await press_and_wait(page, "RUNNING")
     await asyncio.sleep(WARM_UP)
-    steps, cpu, started = await step_counts(pages), cpu_seconds(), time.perf_counter()
-    await asyncio.sleep(args.seconds)
-    steps_after, cpu_after, seconds = await step_counts(pages), cpu_seconds(), time.perf_counter() - started
-    apps, rss = server.app_processes(), {pid: rss_mb(pid) for pid in server.app_processes()}
+    rates, used = await training(pages, args.seconds)
+    apps = server.app_processes()
+    memory = [memory_mb(pid) for pid in apps]
     keys = [await press_and_wait(page, state) for _ in range(args.keys) for page in pages
             for state in ("PAUSED", "RUNNING")]
+    served = {server.process.pid} | descendants(server.process.pid)  # the server, its starter, its tabs' apps
+    return Round(tabs, first_byte=[t["firstByte"] / 1000 for t in opened],
+                 first_frame=[t["firstFrame"] / 1000 for t in opened], steps_per_sec=rates, key_ms=keys,
+                 app_cpu=[used.get(pid, 0.0) for pid in apps], app_memory=memory,
+                 server_cpu=sum(v for pid, v in used.items() if pid in served and pid not in apps),
+                 browser_cores=sum(v for pid, v in used.items() if pid not in served) / 100,
+                 cores=sum(used.values()) / 100, load=(load_before, os.getloadavg()[0]))
+
+
+async def open_tabs(browser, url: str, tabs: int, draw: bool) -> tuple[list, list[dict]]:
+    """`tabs` pages, each in its own context, opened together; each one's times to its first bytes and frame."""
+    pages = [await (await browser.new_context(viewport=VIEWPORT)).new_page() for _ in range(tabs)]
+    for page in pages:
+        await page.add_init_script(TERMINAL_TRAP + WATCH + ("" if draw else NO_DRAWING))
+    await asyncio.gather(*(page.goto(url) for page in pages))
+    return pages, await asyncio.gather(*(first_times(page) for page in pages))
+
+
+async def training(pages, seconds: float) -> tuple[list[float], dict[int, float]]:
+    """Steps/s of each tab over `seconds`, and the CPU (% of a core) of every process this script started."""
+    steps, cpu, started = await step_counts(pages), cpu_seconds(), time.perf_counter()
+    await asyncio.sleep(seconds)
+    steps_after, cpu_after, seconds = await step_counts(pages), cpu_seconds(), time.perf_counter() - started
     used = {pid: 100 * (cpu_after[pid] - cpu[pid]) / seconds for pid in cpu_after.keys() & cpu.keys()}
-    served = {server.process.pid, *apps}
-    return Round(tabs, [t["firstByte"] / 1000 for t in opened], [t["firstFrame"] / 1000 for t in opened],
-                 [(after - before) / seconds for before, after in zip(steps, steps_after, strict=True)],
-                 keys, [used.get(pid, 0.0) for pid in apps], [rss[pid] for pid in apps],
-                 used.get(server.process.pid, 0.0), sum(v for pid, v in used.items() if pid not in served) / 100,
-                 sum(used.values()) / 100, (load_before, os.getloadavg()[0]))
+    return [(after - before) / seconds for before, after in zip(steps, steps_after, strict=True)], used
 
 
 async def first_times(page) -> dict:
@@ -163,17 +177,18 @@ def descendants(root: int) -> set[int]:
     return found - {root}
 
 
-def rss_mb(pid: int) -> float:
+def memory_mb(pid: int) -> tuple[float, float]:
+    """RSS and PSS of a process, in MB (0 if it has ended)."""
     try:
-        status = Path(f"/proc/{pid}/status").read_text()
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
     except OSError:
-        return 0.0
-    return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
+        return 0.0, 0.0
+    return tuple(int(re.search(rf"^{name}:\s+(\d+)", rollup, re.MULTILINE).group(1)) / 1024 for name in ("Rss", "Pss"))
 
 
 COLUMNS = ("tabs", "first frame s, median / slowest", "loading screen s, median", "steps/s per tab, slowest / median",
-           "key to screen ms, median / p90", "app CPU % of a core, median", "server CPU %", "browser cores",
-           "cores, all", "app RSS MB, median", "load before / after")
+           "key to screen ms, median / p90", "app CPU % of a core, median", "server and starter CPU %", "browser cores",
+           "cores, all", "app RSS / PSS MB, median", "load before / after")
 
 
 def table(rounds: list[Round]) -> str:
@@ -183,7 +198,8 @@ def table(rounds: list[Round]) -> str:
         cells = (r.tabs, f"{median(r.first_frame):.1f} / {max(r.first_frame):.1f}", f"{median(r.first_byte):.1f}",
                  f"{min(r.steps_per_sec):.1f} / {median(r.steps_per_sec):.1f}",
                  f"{median(r.key_ms):.0f} / {percentile(r.key_ms, 0.9):.0f}", f"{median(r.app_cpu):.0f}",
-                 f"{r.server_cpu:.0f}", f"{r.browser_cores:.2f}", f"{r.cores:.2f}", f"{median(r.app_rss):.0f}",
+                 f"{r.server_cpu:.0f}", f"{r.browser_cores:.2f}", f"{r.cores:.2f}",
+                 f"{median(m[0] for m in r.app_memory):.0f} / {median(m[1] for m in r.app_memory):.0f}",
                  f"{r.load[0]:.1f} / {r.load[1]:.1f}")
         lines.append("| " + " | ".join(str(cell) for cell in cells) + " |")
     return "\n".join(lines)
