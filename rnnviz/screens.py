@@ -10,7 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Markdown, Static
+from textual.widgets import Button, Input, Label, Markdown, OptionList, Static
+from textual.widgets.option_list import Option
 
 from rnncore import CheckpointError
 
@@ -21,16 +22,40 @@ HELP = """\
 
 Watch a recurrent network learn to predict the next symbol of a sequence.
 
-- **Header**: what trains (data, layers) and how it goes: step, epoch, cost, eval accuracy and its share of the best
-  possible, tokens/s, learning rate; on a narrow terminal the least needed give way.
-- **Model**: the data, embedding size, the stack of RNN and dense layers, and the seed; *Apply* builds a fresh network.
+## Getting around
+
+{getting_around}
+
+**Where the keys go** is on the bottom line: `keys: app` means no field has focus and each key is a command (a key
+that is none says so); with a field focused, the line names it and says what it takes. A field takes its value on
+`enter` (or when you leave it with `tab`), and `enter` gives the keys back to the app. A value a field refuses stays
+beside it with the reason, and the field shows the value in use, selected, so that what you type next replaces it.
+
+**Nothing is lost to a key.** A reset (`r`), closing a run (`x`), *Apply* over a trained run and a load over one ask
+first, in a dialog that only `enter` (on the highlighted button), a click or `escape` answers; then `ctrl+z` brings the
+run back, until the next of them. Quitting asks if a run has trained since it was saved.
+
+**On a small terminal** (80x24), one page at a time: `3` the charts, `4` the prediction, `1` / `2` the Model and
+Training panels beside the charts; `/` and the view keys go to the prediction. Each panel's border names the others.
+
+## What you see
+
+- **Header**: what trains (data, layers) and how it goes: step, epoch, `cost` (the last step's training cost, -ln p in
+  nats), `acc` (the share of eval targets predicted right), `to best` (the eval cost minus the best possible cost,
+  in nats: 0 is the best any predictor does on average; a little below 0 happens by chance on a finite eval set),
+  tokens/s and the learning rate. On a narrow terminal the least needed give way.
+- **Model**: the data (any task: `parity:64`, `anbn:30`, `xor`, or a text file; `↓` lists them), the embedding size,
+  the stack of RNN, LSTM, GRU and dense layers, and the seed; *Apply* (or `enter` in a field) builds a fresh network in
+  place of the current run, *New run* beside it.
 - **Training**: learning rate, schedule, optimizer, batch, BPTT, L2, clipping and speed; each change applies at the next
   step and is marked on the charts.
-- **Charts**: the training cost (faint: every step; bright: smoothed), the eval cost (green) and the eval accuracy
-  against steps; white, the best possible; violet, the best without memory, where the cost sits until the network
-  finds a memory.
+- **Charts**: the runs on the current run's task, each in its own colour: its eval cost bright, its training cost
+  (smoothed) darker, the current run's raw cost faint grey; white, the best possible; violet, the best without
+  memory, where the cost sits until the network finds a memory. The eval accuracy beside it. Runs on other tasks are
+  named in the title (`c` goes to them).
 - **Prediction**: type a prefix such as `1 3 5`; the bars show the next-symbol probabilities, the line below the greedy
   continuation, and each heatmap the hidden units (rows) after each symbol (columns), from -1 (blue) to +1 (red).
+  `PgUp`/`PgDn` scroll a view that does not fit.
 
 **Views**, the tabs of the prediction panel, for the prefix (or with none an eval sequence, named in the view):
 - `p` **Probs**: the bars and heatmaps; `t` shows another of the layer's traces (h; an LSTM's c and gates).
@@ -44,21 +69,13 @@ Watch a recurrent network learn to predict the next symbol of a sequence.
 `l` the next recurrent layer · `↑`/`↓` the target (bars, Back) or the unit (Unit, or a heatmap after a click on a
 row) · `a` the likeliest target again.
 
-**Keys**: `space` run or pause · `n` one step (of every run) · `r` reset the weights · `ctrl+s` / `ctrl+o` save /
-load a checkpoint · `f` fork the run · `c` next run · `x` close the run · `ctrl+p` command palette (recording,
-exporting, every action) · `?` this help · `q` or `ctrl+c` quit.
+**Keys**: `space` run or pause · `n` one step (of every run) · `r` reset the weights · `ctrl+z` undo a reset, close,
+Apply or load · `ctrl+s` / `ctrl+o` save / load a checkpoint · `f` fork the run · `c` next run · `x` close the run ·
+`ctrl+p` command palette (changing the task, recording, exporting, every action) · `?` this help · `q` quit.
 
 A build, a reset, a load or a fork runs beside the screen: the header says what it is doing and the keys keep
-working (those that would touch the network say to wait); `q` quits at once. A prediction that takes a while says
-*working…* in the panel's title.
-
-## Getting around
-
-{getting_around}
-
-A field takes its value on `enter` (or when you leave it with `tab`); `enter` also gives the keys back to the app,
-so `space`, `q` and `?` work again. A value a field refuses stays beside it, and the field shows the value in use,
-selected, so that what you type next replaces it.
+working (those that would touch the network say to wait). A prediction that takes a while says *working…* in the
+panel's title.
 """
 
 
@@ -71,39 +88,101 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help", classes="dialog"):
-            yield Markdown(HELP)
-            yield Static("[dim]escape, q or ? closes this help[/]")
+        with Vertical(classes="dialog"):
+            with VerticalScroll(id="help"):
+                yield Markdown(HELP)
+            yield Static("[dim]↑/↓, PgUp/PgDn, Home/End scroll · escape, q or ? closes this help[/]", classes="keys")
+
+    def on_mount(self) -> None:
+        self.query_one("#help").focus()  # its keys scroll it: ↑/↓, PgUp/PgDn, Home/End
 
     def action_close(self) -> None:
         self.dismiss(None)
 
 
-class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question; dismisses with True for yes."""
+class ChoiceScreen(ModalScreen[str | None]):
+    """A question answered by buttons; dismisses with the chosen button's id, or None on escape. Only enter (on
+    the focused button), a click or escape answer it; ←/→ and tab move between the buttons, and every other key
+    is ignored, so that a word typed by mistake cannot answer it."""
 
-    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("escape,n", "answer(False)", "No")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("left", "app.focus_previous", show=False),
+                Binding("right", "app.focus_next", show=False)]
 
-    def __init__(self, question: str, yes: str = "Yes") -> None:
+    def __init__(self, question: str, choices: list[tuple[str, str]], focused: str | None = None) -> None:
+        """`choices`: (id, label) of each button, left to right; `focused`: the id enter answers with at first."""
         super().__init__()
-        self.question, self.yes = question, yes
+        self.question, self.choices = question, choices
+        self.first = focused or choices[0][0]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.question, id="question")
             with Horizontal(classes="buttons"):
-                yield Button(f"{self.yes} (y)", variant="primary", id="yes")
-                yield Button("Cancel (n)", id="no")
+                for index, (choice, label) in enumerate(self.choices):
+                    yield Button(label, variant="primary" if index == 0 else "default", id=choice)
+            yield Static("[dim]enter: the highlighted button · ←/→: another · escape: cancel[/]", classes="keys")
 
     def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
+        self.query_one(f"#{self.first}", Button).focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
+        self.answer(event.button.id)
 
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+    def action_cancel(self) -> None:
+        self.answer(None)
+
+    def answer(self, choice: str | None) -> None:
+        self.dismiss(choice)
+
+
+class ConfirmScreen(ChoiceScreen):
+    """A yes/cancel question; dismisses with True for yes (enter, with the yes button focused as it opens)."""
+
+    def __init__(self, question: str, yes: str = "Yes") -> None:
+        super().__init__(question, [("yes", yes), ("no", "Cancel")])
+
+    def answer(self, choice: str | None) -> None:
+        self.dismiss(choice == "yes")
+
+
+class TaskScreen(ModalScreen[str | None]):
+    """The built-in tasks, each with what it is, and a field for any other (`parity:64`, a text file); dismisses
+    with the one chosen (enter), or None (escape)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, tasks: list[tuple[str, str]], current: str) -> None:
+        """`tasks`: (name, what it is) of each; `current`: the task highlighted as it opens."""
+        super().__init__()
+        self.tasks, self.current = tasks, current
+
+    def compose(self) -> ComposeResult:
+        width = max(len(name) for name, _ in self.tasks) + 2
+        with Vertical(classes="dialog"):
+            yield Label("Change the task: a new network learns it, in place of the current one")
+            yield OptionList(*(Option(Text.assemble((name.ljust(width), "bold"), about), id=name)
+                               for name, about in self.tasks), id="task-list")
+            yield Input(placeholder="or type one: parity:64, anbn:30, a text file's path", id="other-task")
+            yield Static("[dim]↑/↓ and enter: choose · tab: type one · escape: cancel[/]")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        names = [name for name, _ in self.tasks]
+        options.highlighted = names.index(self.current) if self.current in names else 0
+        options.focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    @on(Input.Submitted, "#other-task")
+    def _typed(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 def checkpoint_dialog(title: str, default: str, act: Callable[[str], object],
@@ -176,6 +255,9 @@ class PathScreen(ModalScreen[str]):
 
 
 COMMANDS = [  # the command palette's entries: (title, help, action)
+    ("Change the task (the data)…", "A new network on another task: parity:64, xor, letters, anbn:30, a text file",
+     "list_tasks"),
+    ("Undo", "Bring back the run that a reset, a close, Apply or a load threw away (ctrl+z)", "undo"),
     ("Run or pause training", "Start the training loop, or pause it after the current step", "toggle_run"),
     ("One training step", "Do exactly one optimizer step (while paused)", "one_step"),
     ("Reset weights", "Draw the network's weights again from its seed, back at step 0", "reset"),

@@ -87,7 +87,7 @@ class RnnvizServer(Server):
             stdout=asyncio.subprocess.PIPE)
         try:
             ready = await asyncio.wait_for(self.starter.stdout.readline(), STARTER_WITHIN)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             ready = b""
         if ready != b"ready\n":
             self.console.print("rnnviz: warning: the app starter did not start: each tab starts its app itself, "
