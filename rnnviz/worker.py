@@ -110,8 +110,7 @@ class TrainingLoop:
             if diverged:
                 self.post(Diverged(diverged[1], diverged[0]))
                 return
-            share = self.fair.now() if self.fair else 1.0
-            self._pace(started, share)
+            share = self._pace(started)
         if steps:
             self._post(event, steps, tokens, time.perf_counter() - since)
 
@@ -130,12 +129,14 @@ class TrainingLoop:
             self.tokens_per_sec = tokens / seconds
         self.post(Trained(event, steps, self.tokens_per_sec or 0.0))
 
-    def _pace(self, started: float, share: float) -> None:
-        """Wait out this step's share of a second at `speed` steps/s; a stop or a new speed cuts it short. With a
-        `share` below 1 (a saturated machine), steps come 1/share times further apart, at any speed."""
-        took = time.perf_counter() - started
+    def _pace(self, started: float) -> float:
+        """Wait out this step's share of a second at `speed` steps/s; a stop or a new speed cuts it short. When the
+        machine is saturated (a served app's `fair` share below 1), steps come 1/share times further apart, at any
+        speed. Returns the share."""
+        share, took = self.fair.now() if self.fair else 1.0, time.perf_counter() - started
         while self.running:
             left = max(1 / self.speed if self.speed > 0 else 0.0, took) / share - (time.perf_counter() - started)
             if left <= 0:
-                return
+                break
             self._wake.wait(min(left, 0.05))
+        return share

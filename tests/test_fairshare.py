@@ -118,9 +118,9 @@ class Held:
 def test_a_step_waits_one_over_the_share_longer(speed, took, least):
     """At 10 steps/s and a share of 0.25, a step every 0.4 s; as fast as it goes, a 0.05 s step then 0.15 s idle."""
     loop = TrainingLoop(lab=None, post=lambda message: None, speed=speed)
-    loop.running = True
+    loop.running, loop.fair = True, Held(0.25)
     started = time.perf_counter() - took
-    loop._pace(started, 0.25)
+    assert loop._pace(started) == 0.25
     assert time.perf_counter() - started >= least - 0.01
 
 
