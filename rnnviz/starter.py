@@ -64,8 +64,9 @@ def _serve(listener: socket.socket) -> None:
 
 def _start(connection: socket.socket, listener: socket.socket) -> None:
     """Read a tab's request (its streams come with the first bytes), fork its app, and answer with its pid."""
-    data, streams, _, _ = socket.recv_fds(connection, REQUEST_LIMIT, 3)
+    streams = []
     try:
+        data, streams, _, _ = socket.recv_fds(connection, REQUEST_LIMIT, 3)
         while len(data) < REQUEST_LIMIT and (more := connection.recv(REQUEST_LIMIT)):
             data += more
         request = json.loads(data)
