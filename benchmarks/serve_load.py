@@ -65,6 +65,7 @@ window.rnnvizWatch = (terminal) => {  // called by TERMINAL_TRAP with textual-se
 @dataclass
 class Round:
     tabs: int
+    failed: int  # tabs whose app ended before it showed: the rest are measured
     first_byte: list[float]  # seconds, one per tab
     first_frame: list[float]
     steps_per_sec: list[float]
@@ -94,6 +95,7 @@ async def run_round(playwright, executable: str, tabs: int, args) -> Round:
 
 async def measure(server: ServedApp, browser, tabs: int, args, load_before: float) -> Round:
     pages, opened = await open_tabs(browser, server.url, tabs, args.draw)
+    pages, opened = [p for p, t in zip(pages, opened, strict=True) if t], [t for t in opened if t]  # apps that run
     for page in pages:
         await press_and_wait(page, "RUNNING")
     await asyncio.sleep(WARM_UP)
@@ -103,7 +105,7 @@ async def measure(server: ServedApp, browser, tabs: int, args, load_before: floa
     keys = [await press_and_wait(page, state) for _ in range(args.keys) for page in pages
             for state in ("PAUSED", "RUNNING")]
     served = {server.process.pid} | descendants(server.process.pid)  # the server, its starter, its tabs' apps
-    return Round(tabs, first_byte=[t["firstByte"] / 1000 for t in opened],
+    return Round(tabs, failed=tabs - len(pages), first_byte=[t["firstByte"] / 1000 for t in opened],
                  first_frame=[t["firstFrame"] / 1000 for t in opened], steps_per_sec=rates, key_ms=keys,
                  app_cpu=[used.get(pid, 0.0) for pid in apps], app_memory=memory,
                  server_cpu=sum(v for pid, v in used.items() if pid in served and pid not in apps),
@@ -111,7 +113,7 @@ async def measure(server: ServedApp, browser, tabs: int, args, load_before: floa
                  cores=sum(used.values()) / 100, load=(load_before, os.getloadavg()[0]))
 
 
-async def open_tabs(browser, url: str, tabs: int, draw: bool) -> tuple[list, list[dict]]:
+async def open_tabs(browser, url: str, tabs: int, draw: bool) -> tuple[list, list[dict | None]]:
     """`tabs` pages, each in its own context, opened together; each one's times to its first bytes and frame."""
     pages = [await (await browser.new_context(viewport=VIEWPORT)).new_page() for _ in range(tabs)]
     for page in pages:
@@ -129,11 +131,16 @@ async def training(pages, seconds: float) -> tuple[list[float], dict[int, float]
     return [(after - before) / seconds for before, after in zip(steps, steps_after, strict=True)], used
 
 
-async def first_times(page) -> dict:
-    await page.wait_for_function("window.rnnvizTimes?.firstFrame !== undefined", timeout=OPENING * 1000,
-                                 polling=100)
+async def first_times(page) -> dict | None:
+    """Milliseconds from navigation to the first bytes and to the app's header; None if the tab's session ended
+    first (its app failed: textual-serve's page then says "Session ended")."""
+    await page.wait_for_function("window.rnnvizTimes?.firstFrame !== undefined || "
+                                 "document.body.classList.contains('-closed')", timeout=OPENING * 1000, polling=100)
+    times = await page.evaluate("window.rnnvizTimes")
+    if "firstFrame" not in times:
+        return None
     await page.focus(".xterm-helper-textarea")  # where xterm.js takes the keyboard
-    return await page.evaluate("window.rnnvizTimes")
+    return times
 
 
 async def press_and_wait(page, state: str) -> float:
@@ -186,16 +193,18 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return tuple(int(re.search(rf"^{name}:\s+(\d+)", rollup, re.MULTILINE).group(1)) / 1024 for name in ("Rss", "Pss"))
 
 
-COLUMNS = ("tabs", "first frame s, median / slowest", "loading screen s, median", "steps/s per tab, slowest / median",
-           "key to screen ms, median / p90", "app CPU % of a core, median", "server and starter CPU %", "browser cores",
-           "cores, all", "app RSS / PSS MB, median", "load before / after")
+COLUMNS = ("tabs (failed)", "first frame s, median / slowest", "loading screen s, median",
+           "steps/s per tab, slowest / median", "key to screen ms, median / p90", "app CPU % of a core, median",
+           "server and starter CPU %", "browser cores", "cores, all", "app RSS / PSS MB, median",
+           "load before / after")
 
 
 def table(rounds: list[Round]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "--:|" * len(COLUMNS)]
+    median = statistics.median
     for r in rounds:
-        median = statistics.median
-        cells = (r.tabs, f"{median(r.first_frame):.1f} / {max(r.first_frame):.1f}", f"{median(r.first_byte):.1f}",
+        cells = (f"{r.tabs} ({r.failed})" if r.failed else r.tabs,
+                 f"{median(r.first_frame):.1f} / {max(r.first_frame):.1f}", f"{median(r.first_byte):.1f}",
                  f"{min(r.steps_per_sec):.1f} / {median(r.steps_per_sec):.1f}",
                  f"{median(r.key_ms):.0f} / {percentile(r.key_ms, 0.9):.0f}", f"{median(r.app_cpu):.0f}",
                  f"{r.server_cpu:.0f}", f"{r.browser_cores:.2f}", f"{r.cores:.2f}",
