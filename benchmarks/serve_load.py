@@ -118,7 +118,7 @@ async def open_tabs(browser, url: str, tabs: int, draw: bool) -> tuple[list, lis
     pages = [await (await browser.new_context(viewport=VIEWPORT)).new_page() for _ in range(tabs)]
     for page in pages:
         await page.add_init_script(TERMINAL_TRAP + WATCH + ("" if draw else NO_DRAWING))
-    await asyncio.gather(*(page.goto(url) for page in pages))
+    await asyncio.gather(*(page.goto(url, timeout=OPENING * 1000) for page in pages))
     return pages, await asyncio.gather(*(first_times(page) for page in pages))
 
 
