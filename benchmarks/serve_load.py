@@ -201,17 +201,21 @@ COLUMNS = ("tabs (failed)", "first frame s, median / slowest", "loading screen s
 
 def table(rounds: list[Round]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "--:|" * len(COLUMNS)]
-    median = statistics.median
+    median, p90 = statistics.median, lambda values: percentile(values, 0.9)
     for r in rounds:
-        cells = (f"{r.tabs} ({r.failed})" if r.failed else r.tabs,
-                 f"{median(r.first_frame):.1f} / {max(r.first_frame):.1f}", f"{median(r.first_byte):.1f}",
-                 f"{min(r.steps_per_sec):.1f} / {median(r.steps_per_sec):.1f}",
-                 f"{median(r.key_ms):.0f} / {percentile(r.key_ms, 0.9):.0f}", f"{median(r.app_cpu):.0f}",
-                 f"{r.server_cpu:.0f}", f"{r.browser_cores:.2f}", f"{r.cores:.2f}",
-                 f"{median(m[0] for m in r.app_memory):.0f} / {median(m[1] for m in r.app_memory):.0f}",
-                 f"{r.load[0]:.1f} / {r.load[1]:.1f}")
+        cells = (f"{r.tabs} ({r.failed})" if r.failed else r.tabs, shown(r.first_frame, median, max),
+                 shown(r.first_byte, median), shown(r.steps_per_sec, min, median),
+                 shown(r.key_ms, median, p90, digits=0), shown(r.app_cpu, median, digits=0), f"{r.server_cpu:.0f}",
+                 f"{r.browser_cores:.2f}", f"{r.cores:.2f}",
+                 f"{shown([m[0] for m in r.app_memory], median, digits=0)} / "
+                 f"{shown([m[1] for m in r.app_memory], median, digits=0)}", f"{r.load[0]:.1f} / {r.load[1]:.1f}")
         lines.append("| " + " | ".join(str(cell) for cell in cells) + " |")
     return "\n".join(lines)
+
+
+def shown(values: list[float], *statistics_of, digits: int = 1) -> str:
+    """Each of `statistics_of` (median, max...) of `values`, joined by " / "; "-" when no tab gave any."""
+    return " / ".join(f"{of(values):.{digits}f}" for of in statistics_of) if values else "-"
 
 
 def percentile(values: list[float], share: float) -> float:
