@@ -12,6 +12,7 @@ from rnncore.replay import Replayer
 from rnncore.threads import blas_threads
 from rnncore.vocab import printable
 
+from .fairshare import FairShare
 from .lab import DEFAULT_SPEED, Lab, parse_speed
 from .lesson import BUILT_IN, built_in, find
 from .models import check_data, read_model
@@ -151,15 +152,16 @@ def main(argv: list[str] | None = None) -> None:
         list_lessons()
         return
     if args.serve:  # the options are checked: each browser tab builds its own session
-        serve(args.host, args.port, sys.argv[1:] if argv is None else argv)
+        serve(args.host, args.port, args.max_tabs, sys.argv[1:] if argv is None else argv)
         return
     from .app import RnnvizApp  # after the arguments are checked: a bad one never waits for Textual to load
 
-    if args.served_from:
-        end_with_server()
     app = RnnvizApp(start=partial(lab_from_args, args), starting=_starting(args), speed=args.speed,
                     checkpoint=args.load or "model.npz", root=args.served_from,
                     lesson=args.lesson)  # the lab is made behind a loading screen
+    if args.served_from:  # one tab of a class: its app shares the machine with the others' (rnnviz/serve.py)
+        end_with_server()
+        app.loop.fair = FairShare()
     app.run()
     if app.refused:  # found once the data was read through: the same one line and status as before any screen
         _refuse(app.refused)

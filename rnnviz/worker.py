@@ -16,6 +16,7 @@ from textual.worker import get_current_worker
 
 from rnncore import StepEvent
 
+from .fairshare import FairShare
 from .lab import DEFAULT_SPEED, Lab
 from .session import Session
 
@@ -50,6 +51,7 @@ class TrainingLoop:
         self.running = False
         self.turns: int | None = None  # turns left before it stops by itself; None: until stopped
         self.tokens_per_sec: float | None = None  # the rate of the last message, for the header
+        self.fair: FairShare | None = None  # served: steps and messages slow down on a saturated machine
         self._wake = threading.Event()  # set on stop, so a loop pacing itself stops waiting
         self._lock = threading.Lock()  # between the app's thread and the loop's, for `turns` and `running`
         self._run = 0  # which start the loop's thread belongs to: one left over from an earlier start stops
@@ -86,6 +88,7 @@ class TrainingLoop:
         worker = get_current_worker()
         steps = tokens = 0
         since = time.perf_counter()
+        share = 1.0
         while self._goes_on(run) and not worker.is_cancelled:
             started = time.perf_counter()
             stepped = self.lab.step()  # [(session, event)] of every run
@@ -100,14 +103,14 @@ class TrainingLoop:
             steps, tokens = steps + len(stepped), tokens + sum(e.tokens for _, e in stepped)
             now = time.perf_counter()
             diverged = next(((s, e) for s, e in stepped if e.diverged), None)
-            if diverged or now - since >= POST_EVERY:
+            if diverged or now - since >= POST_EVERY / share:
                 self._post(event, steps, tokens, now - since)
                 steps = tokens = 0
                 since = now
             if diverged:
                 self.post(Diverged(diverged[1], diverged[0]))
                 return
-            self._pace(started)
+            share = self._pace(started)
         if steps:
             self._post(event, steps, tokens, time.perf_counter() - since)
 
@@ -126,10 +129,14 @@ class TrainingLoop:
             self.tokens_per_sec = tokens / seconds
         self.post(Trained(event, steps, self.tokens_per_sec or 0.0))
 
-    def _pace(self, started: float) -> None:
-        """Wait out this step's share of a second at `speed` steps/s; a stop or a new speed cuts it short."""
-        while self.running and self.speed > 0:
-            left = 1 / self.speed - (time.perf_counter() - started)
+    def _pace(self, started: float) -> float:
+        """Wait out this step's share of a second at `speed` steps/s; a stop or a new speed cuts it short. When the
+        machine is saturated (a served app's `fair` share below 1), steps come 1/share times further apart, at any
+        speed. Returns the share."""
+        share, took = self.fair.now() if self.fair else 1.0, time.perf_counter() - started
+        while self.running:
+            left = max(1 / self.speed if self.speed > 0 else 0.0, took) / share - (time.perf_counter() - started)
             if left <= 0:
-                return
+                break
             self._wake.wait(min(left, 0.05))
+        return share

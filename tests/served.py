@@ -26,6 +26,7 @@ TERMINAL_TRAP = """
 Object.defineProperty(Object.prototype, "terminal", {configurable: true, set(value) {
     Object.defineProperty(this, "terminal", {value, writable: true, configurable: true, enumerable: true});
     window.rnnvizTerminal = value;
+    window.rnnvizWatch?.(value);  // a hook for benchmarks/serve_load.py, which times what the terminal shows
 }});"""
 READ_SCREEN = """() => {
     const terminal = window.rnnvizTerminal, buffer = terminal.buffer.active, rows = [];
@@ -90,16 +91,22 @@ class ServedApp:
         return (self.folder / "server.log").read_text(errors="replace")
 
     def app_processes(self) -> list[int]:
-        """The pids of the apps this server started (their command line names the served folder)."""
+        """The pids of the apps this server started: the children of its starter (rnnviz/starter.py), and any that
+        a tab started itself (its command line names the served folder; the tab's handover.py, which names it too,
+        is not an app yet)."""
         marker = f"--served-from\0{self.folder}\0".encode()
-        pids = []
+        table = {}  # pid: (parent, state, command line) of every process
         for entry in Path("/proc").iterdir():
             try:
-                if entry.name.isdigit() and marker in (entry / "cmdline").read_bytes():
-                    pids.append(int(entry.name))
+                if entry.name.isdigit():
+                    stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                    table[int(entry.name)] = (int(stat[1]), stat[0], (entry / "cmdline").read_bytes())
             except OSError:  # a process that ended while we looked
                 continue
-        return pids
+        starters = {pid for pid, (parent, _, command) in table.items()
+                    if parent == self.process.pid and b"rnnviz.starter" in command}
+        return sorted(pid for pid, (parent, state, command) in table.items()
+                      if state != "Z" and (parent in starters or marker in command and b"handover.py" not in command))
 
     def stop(self, sig: int = signal.SIGINT, group: bool = False, timeout: float = 30.0) -> int:
         """Send `sig` to the server alone, or to its whole process group as Ctrl+C in a terminal does, and wait

@@ -5,9 +5,11 @@ install them. Run them alone with `pytest -m browser`.
 """
 import re
 import signal
+import urllib.error
+import urllib.request
 
 import pytest
-from served import ServedApp, Tab, chromium, launch, wait_until
+from served import APP_SHOWN, TERMINAL_TRAP, ServedApp, Tab, chromium, launch, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.ui]
 
@@ -124,3 +126,34 @@ def test_stopping_the_server_ends_every_app_it_started(browser, served, stop):
     assert status == (-signal.SIGKILL if sig == signal.SIGKILL else 0), served.output()
     ends(served, pids)
     assert "Traceback" not in served.output()
+
+
+def test_a_tab_past_max_tabs_is_told_the_class_is_full_and_gets_the_app_once_one_closes(browser, tmp_path):
+    served = ServedApp(tmp_path, *APP_OPTIONS, "--max-tabs", "1")
+    try:
+        late, held = browser.new_page(), []
+        late.add_init_script(TERMINAL_TRAP)
+        late.route("**/textual.js", lambda route: held.append(route))  # its websocket waits for this script
+        late.goto(served.url, wait_until="commit")  # the app's page, while there is room
+        first = Tab(browser, served.url)
+        pids = served.app_processes()
+        held[0].continue_()  # too late: the first tab has the place, and this one's websocket is sent back to "/"
+        late.wait_for_selector("text=The class is full", timeout=20_000)
+        assert "Try again in a minute" in late.inner_text("body") and served.app_processes() == pids
+        first.close()
+        ends(served, pids)
+        wait_until(lambda: _status(served.url) == 200, 10, lambda: "the closed tab's place stayed taken")
+        late.unroute("**/textual.js")
+        late.reload()
+        late.wait_for_function(APP_SHOWN, timeout=30_000)
+        assert len(served.app_processes()) == 1
+        late.close()
+    finally:
+        served.kill()
+
+
+def _status(url):
+    try:
+        return urllib.request.urlopen(url, timeout=10).status
+    except urllib.error.HTTPError as e:
+        return e.code

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from served import ServedApp, chromium, free_port, wait_until
@@ -64,6 +65,11 @@ def test_a_port_out_of_range_is_one_line_and_exit_2(port):
     says_one_line(rnnviz("--serve", "--port", port), "--port")
 
 
+@pytest.mark.parametrize("tabs", ["0", "10001", "many", "-2", "1.5"])
+def test_max_tabs_out_of_range_is_one_line_and_exit_2(tabs):
+    says_one_line(rnnviz("--serve", "--max-tabs", tabs), "--max-tabs", "a whole number from 1 to 10000")
+
+
 def test_bad_app_options_are_refused_before_serving():
     says_one_line(rnnviz("--serve", "--port", str(free_port()), "--data", "no-such-file.txt"), "no-such-file.txt")
 
@@ -74,7 +80,7 @@ def test_only_a_host_other_than_loopback_is_warned_about(monkeypatch, capsys):
     for addresses, warned in ((["127.0.0.1"], False), (["::1", "127.0.0.2"], False), (["0.0.0.0"], True),
                               (["127.0.0.1", "192.0.2.7"], True), (["fe80::1%eth0"], True)):
         monkeypatch.setattr(serve, "check_address", lambda host, port, found=addresses: found)
-        serve.serve("the-host", 8123, [])
+        serve.serve("the-host", 8123, None, [])
         warning = capsys.readouterr().err
         assert (warning == "rnnviz: warning: serving on the-host: anyone who can reach port 8123 can use the app\n"
                 if warned else warning == ""), (addresses, warning)
@@ -90,11 +96,12 @@ def test_a_missing_chromium_fails_the_browser_tests_saying_how_to_install_it(mon
 # --- the command each tab runs ----------------------------------------------------------------------------
 def test_each_tab_runs_rnnviz_with_the_app_options_confined_to_the_folder():
     argv = ["--serve", "--data", "my text.txt", "--hos", "127.0.0.1", "--port=9000", "--layers", "rnn:16",
-            "--served-from", "/", "--po", "9001"]  # abbreviations as rnnviz's own parser takes them
-    command = serve.child_command(argv, "/srv/the class")
+            "--served-from", "/", "--po", "9001", "--max-t", "5"]  # abbreviations as rnnviz's own parser takes them
+    command = serve.child_command(argv, "/srv/the class", "/tmp/rnnviz-x/starter")
     assert command.startswith("exec ")  # the shell gives way: one process per tab
-    assert shlex.split(command)[1:] == [sys.executable, "-m", "rnnviz", "--data", "my text.txt", "--layers",
-                                        "rnn:16", "--served-from", "/srv/the class"]
+    handover = str(Path(serve.__file__).with_name("handover.py"))
+    assert shlex.split(command)[1:] == [sys.executable, "-I", "-S", handover, "/tmp/rnnviz-x/starter", "--data",
+                                        "my text.txt", "--layers", "rnn:16", "--served-from", "/srv/the class"]
 
 
 # --- confinement in a served app --------------------------------------------------------------------------
