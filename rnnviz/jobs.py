@@ -100,7 +100,7 @@ class Background:
         worker = get_current_worker()
         try:
             looked = await off_thread(lambda: session.look(prefix, lens, stale=lambda: worker.is_cancelled))
-            runs = await off_thread(lambda: self.lab.compare(prefix)) if lens.view == "probs" else []
+            runs = await off_thread(lambda: self.lab.across(prefix, lens))
         except ValueError as e:  # the prefix has a symbol the data lacks, or the outputs overflow
             looked = e
         if not self.is_running:  # the app ends: its widgets are going
@@ -112,7 +112,7 @@ class Background:
             panel.show_error(str(looked))
         elif looked is not None:
             panel.show(*looked)
-            panel.show_runs(runs)
+            panel.show_runs(runs, lens.view)
         if self._look_again:
             self._predict()
 

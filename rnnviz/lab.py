@@ -15,6 +15,8 @@ from rnncore.record import CSV_COLUMNS, Recorder, digest
 from rnncore.replay import Replayer
 from rnncore.threads import set_blas_threads, use_threads
 
+from .forgetting import GradientWatch
+from .insight import Lens
 from .session import Session
 
 MAX_RUNS = 4
@@ -40,6 +42,7 @@ class Lab:
         self.recorder: Recorder | None = None
         self._next_id = first.run_id + 1
         self.threads_asked, self.threads_note, self._sized_for = threads, "", []
+        self.gradients = GradientWatch()
         self.fit_threads()
 
     @property
@@ -112,6 +115,17 @@ class Lab:
             if probs is not None:
                 columns.insert(0 if session is self.session else len(columns), (label, index, probs))
         return columns
+
+    def across(self, text: str, lens: Lens) -> list:
+        """What the open view shows of every run: the probabilities after `text` (Probs: `compare`), or each run's
+        gradient through time (Gradient: `forgetting.RunGradient`, the current run first); nothing in the others."""
+        if lens.view == "probs":
+            return self.compare(text)
+        if lens.view != "grad":
+            return []
+        order = [self.current, *(i for i in range(len(self.runs)) if i != self.current)]
+        labels = self.labels() if len(self.runs) > 1 else [self.session.model.layers]
+        return self.gradients.runs([self.runs[i] for i in order], [labels[i] for i in order], order)
 
     def fit_threads(self) -> None:
         """The BLAS threads for the runs' largest network (`use_threads`), set again when a run's network changes
@@ -199,6 +213,7 @@ class ReplayLab(Lab):
     def __init__(self, replayer: Replayer):
         self.runs, self.current, self.recorder, self._next_id = [], 0, None, 0
         self.replayer, self._steps, self.drifts = replayer, replayer.steps(), []
+        self.gradients = GradientWatch()
         if replayer.header["blas_threads"]:  # the threads it was recorded with: the same sums, bit for bit
             set_blas_threads(replayer.header["blas_threads"])
         self.by_run: dict[int, Session] = {}
