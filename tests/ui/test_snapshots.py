@@ -5,9 +5,12 @@ in float64, so the figures and curves do not hang on the last bit of a float32 B
 """
 import pytest
 
-from rnncore import TrainConfig
+from rnncore import ModelConfig, TrainConfig
 from rnnviz.app import RnnvizApp
+from rnnviz.lab import Lab
 from rnnviz.session import Session
+
+from .conftest import settled
 
 STEPS = 150
 
@@ -52,3 +55,23 @@ def test_each_insight_view_120x40(snap_compare, key):
 
 def test_the_state_map_80x24(snap_compare):
     assert snap_compare(trained_app(), terminal_size=(80, 24), run_before=view_opened("m"))
+
+
+def rnn_and_lstm_app() -> RnnvizApp:
+    """The default RNN beside an LSTM (New run), each trained STEPS steps in float64."""
+    lab = Lab(trained_app().session)
+    lstm = lab.new_run(ModelConfig(layers="lstm:32"), seed=0)
+    for _ in range(STEPS):
+        lstm.step()
+    return RnnvizApp(lab=lab)
+
+
+async def gradient_opened(pilot):
+    await pilot.press("g")
+    await settled(pilot)
+    await without_notes(pilot)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_the_gradient_view_of_an_rnn_and_an_lstm(snap_compare, size):
+    assert snap_compare(rnn_and_lstm_app(), terminal_size=size, run_before=gradient_opened)
