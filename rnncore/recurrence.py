@@ -131,16 +131,23 @@ def _pairs(layers):
     return [(layers[i - 1] if i else None, layers[i]) for i in range(len(layers) - 1, -1, -1)]
 
 
-def recurrent_spectrum(net) -> dict[str, dict[str, np.ndarray]]:
+def recurrent_spectrum(net, largest_only: bool = False, steps: int = LANCZOS_STEPS, seed: int = 0) -> dict:
     """For each recurrent layer by name, the singular values (descending, float64) of its recurrent weights: the
     RNN's Whh under "Whh"; a gated cell's per gate, its block of Wh's columns, under "i", "f", "g", "o" (LSTM) or
-    "r", "z", "n" (GRU). The largest bounds the one-step Jacobian's norm (tanh' and the gates are at most 1)."""
-    spectrum = {}
+    "r", "z", "n" (GRU). The largest bounds the one-step Jacobian's norm (tanh' and the gates are at most 1).
+    With `largest_only`, that one alone, (1,) per block, by Lanczos on W Wᵀ as in `jacobian_norms`: a few matrix-
+    vector products where the SVD of a wide layer's blocks takes tens of ms; exact with `steps` >= the width."""
+    spectrum, rng = {}, np.random.default_rng(seed)
     for name, layer in net.recurrent():
         key, blocks = WEIGHTS[layer.kind]
-        parts = np.hsplit(net.params[f"{name}.{key}"].astype(np.float64), len(blocks))
-        spectrum[name] = {block: np.linalg.svd(part, compute_uv=False)
-                          for block, part in zip(blocks, parts, strict=True)}
+        parts = np.stack(np.hsplit(net.params[f"{name}.{key}"].astype(np.float64), len(blocks)))  # (gates, H, H)
+        if largest_only:
+            squared = _largest_eigenvalue(lambda v, W=parts: ((v[:, None] @ W) @ W.swapaxes(1, 2))[:, 0], len(parts),
+                                          parts.shape[1], min(steps, parts.shape[1]), rng, np.float64)
+            values = np.sqrt(np.maximum(squared, 0))[:, None]
+        else:
+            values = np.linalg.svd(parts, compute_uv=False)
+        spectrum[name] = dict(zip(blocks, values, strict=True))
     return spectrum
 
 
@@ -157,7 +164,7 @@ def jacobian_norms(net, x, mask=None, steps=LANCZOS_STEPS, seed=0) -> dict[str, 
     where, rng, norms = (mask != 0).T, np.random.default_rng(seed), {}  # where: (T, B)
     for name, step in _Pass(net, x).steps.items():
         local = _at(step, where)
-        squared = _largest_eigenvalue(local, min(steps, step.size), rng)  # (N,)
+        squared = _largest_eigenvalue(local.gram, int(where.sum()), step.size, min(steps, step.size), rng, step.dtype)
         norms[name] = np.full(where.shape, np.nan)
         norms[name][where] = np.sqrt(np.maximum(squared, 0))
         norms[name] = norms[name].T
@@ -172,15 +179,15 @@ def _at(step, where):
     return picked
 
 
-def _largest_eigenvalue(step, rounds, rng):
-    """(N,) the largest eigenvalue of JᵀJ at each of the step's N positions, by Lanczos: the largest eigenvalue of
-    the tridiagonal matrix its three-term recurrence builds. (Rounding makes the vectors lose their orthogonality
-    once an eigenvalue has converged; that only repeats converged eigenvalues, never raises the largest.)"""
-    N = len(getattr(step, step.per_position[0]))
-    v, before = _unit(rng.standard_normal((N, step.size))), 0.0
+def _largest_eigenvalue(gram, N, size, rounds, rng, dtype):
+    """(N,) the largest eigenvalue of N symmetric positive semi-definite matrices M (size x size), given `gram`,
+    which maps N row vectors (N, size) to v M each, by Lanczos: the largest eigenvalue of the tridiagonal matrix its
+    three-term recurrence builds. (Rounding makes the vectors lose their orthogonality once an eigenvalue has
+    converged; that only repeats converged eigenvalues, never raises the largest.)"""
+    v, before = _unit(rng.standard_normal((N, size))), 0.0
     alpha, beta = np.zeros((N, rounds)), np.zeros((N, rounds))
     for j in range(rounds):
-        w = step.gram(v.astype(step.dtype)).astype(np.float64)  # JᵀJ v
+        w = gram(v.astype(dtype)).astype(np.float64)  # M v
         alpha[:, j] = np.einsum("ns,ns->n", w, v)
         w -= alpha[:, j, None] * v + (beta[:, j - 1, None] * before if j else 0)
         beta[:, j] = np.sqrt(np.einsum("ns,ns->n", w, w))

@@ -21,7 +21,7 @@ from .inference import OVERFLOW
 FADE = 1e-3  # the share of g[0] below which the view says the gradient has faded
 REFRESH = 0.4  # seconds between two computations of a run's numbers while it trains
 SWEEP_BUDGET = 2e8  # multiply-adds of the gradient's backward sweep per run and refresh: some 20 ms on one core
-JACOBIAN_BUDGET = 5e7  # and of the Jacobians' Lanczos rounds
+JACOBIAN_BUDGET = 2e7  # and of the Jacobians' Lanczos rounds: their mean needs a few dozen positions, not all
 MAX_ROWS = 32  # eval sequences in the sample at most
 LANCZOS_ROUNDS = 16  # the mean of the norms is then within 0.2% of the exact one (rnncore/recurrence.py)
 
@@ -119,7 +119,7 @@ def measure(net: Network, sample: Sample) -> list[LayerGradient]:
         saturation = gate_saturation(net, sample.x, sample.targets | sample.states)
     if not all(np.isfinite(g[name][0]) and not np.isinf(g[name]).any() for name in g):
         raise ValueError(OVERFLOW)
-    spectrum = recurrent_spectrum(net)
+    spectrum = recurrent_spectrum(net, largest_only=True)
     return [LayerGradient(name, layer.kind, g[name], fade_lag(g[name]),
                           {block: float(values[0]) for block, values in spectrum[name].items()},
                           float(np.nanmean(norms[name])), saturation.get(name, {}))

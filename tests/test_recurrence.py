@@ -149,6 +149,15 @@ def test_the_spectrum_is_each_gates_singular_values_in_torchs_layout():
             np.testing.assert_allclose(block, np.linalg.svd(W)[1], rtol=1e-12)
 
 
+def test_the_largest_singular_value_alone_by_lanczos_equals_the_svds():
+    net = network([Embedding(4), LSTM(12), GRU(9), RNN(30)])
+    full, largest = recurrent_spectrum(net), recurrent_spectrum(net, largest_only=True, steps=30)
+    for name, blocks in full.items():
+        for block, values in blocks.items():
+            assert largest[name][block].shape == (1,)
+            assert largest[name][block][0] == pytest.approx(values[0], rel=1e-10)
+
+
 # --- the one-step Jacobian ---------------------------------------------------------------
 def cell_step(cell, inputs, lstm, state):
     """Torch's cell on one input (D,) from the state ([h | c] for an LSTM) before it: the state after it."""
