@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
@@ -94,15 +95,15 @@ class GradientView(Vertical):
         yield Plot(id="saturation-plot")
         yield Static("", id="saturation-legend")
 
-    def on_resize(self) -> None:
-        self._fit()
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.height)
 
     def show(self, runs: list[RunGradient], layer: int = 0) -> None:
         self.runs, self.depth = runs, layer
         gated = self._gated()
         _update(self.query_one("#grad-title", Static), title_text(runs))
         _update(self.query_one("#saturation-legend", Static), saturation_legend(gated, layer) if gated else Text())
-        self._fit()
+        self._fit(self.size.height)
         plot = self.query_one("#grad-plot", Plot)
         draw_gradients(plot.plt, runs, layer, plot.size.height or 12)
         plot.refresh()
@@ -115,9 +116,12 @@ class GradientView(Vertical):
         """The run whose gates the scatter shows: the first (the current run first) whose layer has gates."""
         return next((run for run in self.runs if picked(run, self.depth).saturation), None)
 
-    def _fit(self) -> None:
-        """What fits the panel's height: everything (120x40), the plot and a line per run, or the lines alone."""
-        height, gated = self.size.height or 30, self._gated() is not None
+    def _fit(self, height: int) -> None:
+        """What fits the view's height: everything (120x40), the plot and a line per run, or the lines alone (80x24).
+        Not yet laid out (height 0): as it is."""
+        if not height:
+            return
+        gated = self._gated() is not None
         _update(self.query_one("#grad-summary", Static), summary(self.runs, self.depth, gauges=height >= ROOMY))
         for widget, shown in (("#grad-title", height >= SMALL), ("#grad-plot", height >= SMALL and bool(self.runs)),
                               ("#saturation-plot", height >= ROOMY and gated),
