@@ -73,14 +73,14 @@ def measure(net: Network, data, rows: int, gap: int) -> dict:
             "jacobian": float(np.nanmean(jacobian_norms(net, x, mask)[name]))}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="parity:64")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--cells", nargs="+", default=["rnn", "lstm", "gru"])
     parser.add_argument("--rows", type=int, default=16, help="eval sequences measured")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     gap = int(args.task.split(":")[1]) if ":" in args.task else 3
     print(machine())
     print(f"{args.task}, {args.steps} steps, seeds {' '.join(map(str, args.seeds))}; the gradient over the first "
