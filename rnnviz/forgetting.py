@@ -44,7 +44,7 @@ class RunGradient:
     """One run's numbers, for the view that overlays every run."""
 
     label: str  # what tells the run apart (Lab.labels)
-    color: int  # index of its colour, as on the charts
+    color: int  # index of its colour in the charts' RUN_COLORS
     step: int  # the training step of the weights measured
     about: str  # what it was measured on: "8 eval sequences"
     layers: list[LayerGradient]  # bottom up
@@ -141,10 +141,14 @@ class GradientWatch:
     def __init__(self) -> None:
         self._last: dict[int, tuple[float, object, int, RunGradient | None]] = {}  # id(session) -> when, net, step
 
-    def runs(self, sessions: list, labels: list[str], colors: list[int]) -> list[RunGradient]:
-        """The numbers of every run that has a recurrent layer and eval sequences, in the order given."""
-        self._last = {key: value for key, value in self._last.items() if key in {id(s) for s in sessions}}
-        found = [self._of(*run) for run in zip(sessions, labels, colors, strict=True)]
+    def runs(self, lab) -> list[RunGradient]:
+        """The numbers of the lab's runs on the current run's task (as the charts overlay them), the current run
+        first; each as the charts name and colour it. Runs without a recurrent layer or eval sequences are left out."""
+        task = lab.session.model.data
+        shown = sorted((s for s in lab.runs if s.model.data == task), key=lambda s: s is not lab.session)
+        labels = lab.labels(shown) if len(shown) > 1 else [lab.session.model.layers]
+        self._last = {key: value for key, value in self._last.items() if key in {id(s) for s in lab.runs}}
+        found = [self._of(session, label, session.color) for session, label in zip(shown, labels, strict=True)]
         return [run for run in found if run is not None]
 
     def _of(self, session, label: str, color: int) -> RunGradient | None:

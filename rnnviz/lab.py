@@ -175,15 +175,11 @@ class Lab:
         return columns
 
     def across(self, text: str, lens: Lens) -> list:
-        """What the open view shows of every run: the probabilities after `text` (Probs: `compare`), or each run's
-        gradient through time (Gradient: `forgetting.RunGradient`, the current run first); nothing in the others."""
-        if lens.view == "probs":
-            return self.compare(text)
-        if lens.view != "grad":
-            return []
-        order = [self.current, *(i for i in range(len(self.runs)) if i != self.current)]
-        labels = self.labels() if len(self.runs) > 1 else [self.session.model.layers]
-        return self.gradients.runs([self.runs[i] for i in order], [labels[i] for i in order], order)
+        """What the open view shows of every run: the probabilities after `text` (Probs: `compare`), or the
+        gradient through time of the current task's runs (Gradient: `GradientWatch.runs`); nothing in the others."""
+        if lens.view == "grad":
+            return self.gradients.runs(self)
+        return self.compare(text) if lens.view == "probs" else []
 
     def fit_threads(self) -> None:
         """The BLAS threads for the runs' largest network (`use_threads`), set again when a run's network changes

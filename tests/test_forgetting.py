@@ -3,7 +3,7 @@ it, and how often each run's are computed again."""
 import numpy as np
 import pytest
 
-from rnncore import gate_saturation, gradient_through_time, jacobian_norms, recurrent_spectrum
+from rnncore import ModelConfig, gate_saturation, gradient_through_time, jacobian_norms, recurrent_spectrum
 from rnnviz import forgetting
 from rnnviz.forgetting import FADE, GradientWatch, Sample, fade_lag, frozen, measure
 from rnnviz.insight import Lens
@@ -69,15 +69,15 @@ def test_the_measures_run_on_a_copy_of_the_weights():
 
 
 def test_a_runs_numbers_are_computed_again_only_once_it_has_trained_and_refresh_seconds_have_passed(monkeypatch):
-    session, clock, computed = Session(data="toy", embed=8, layers="rnn:16"), [100.0], []
+    lab, clock, computed = Lab(Session(data="toy", embed=8, layers="rnn:16")), [100.0], []
     monkeypatch.setattr(forgetting.time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(forgetting, "measure", lambda net, sample: computed.append(net) or [])
-    watch = GradientWatch()
+    watch, session = GradientWatch(), lab.session
 
     def look():
-        return watch.runs([session], ["rnn:16"], [0])[0]
+        return watch.runs(lab)[0]
     first = look()
-    assert len(computed) == 1 and (first.label, first.color, first.step) == ("rnn:16", 0, 0)
+    assert len(computed) == 1 and (first.label, first.color, first.step) == ("rnn:16", session.color, 0)
     session.step()
     clock[0] += forgetting.REFRESH / 2
     assert look().step == 0 and len(computed) == 1  # trained, but too soon
@@ -89,12 +89,15 @@ def test_a_runs_numbers_are_computed_again_only_once_it_has_trained_and_refresh_
     assert look().step == 0 and len(computed) == 3
 
 
-def test_the_lab_gives_each_view_what_it_shows_of_every_run():
+def test_the_lab_gives_each_view_what_it_shows_of_every_run_on_the_current_task():
     lab = Lab(Session(data="toy", embed=8, layers="rnn:16"))
     assert [run.label for run in lab.across("", Lens(view="grad"))] == ["rnn:16"]
     lab.fork()
     lab.session.configure("lr", "0.2")
     runs = lab.across("1 3", Lens(view="grad"))
-    assert [(run.label, run.color) for run in runs] == [("lr=0.2", 1), ("lr=0.01", 0)]  # the current run first
+    assert [(run.label, run.color) for run in runs] == [("lr=0.2", lab.runs[1].color), ("lr=0.01", lab.runs[0].color)]
+    assert runs[0].color != runs[1].color  # the current run first, each in its charts' colour
     assert [label for label, _, _ in lab.across("1 3", Lens())] == ["lr=0.2", "lr=0.01"]
     assert lab.across("1 3", Lens(view="cost")) == []
+    lab.new_run(ModelConfig(data="digits", embed=8, layers="gru:8"), seed=0)
+    assert [run.label for run in lab.across("1 3", Lens(view="grad"))] == ["gru:8"]  # alone on its task
