@@ -145,18 +145,30 @@ class Actions:
         self.push_screen(HelpScreen())
 
     def action_type_prefix(self) -> None:
-        self.screen.set_focus(self.query_one("#prefix"))
+        self._show_and_focus("prediction", self.query_one("#prefix"))
+
+    def _show_and_focus(self, page: str, field) -> None:
+        """Show `page` (on a small screen) and focus `field` on it, once it is laid out: a hidden field takes no
+        focus."""
+        self.page = page
+        self.call_after_refresh(self.screen.set_focus, field)
 
     def action_panel(self, action: str, *args) -> None:
-        """The prediction panel's keys, bound by the app so that they work wherever the focus is."""
+        """The prediction panel's keys, bound by the app so that they work wherever the focus is; on a small
+        screen they show the prediction page."""
+        self.page = "prediction"
         getattr(self.query_one(PredictionPanel), f"action_{action}")(*args)
+
+    def action_show_page(self, page: str) -> None:
+        """On a small screen, the panel shown: "charts", "prediction" or "controls" (elsewhere all are)."""
+        self.page = page
 
     def action_leave_field(self) -> None:
         self.screen.set_focus(None)
 
     def action_focus_panel(self, panel: str) -> None:
         """The first field of the Model (1) or Training (2) panel."""
-        self.screen.set_focus(self.query_one(f"#{panel}").query(Input).first())
+        self._show_and_focus("controls", self.query_one(f"#{panel}").query(Input).first())
 
     async def action_quit(self) -> None:
         """Asks first if a run has trained since it was last saved (and no record holds it); from that dialog,

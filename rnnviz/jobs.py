@@ -101,6 +101,7 @@ class Background:
         try:
             looked = await off_thread(lambda: session.look(prefix, lens, stale=lambda: worker.is_cancelled))
             runs = await off_thread(lambda: self.lab.across(prefix, lens))
+            pinned = await off_thread(lambda: session.predict(lens.pinned)) if lens.pinned else None
         except ValueError as e:  # the prefix has a symbol the data lacks, or the outputs overflow
             looked = e
         if not self.is_running:  # the app ends: its widgets are going
@@ -113,6 +114,7 @@ class Background:
         elif looked is not None:
             panel.show(*looked)
             panel.show_runs(runs, lens.view)
+            panel.show_pinned(pinned)
         if self._look_again:
             self._predict()
 

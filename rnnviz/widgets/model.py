@@ -115,23 +115,23 @@ class ModelPanel(Widget):
 
     def compose(self) -> ComposeResult:
         model, seed = self.shown
-        with Horizontal(classes="field"):
+        with Horizontal(classes="field setting", name="data"):  # a lesson may hide a field by its name
             yield Label("data")
             yield DataInput(model.data, compact=True, id="data", suggester=SuggestFromList(self.tasks),
                             tooltip=ModelConfig.describe("data")["help"] + "; ↓ lists the tasks")
             yield Button("▼", id="tasks", compact=True, tooltip="the built-in tasks, each with what it is")
         yield Label("", id="data-error", classes="error")
-        with Horizontal(classes="field"):
+        with Horizontal(classes="field setting", name="embed"):
             yield Label("embed")
             yield Input(str(model.embed), compact=True, id="embed", tooltip=f"embedding size, 1 to {MAX_SIZE}")
         yield Label("", id="embed-error", classes="error")
-        with Vertical(id="layers"):
+        with Vertical(id="layers", classes="setting", name="layers"):
             yield from (LayerRow(spec) for spec in _specs(model.layers))
         yield Label("", id="layers-error", classes="error")
         with Horizontal():
             yield Button("+ layer", id="add-layer", compact=True, tooltip=f"add {NEW_LAYER} at the end")
             yield Button("- layer", id="remove-layer", compact=True, tooltip="remove the selected (or last) layer")
-        with Horizontal(classes="field"):
+        with Horizontal(classes="field setting", name="seed"):
             yield Label("seed")
             yield Input(str(seed), compact=True, id="seed", tooltip="seed of the initial weights and the data order")
         yield Label("", id="seed-error", classes="error")

@@ -133,7 +133,7 @@ async def test_save_then_load_restores_the_same_predictions(app, tmp_path):
         assert isinstance(app.screen, PathScreen)
         await fill_in(pilot, "#path", str(path))
         assert path.is_file() and not isinstance(app.screen, PathScreen)
-        await pilot.press("r", "y")
+        await pilot.press("r", "enter")
         await pilot.pause()
         assert app.session.trainer.step == 0
         assert not np.allclose(app.session.predict("1 3 5").probs, trained)
@@ -161,10 +161,10 @@ async def test_reset_asks_first_once_the_network_has_trained(app):
         await pilot.press("n", "r")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("n")
+        await pilot.press("escape")
         await pilot.pause()
         assert app.session.trainer.step == 1
-        await pilot.press("r", "y")
+        await pilot.press("r", "enter")
         await pilot.pause()
         assert app.session.trainer.step == 0 and app.session.history.snapshot().steps == []
 
@@ -173,7 +173,7 @@ async def test_quit_while_running_leaves_no_training_thread(app):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("space")
         await wait_until(pilot, lambda: app.session.trainer.step > 3)
-        await pilot.press("q")
+        await pilot.press("q", "enter")  # trained and not saved: quitting asks, its focused button quits
         await pilot.pause()
     assert not app.loop.running and not training(app)
     assert app.return_code == 0
@@ -205,7 +205,7 @@ async def test_divergence_pauses_and_offers_a_rollback():
         assert not app.loop.running
         await wait_until(pilot, lambda: not training(app))
         assert "Roll back" in str(app.screen.query_one("#question").content)
-        await pilot.press("y")
+        await pilot.press("enter")
         await pilot.pause()
         assert app.session.history.snapshot().markers[-1][1].startswith("rollback to")
 

@@ -131,7 +131,7 @@ async def test_divergence_pauses_says_why_and_rolls_back_to_finite_kept_weights(
         assert "diverged" in notes[-1][0] and "overflowed" in notes[-1][0] and notes[-1][1] == "warning"
         assert "step 4" in str(app.screen.query_one("#question").render())
         assert same_params(before, session.net.params)  # the skipped step changed nothing
-        await pilot.press("y")
+        await pilot.press("enter")
         await pilot.pause()
         assert same_params(kept, session.net.params) and session.history.snapshot().markers[-1][1] == "rollback to 4"
 
@@ -140,7 +140,7 @@ async def test_divergence_pauses_says_why_and_rolls_back_to_finite_kept_weights(
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await wait_until(pilot, lambda: not training(app))
         assert not app.loop.running and "cost 1e+06 is far above a guess" in notes[-1][0]
-        await pilot.press("n")  # no roll back: the weights stay, paused, and all finite
+        await pilot.press("escape")  # no roll back: the weights stay, paused, and all finite
         await pilot.pause()
         assert not app.loop.running and not isinstance(app.screen, ConfirmScreen)
         assert all(np.isfinite(v).all() for v in session.net.params.values())
