@@ -98,10 +98,11 @@ class Background:
     async def _look(self, wanted: tuple) -> None:
         session, _, prefix, lens = wanted
         worker = get_current_worker()
+        def everything():  # in one thread: each hop back to the app's loop is a moment for the lens to move on
+            looked = session.look(prefix, lens, stale=lambda: worker.is_cancelled)
+            return looked, self.lab.across(prefix, lens), session.predict(lens.pinned) if lens.pinned else None
         try:
-            looked = await off_thread(lambda: session.look(prefix, lens, stale=lambda: worker.is_cancelled))
-            runs = await off_thread(lambda: self.lab.across(prefix, lens))
-            pinned = await off_thread(lambda: session.predict(lens.pinned)) if lens.pinned else None
+            looked, runs, pinned = await off_thread(everything)
         except ValueError as e:  # the prefix has a symbol the data lacks, or the outputs overflow
             looked = e
         if not self.is_running:  # the app ends: its widgets are going
@@ -111,7 +112,7 @@ class Background:
         panel.working(False)
         if isinstance(looked, ValueError):
             panel.show_error(str(looked))
-        elif looked is not None:
+        elif looked is not None and lens == panel.lens:  # else the user has picked another: its look is on its way
             panel.show(*looked)
             panel.show_runs(runs, lens.view)
             panel.show_pinned(pinned)
