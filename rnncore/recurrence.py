@@ -97,33 +97,46 @@ def _sweep(run: _Pass, top: np.ndarray, targets: np.ndarray, max_lag: int) -> di
     carry = {n: [np.zeros((len(targets), B, stack[n][1].dim), dtype) for _ in range(1 + run.steps[stack[n][0]].has_c)]
              for n in layers}  # the gradient of each target's loss with respect to h (and c) after step s
     sums = {stack[n][0]: np.zeros(max_lag + 1) for n in layers}
+    for s, live in _windows(targets, len(top), max_lag):
+        lags = targets[live] - s
+        if lags[0] == 0:  # target s enters: the loss at s reaches the top layer's output at s
+            carry[layers[-1]][0][live.start] += top[s]
+        for below, n in _pairs(layers):
+            _one_step_back(run, n, below, carry, sums[stack[n][0]], s, live, lags)
+    return sums
+
+
+def _windows(targets: np.ndarray, T: int, max_lag: int):
+    """(s, live) from the last step to the first, live the slice of the targets t with s <= t <= s + max_lag;
+    the steps with none are left out."""
     lo = hi = len(targets)
-    for s in range(top.shape[0] - 1, -1, -1):
+    for s in range(T - 1, -1, -1):
         while lo and targets[lo - 1] >= s:
             lo -= 1
         while hi > lo and targets[hi - 1] > s + max_lag:
             hi -= 1
-        if lo == hi:
-            continue
-        lags = targets[lo:hi] - s
-        if lags[0] == 0:  # target s enters: the loss at s reaches the top layer's output at s
-            carry[layers[-1]][0][lo] += top[s]
-        for below, n in _pairs(layers):
-            name, step = stack[n][0], run.steps[stack[n][0]]
-            dh, dc = carry[n][0][lo:hi], carry[n][1][lo:hi] if step.has_c else None
-            dc = step.through_h(dh, dc, s)
-            squares = np.einsum("jbh,jbh->jb", dh, dh) + (0 if dc is None else np.einsum("jbh,jbh->jb", dc, dc))
-            sums[name][lags] += np.sqrt(squares).sum(1)
-            dz, dh_before, dc_before = step.back(dh, dc, s)
-            if below is not None:  # the gradient of this layer's input goes down to the recurrent layer below
-                d = matmul(dz, step.Wx_T)
-                for m in range(n - 1, below, -1):
-                    d = run.input_gradient(m, d, s)
-                carry[below][0][lo:hi] += d
-            carry[n][0][lo:hi] = dh_before
-            if dc is not None:
-                carry[n][1][lo:hi] = dc_before
-    return sums
+        if lo < hi:
+            yield s, slice(lo, hi)
+
+
+def _one_step_back(run: _Pass, n: int, below: int | None, carry: dict, sums: np.ndarray, s: int, live: slice,
+                   lags: np.ndarray) -> None:
+    """Layer n's state gradients after step s, of the live targets: their norms added to `sums` at their lags, then
+    taken back to the state before step s, and through the layer's input down to the recurrent layer below."""
+    step = run.steps[run.net._stack()[n][0]]
+    dh, dc = carry[n][0][live], carry[n][1][live] if step.has_c else None
+    dc = step.through_h(dh, dc, s)
+    squares = np.einsum("jbh,jbh->jb", dh, dh) + (0 if dc is None else np.einsum("jbh,jbh->jb", dc, dc))
+    sums[lags] += np.sqrt(squares).sum(1)
+    dz, dh_before, dc_before = step.back(dh, dc, s)
+    if below is not None:
+        d = matmul(dz, step.Wx_T)
+        for m in range(n - 1, below, -1):  # through the dense layers between
+            d = run.input_gradient(m, d, s)
+        carry[below][0][live] += d
+    carry[n][0][live] = dh_before
+    if dc is not None:
+        carry[n][1][live] = dc_before
 
 
 def _pairs(layers):
