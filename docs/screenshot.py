@@ -11,7 +11,8 @@ draws it. The names (all of them by default):
 - map: the state map (m) on letters after 600 steps, the path of `b a d i i g u u u` across it;
 - unit: a unit on text (u, then v for the most varying unit), an rnn:128 trained 2,000 steps on the README;
 - grad: the Gradient view (g) on parity:64, the default RNN beside an LSTM (the Model panel's New run) after 500
-  steps each: the RNN's gradient fades below 1e-3 within ten steps, the LSTM's reaches back across the gap.
+  steps each: the RNN's gradient fades below 1e-3 within ten steps, the LSTM's reaches back across the gap;
+- lesson: the memory lesson (rnnviz --lesson memory) at its second step, after 200 steps: the memory found.
 
 The header's pause sign (U+23F8) needs a font that has it, as a terminal's would: on Debian, `apt-get install
 fonts-symbola`; without one the picture shows an empty box there.
@@ -60,6 +61,7 @@ PICTURES = {
     "unit": Picture("view-unit.png", ("--data", "README.md", "--layers", "rnn:128"), steps=2000, keys=("u", "v"),
                     speed=40),
     "grad": Picture("view-grad.png", ("--data", "parity:64"), steps=500, keys=("g",), new_run="lstm", speed=30),
+    "lesson": Picture("lesson.png", ("--lesson", "memory"), steps=200, keys=("]",), size=(140, 44), speed=20),
 }
 
 
@@ -99,7 +101,7 @@ def draw(browser, picture: Picture) -> None:
                 tab.type(picture.prefix)
                 time.sleep(KEY_GAP)
                 tab.press("Escape")
-                tab.wait_for(r"^space Run")  # the app's keys are back in the footer: the field has let the focus go
+                tab.wait_for(r"keys: app")  # the bottom line says so: the field has let the focus go
             for key in picture.keys:
                 tab.press(key)
                 time.sleep(SETTLE)

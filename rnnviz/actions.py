@@ -12,7 +12,7 @@ from rnncore import CheckpointError
 from rnncore.threads import blas_threads
 
 from .paths import user_path
-from .screens import ChoiceScreen, ConfirmScreen, HelpScreen, checkpoint_dialog
+from .screens import ConfirmScreen, HelpScreen, QuitScreen, checkpoint_dialog
 from .widgets.prediction import PredictionPanel
 from .worker import Diverged, Finished
 
@@ -20,7 +20,7 @@ from .worker import Diverged, Finished
 class Actions:
     """Mixed into RnnvizApp, which provides `session`, `loop`, `checkpoint`, `_render` and the jobs (jobs.py)."""
 
-    asking_to_quit: ChoiceScreen | None = None  # the dialog that asks whether to quit, while it is open
+    asking_to_quit: QuitScreen | None = None  # the dialog that asks whether to quit, while it is open
 
     def action_start(self) -> None:
         if self.busy() or (self.loop.running and not self.loop.stepping):
@@ -148,10 +148,9 @@ class Actions:
         self._show_and_focus("prediction", self.query_one("#prefix"))
 
     def _show_and_focus(self, page: str, field) -> None:
-        """Show `page` (on a small screen) and focus `field` on it, once it is laid out: a hidden field takes no
-        focus."""
+        """Show `page` (on a small screen; its classes apply at once) and focus `field` on it."""
         self.page = page
-        self.call_after_refresh(self.screen.set_focus, field)
+        self.screen.set_focus(field)
 
     def action_panel(self, action: str, *args) -> None:
         """The prediction panel's keys, bound by the app so that they work wherever the focus is; on a small
@@ -170,12 +169,16 @@ class Actions:
         """The first field of the Model (1) or Training (2) panel."""
         self._show_and_focus("controls", self.query_one(f"#{panel}").query(Input).first())
 
+    async def action_interrupt(self) -> None:
+        """ctrl+c: quit, from a dialog too."""
+        await self.action_quit()
+
     async def action_quit(self) -> None:
         """Asks first if a run has trained since it was last saved (and no record holds it); from that dialog,
         q or ctrl+c again quits."""
         unsaved = self._unsaved()
         if unsaved and self.asking_to_quit is None:
-            self.asking_to_quit = ChoiceScreen(f"Quit? {unsaved}", [("quit", "Quit"), ("cancel", "Cancel")])
+            self.asking_to_quit = QuitScreen(f"Quit? {unsaved}")
             self.push_screen(self.asking_to_quit, self._quit_answered)
         else:
             await self._quit()

@@ -52,7 +52,7 @@ class RnnvizApp(Actions, Changes, Background, Tutor, App):
     AUTO_FOCUS = None  # the keys must work at once; focus lands in a field only when the user goes there
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # narrow and short (80x24): one page at a time
-    PAGE_KEYS = {"charts": "3 charts", "prediction": "4 prediction", "controls": "1 model · 2 training"}
+    PAGE_KEYS = {"charts": "3 charts", "prediction": "4 prediction", "controls": "1 2 settings"}
     page = reactive("charts", init=False)  # on a small screen, what the body shows: charts, prediction or controls
     BINDINGS = [
         Binding("space", "start", "Run"), Binding("space", "pause", "Pause"), Binding("n", "one_step", "Step"),
@@ -67,7 +67,7 @@ class RnnvizApp(Actions, Changes, Background, Tutor, App):
         Binding("3", "show_page('charts')", show=False), Binding("4", "show_page('prediction')", show=False),
         Binding("right_square_bracket", "lesson_next", "Next step", key_display="]"),
         Binding("left_square_bracket", "lesson_back", "Step back", key_display="[", show=False),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("ctrl+c", "interrupt", "Quit", show=False, priority=True),
     ]
 
     def __init__(self, session: Session | None = None, speed: float = DEFAULT_SPEED, checkpoint: str = "model.npz",
@@ -127,7 +127,7 @@ class RnnvizApp(Actions, Changes, Background, Tutor, App):
         self.call_after_refresh(self._page_hints)
         self.call_after_refresh(self._show_keys_to)
         if self.first_lesson is not None:
-            self.start_lesson(self.first_lesson)
+            self.start_lesson(self.first_lesson, built=True)
         self.refresh_bindings()
 
     # --- drawing: everything the screen shows comes from one view of the session --------------
@@ -165,7 +165,7 @@ class RnnvizApp(Actions, Changes, Background, Tutor, App):
 
     def watch_page(self, page: str) -> None:
         for body in self.query("#body"):
-            body.set_classes(f"page-{page}")
+            body.remove_class(*(f"page-{other}" for other in self.PAGE_KEYS)).add_class(f"page-{page}")
             self._page_hints()
 
     def on_resize(self) -> None:
@@ -183,13 +183,13 @@ class RnnvizApp(Actions, Changes, Background, Tutor, App):
             self._render()
 
     def check_action(self, action: str, parameters) -> bool:
-        """Space runs or pauses: the footer shows whichever it does now; a dialog's keys are its own (q and
-        ctrl+c only quit from the dialog that asks whether to quit); while the data loads, only quit and help;
-        ctrl+z only when there is something to undo."""
+        """Space runs or pauses: the footer shows whichever it does now; a dialog's keys are its own (ctrl+c still
+        quits, asking first if a run is not saved); while the data loads, only quit and help; ctrl+z only when there
+        is something to undo."""
         if isinstance(self.screen, ModalScreen):
-            return action == "quit" and self.screen is self.asking_to_quit
+            return action == "interrupt"
         if self.lab is None:
-            return action in ("quit", "help")
+            return action in ("quit", "interrupt", "help")
         free = self.loop.running and not self.loop.stepping  # running until paused, not for a few turns (n)
         lesson = self.lesson is not None
         return {"start": not free, "pause": free, "undo": self.lab.discarded is not None, "lesson_next": lesson,

@@ -98,11 +98,10 @@ class Background:
     async def _look(self, wanted: tuple) -> None:
         session, _, prefix, lens = wanted
         worker = get_current_worker()
-        def everything():  # in one thread: each hop back to the app's loop is a moment for the lens to move on
-            looked = session.look(prefix, lens, stale=lambda: worker.is_cancelled)
-            return looked, self.lab.across(prefix, lens), session.predict(lens.pinned) if lens.pinned else None
         try:
-            looked, runs, pinned = await off_thread(everything)
+            looked = await off_thread(lambda: session.look(prefix, lens, stale=lambda: worker.is_cancelled))
+            runs = await off_thread(lambda: self.lab.across(prefix, lens))
+            pinned = await off_thread(lambda: self._pinned(session, lens.pinned))
         except ValueError as e:  # the prefix has a symbol the data lacks, or the outputs overflow
             looked = e
         if not self.is_running:  # the app ends: its widgets are going
@@ -110,14 +109,24 @@ class Background:
         self._looking = None
         panel = self.query_one(PredictionPanel)
         panel.working(False)
-        if isinstance(looked, ValueError):
+        if panel.lens != lens:  # the user picked another view meanwhile: these numbers are not its
+            self._look_again = True
+        elif isinstance(looked, ValueError):
             panel.show_error(str(looked))
-        elif looked is not None and lens == panel.lens:  # else the user has picked another: its look is on its way
+        elif looked is not None:
             panel.show(*looked)
             panel.show_runs(runs, lens.view)
             panel.show_pinned(pinned)
         if self._look_again:
             self._predict()
+
+    @staticmethod
+    def _pinned(session, text: str):
+        """The prediction after the pinned prefix, if one is pinned and this run can read it."""
+        try:
+            return session.predict(text) if text else None
+        except ValueError:  # pinned on another task's symbols
+            return None
 
     # --- starting -----------------------------------------------------------------------------------
     async def load_lab(self) -> None:

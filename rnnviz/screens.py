@@ -143,6 +143,18 @@ class ChoiceScreen(ModalScreen[str | None]):
         self.dismiss(choice)
 
 
+class QuitScreen(ChoiceScreen):
+    """Whether to quit with a run not saved: q (or ctrl+c) again quits, as enter on its first button does."""
+
+    BINDINGS = [Binding("q", "answer('quit')", "Quit")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__(question, [("quit", "Quit"), ("cancel", "Cancel")])
+
+    def action_answer(self, choice: str) -> None:
+        self.answer(choice)
+
+
 class ConfirmScreen(ChoiceScreen):
     """A yes/cancel question; dismisses with True for yes (enter, with the yes button focused as it opens)."""
 

@@ -22,13 +22,15 @@ class Tutor:
     hidden: tuple[str, ...] = ()  # the panels and fields the step hides
     met_at: int | None = None  # the current run's step at which the learner's step first met its condition
 
-    def start_lesson(self, lesson: Lesson) -> None:
-        """From the lesson's first step, its start set up on the way (a new network only if it differs)."""
+    def start_lesson(self, lesson: Lesson, built: bool = False) -> None:
+        """From the lesson's first step, its start set up on the way (a new network if it differs, unless `built`:
+        the command line built it, from the start and the options that override it)."""
         self.lesson = lesson
         self.loop.after_turn = self._met_yet
         self.query_one(LessonPanel).set_class(True, "-on")
         self.query_one("#body").set_class(True, "lesson")
-        self._set_up({**lesson.start, "hide": lesson.start.get("hide", ())})
+        start = {k: v for k, v in lesson.start.items() if not (built and k in NETWORK)}
+        self._set_up({**start, "hide": lesson.start.get("hide", ())})
         self._begin(0)
 
     def action_lesson_next(self) -> None:
@@ -53,7 +55,8 @@ class Tutor:
         step = self.lesson.steps[index]
         self.lesson_step, self.step_began, self.met_at = index, self.session.trainer.step, None
         self._set_up({"hide": self.lesson.start.get("hide", ()), **step.setup})
-        self.page = "charts" if "view" not in step.setup else "prediction"
+        if "view" in step.setup or "prefix" in step.setup:
+            self.page = "prediction"
         self.check_lesson()
 
     def _set_up(self, setup: dict) -> None:

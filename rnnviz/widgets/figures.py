@@ -12,7 +12,8 @@ from textual.widgets import Static
 from ..session import SessionView
 
 GAP = "  "
-LEGEND = ("step: optimizer steps done · cost: the training cost of the last step, -ln p in nats · acc: the share of "
+LEGEND = ("step: optimizer steps done · epoch: passes over the training data · cost: the training cost of the last "
+          "step, -ln p in nats · acc: the share of "
           "eval targets predicted right · to best: the eval cost minus the best possible cost, in nats: 0 is the best "
           "any predictor does on average, a little below 0 happens by chance on a finite eval set")
 STATES = {"running": (" ▶ RUNNING ", "bold black on green"), "stepping": (" ▶ STEPPING ", "bold black on green"),

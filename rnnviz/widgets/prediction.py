@@ -143,7 +143,9 @@ class PredictionPanel(Vertical):
 
     def show_pinned(self, pinned: Prediction | None) -> None:
         """The pinned prefix's prediction beside the typed one's (None: nothing pinned)."""
-        self.query_one(PinnedComparison).show(pinned, self._prediction)
+        comparison = self.query_one(PinnedComparison)
+        comparison.show(pinned, self._prediction)
+        self.query_one(ProbabilityBars).display = not comparison.display  # its bars are the comparison's first
 
     def working(self, busy: bool) -> None:
         """Say in the title whether a prediction is being computed (what shows stays until it lands)."""

@@ -185,11 +185,21 @@ async def test_resize_to_80x24_and_back(app):
         assert app.screen.has_class("-wide")
         await pilot.resize_terminal(80, 24)
         await pilot.pause(0.1)
-        assert app.screen.has_class("-narrow")
-        assert all(app.query_one(s).region.width > 0 for s in ("#controls", "#charts", "#prediction"))
+        assert app.screen.has_class("-narrow") and app.screen.has_class("-short")
+
+        def shown():
+            return {s for s in ("#controls", "#charts", "#prediction") if app.query_one(s).region.width > 0}
+        assert shown() == {"#charts"} and app.query_one("#charts").region.width == 80  # one page at a time
+        assert app.query_one("#cost-chart").region.height >= 10
+        await pilot.press("4")
+        await pilot.pause()
+        assert shown() == {"#prediction"}
+        await pilot.press("2", "escape")
+        await pilot.pause()
+        assert shown() == {"#controls", "#charts"}  # the settings beside the charts they change
         await pilot.resize_terminal(*SIZE)
         await pilot.pause(0.1)
-        assert app.screen.has_class("-wide")
+        assert app.screen.has_class("-wide") and shown() == {"#controls", "#charts", "#prediction"}
         await pilot.press("space")
         await wait_until(pilot, lambda: not training(app))
 

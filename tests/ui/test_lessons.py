@@ -1,7 +1,5 @@
 """Lessons: every built-in one followed to its end as a learner would, each step's condition met within the budget
 the lesson states (seed 0, training at full speed); a lesson file with any kind of error refused in one line."""
-import subprocess
-import sys
 from functools import partial
 
 import pytest

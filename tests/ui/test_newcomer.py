@@ -187,3 +187,52 @@ async def test_pgdn_scrolls_the_bars_down_to_the_heatmap():
         await pilot.pause()
         assert pane.scroll_y > 0
         assert app.query_one(PredictionPanel).lens.view == "probs"
+
+
+# --- any task from the app, and runs that keep to their task ----------------------------------------------
+@pytest.mark.parametrize("typed, refused", [("parity:64", None), ("anbn:30", None), ("notes.txt", None),
+                                            ("parity:0", "parity:GAP takes GAP"), ("chess", "not a built-in task")])
+async def test_any_task_typed_in_the_data_field_works_or_gets_the_command_lines_message(typed, refused, tmp_path,
+                                                                                        monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("the cat sat on the mat. " * 20)
+    app = toy_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("1")
+        await wait_until(pilot, lambda: app.screen.focused is app.query_one("#data"))
+        app.query_one("#data").value = ""
+        await pilot.press(*typed, "enter")
+        error = app.query_one("#data-error")
+        await wait_until(pilot, lambda: app.session.model.data != "toy" or str(error.content))
+        await settled(pilot)
+        if refused:
+            assert refused in str(error.content) and app.session.model.data == "toy"
+        else:
+            assert app.session.model.data == typed and not str(error.content)
+
+
+async def test_the_charts_draw_the_runs_on_the_current_task_and_name_the_others():
+    app = toy_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await trained(pilot)
+        app.query_one("#data").value = "xor"
+        app.query_one("#new-run").press()  # a run on xor beside the toy run
+        await wait_until(pilot, lambda: len(app.lab.runs) == 2 and app.job is None)
+        await trained(pilot, steps=3)
+        await settled(pilot)
+        charts = app.query_one("TrainingCharts")
+        assert [c.color for c in charts.drawn] == [app.session.color] and "run 1 toy" in charts.border_title
+        assert charts._optimum == app.session.data.optimum  # xor's lines, not toy's
+        await pilot.press("c")
+        await settled(pilot)
+        assert [c.color for c in charts.drawn] == [app.lab.runs[0].color] and "run 2 xor" in charts.border_title
+        assert app.lab.runs[0].color != app.lab.runs[1].color  # each run keeps a colour of its own
+
+
+async def test_the_palette_finds_the_tasks_by_data_task_or_name():
+    app = toy_app()
+    async with app.run_test(size=SIZE) as pilot:
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for word in ("data", "task", "parity:64"):
+            assert any(word in title for title in titles), word
+        await pilot.pause()

@@ -204,9 +204,9 @@ async def test_after_100k_steps_the_history_and_the_plotted_points_stay_bounded(
 
 
 # --- 8. keys while training, resizing, quitting in the middle of a step --------------------------------
-MASH = ["n", "r", "n", "slash", *"1 3 5", "x", "backspace", "escape", "tab", "tab", "7", "shift+tab", "escape",
-        "question_mark", "escape", "ctrl+s", "escape", "tab", "enter", "escape", "space", "2", "4", "ctrl+p", "escape",
-        "ctrl+o", "escape", "space"]
+MASH = ["n", "r", "y", "escape", "slash", *"1 3 5", "x", "backspace", "escape", "tab", "tab", "7", "shift+tab",
+        "escape", "question_mark", "escape", "ctrl+s", "escape", "tab", "enter", "escape", "space", "2", "4", "ctrl+p",
+        "escape", "ctrl+o", "escape", "space"]
 
 
 async def test_keys_and_resizes_while_training_never_break_the_app(app):
@@ -215,8 +215,8 @@ async def test_keys_and_resizes_while_training_never_break_the_app(app):
         await wait_until(pilot, lambda: app.session.trainer.step > 3)
         for i, key in enumerate(MASH):
             await type_fast(app, key)
-            if i in (4, 19):  # in the prefix field, then with the save dialog open
-                await pilot.resize_terminal(*{4: (80, 24), 19: (30, 10)}[i])
+            if i in (5, 20):  # in the prefix field, then with the save dialog open
+                await pilot.resize_terminal(*{5: (80, 24), 20: (30, 10)}[i])
         await wait_until(pilot, lambda: app.loop.running)  # the last space started it again
         await app.stop_training()
         await pilot.resize_terminal(*SIZE)
