@@ -10,6 +10,8 @@ draws it. The names (all of them by default):
 - back: how far back (b) on parity after 600 steps, `1 3 5 7 0 0 0` typed: the digits before the zeros count;
 - map: the state map (m) on letters after 600 steps, the path of `b a d i i g u u u` across it;
 - unit: a unit on text (u, then v for the most varying unit), an rnn:128 trained 2,000 steps on the README;
+- grad: the Gradient view (g) on parity:64, the default RNN beside an LSTM (the Model panel's New run) after 500
+  steps each: the RNN's gradient fades below 1e-3 within ten steps, the LSTM's reaches back across the gap;
 - lesson: the memory lesson (rnnviz --lesson memory) at its second step, after 200 steps: the memory found.
 
 The header's pause sign (U+23F8) needs a font that has it, as a terminal's would: on Debian, `apt-get install
@@ -33,6 +35,7 @@ FONT_SIZE = 24  # pixels (textual-serve's page takes it from the address); large
 SETTLE = 1.0  # seconds for a click's focus to land, or a view to draw: this script runs by hand, it can afford to wait
 KEY_GAP = 0.2  # seconds between keys in a field: Textual runs a field's bound keys (end, backspace) after the
 # typed characters that follow them closely, so a fast sequence comes out mixed up
+LAYER_KINDS = ("rnn", "lstm", "gru", "dense")  # the Model panel's list, in its order
 SHORT_OF = 0.5  # seconds of training left to do one step at a time, so that each picture stops at its exact step
 
 
@@ -46,6 +49,7 @@ class Picture:
     lower_lr: tuple | None = None  # (at step, to lr)
     size: tuple = (130, 40)  # columns, rows
     speed: int = 60  # training steps a second
+    new_run: str = ""  # a layer kind: a second run of it made with the Model panel's New run before training
 
 
 PICTURES = {
@@ -56,6 +60,7 @@ PICTURES = {
     "map": Picture("view-map.png", ("--data", "letters"), prefix="b a d i i g u u u", keys=("m",)),
     "unit": Picture("view-unit.png", ("--data", "README.md", "--layers", "rnn:128"), steps=2000, keys=("u", "v"),
                     speed=40),
+    "grad": Picture("view-grad.png", ("--data", "parity:64"), steps=500, keys=("g",), new_run="lstm", speed=30),
     "lesson": Picture("lesson.png", ("--lesson", "memory"), steps=200, keys=("]",), size=(140, 44), speed=20),
 }
 
@@ -85,6 +90,8 @@ def draw(browser, picture: Picture) -> None:
         try:
             url = f"{served.url}?fontsize={FONT_SIZE}"
             tab = Tab(browser, url, *page_size(browser, url, *picture.size))
+            if picture.new_run:
+                new_run(tab, picture.new_run, picture.size)
             if picture.lower_lr:
                 train_until(tab, picture.lower_lr[0], picture.speed)
                 set_field(tab, "lr", picture.lower_lr[1], picture.size)
@@ -133,17 +140,35 @@ def train_until(tab: Tab, step: int, speed: int, timeout: float = 300.0) -> None
 
 def set_field(tab: Tab, label: str, value: str, size: tuple) -> None:
     """Click the training field named `label`, replace its value, press enter and leave the field."""
-    rows = tab.screen().splitlines()
-    row = next(y for y, line in enumerate(rows) if re.search(rf"│ {label}\s+\S", line))
-    found = re.search(rf"│ {label}\s+(\S+)", rows[row])
-    box = tab.page.locator(".xterm-screen").bounding_box()
-    cell_width, cell_height = box["width"] / size[0], box["height"] / size[1]
-    tab.page.mouse.click(box["x"] + (found.end(1) + 0.5) * cell_width, box["y"] + (row + 0.5) * cell_height)
-    time.sleep(SETTLE)
+    found = click(tab, rf"│ {label}\s+(\S+)", size)
     for key in ["End", *["Backspace"] * len(found.group(1)), *value, "Enter", "Escape"]:
         tab.press(key)
         time.sleep(KEY_GAP)
     tab.wait_for(rf"│ {label}\s+{re.escape(value)}\b")
+
+
+def click(tab: Tab, pattern: str, size: tuple) -> re.Match:
+    """Click the end of the first group of the first line `pattern` matches (the whole match without a group)."""
+    rows = tab.screen().splitlines()
+    row, found = next((y, found) for y, line in enumerate(rows) if (found := re.search(pattern, line)))
+    box = tab.page.locator(".xterm-screen").bounding_box()
+    cell_width, cell_height = box["width"] / size[0], box["height"] / size[1]
+    column = found.end(1 if found.re.groups else 0)
+    tab.page.mouse.click(box["x"] + (column - 0.5) * cell_width, box["y"] + (row + 0.5) * cell_height)
+    time.sleep(SETTLE)
+    return found
+
+
+def new_run(tab: Tab, kind: str, size: tuple) -> None:
+    """Pick `kind` for the Model panel's first layer (its list by keys: a click does not open it) and press New run:
+    a second run beside the first."""
+    for key in ["1", "Tab", "Enter", *["ArrowDown"] * LAYER_KINDS.index(kind), "Enter"]:
+        tab.press(key)
+        time.sleep(SETTLE)
+    click(tab, r"(New run)", size)
+    tab.wait_for(r"run 2/2")
+    tab.page.mouse.move(0, 0)  # away from the button, whose tooltip would stay in the picture
+    tab.press("Escape")
 
 
 if __name__ == "__main__":

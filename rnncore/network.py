@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import recurrence
 from .budget import OPTIMIZER_COPIES, refusal
 from .cells import GRU, LSTM, RNN
 from .layers import Dense, Embedding, log_softmax, softmax_cross_entropy
@@ -168,6 +169,10 @@ class Network:
         dlogits[-1, 0, target] += 1  # d log p(target) / d logits = onehot(target) - softmax
         _, d_embedded = self._backward(caches, dlogits)  # (T, 1, E)
         return np.linalg.norm(d_embedded[:, 0], axis=-1)
+
+    def gradient_through_time(self, x, y, mask=None, max_lag=None) -> dict[str, np.ndarray]:
+        """Per recurrent layer, g[k]: the mean size of d loss_t / d state_{t-k} (rnncore/recurrence.py)."""
+        return recurrence.gradient_through_time(self, x, y, mask, max_lag)
 
     def predict_proba(self, prefix) -> np.ndarray:
         """(len(prefix), vocab): the next-symbol distribution after each position."""

@@ -24,7 +24,7 @@ from .measures import (
     sample,
 )
 
-VIEWS = ("probs", "cost", "back", "map", "unit")
+VIEWS = ("probs", "cost", "back", "map", "unit", "grad")
 MAX_STATES = 2000  # eval states on the state map ...
 STATE_BUDGET = 1_000_000  # ... and at most this many numbers (states x units), so a wide layer stays quick
 REFIT_EVERY = 200  # training steps between two fits of the state map's axes
@@ -138,7 +138,7 @@ class Insight:
     def look(self, net: Network, data: Dataset, prediction: Prediction, lens: Lens, step: int):
         """The numbers of the view `lens` opens (None for the bars, which the prediction holds), for the prefix or
         with none for `sample(data)`; a Blank when there is nothing to show. ValueError: the outputs overflow."""
-        if lens.view == "probs":
+        if lens.view in ("probs", "grad"):  # the bars come with the prediction; the gradients of every run (Lab.across)
             return None
         subject = Subject.of(prediction) if len(prediction.ids) else self.subject(net, data)
         if subject is None:

@@ -100,7 +100,7 @@ class Background:
         worker = get_current_worker()
         try:
             looked = await off_thread(lambda: session.look(prefix, lens, stale=lambda: worker.is_cancelled))
-            runs = await off_thread(lambda: self.lab.compare(prefix)) if lens.view == "probs" else []
+            runs = await off_thread(lambda: self.lab.across(prefix, lens))
             pinned = await off_thread(lambda: self._pinned(session, lens.pinned))
         except ValueError as e:  # the prefix has a symbol the data lacks, or the outputs overflow
             looked = e
@@ -115,7 +115,7 @@ class Background:
             panel.show_error(str(looked))
         elif looked is not None:
             panel.show(*looked)
-            panel.show_runs(runs)
+            panel.show_runs(runs, lens.view)
             panel.show_pinned(pinned)
         if self._look_again:
             self._predict()

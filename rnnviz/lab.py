@@ -15,6 +15,8 @@ from rnncore import ModelConfig, StepEvent, files, save
 from rnncore.record import CSV_COLUMNS, Recorder, digest
 from rnncore.threads import use_threads
 
+from .forgetting import GradientWatch
+from .insight import Lens
 from .session import Session
 
 MAX_RUNS = 4
@@ -51,6 +53,7 @@ class Lab:
         self.recorder: Recorder | None = None
         self._companions = 0  # checkpoints saved beside the record
         self.threads_asked, self.threads_note, self._sized_for = threads, "", []
+        self.gradients = GradientWatch()
         self.fit_threads()
 
     @property
@@ -170,6 +173,13 @@ class Lab:
             if probs is not None:
                 columns.insert(0 if session is self.session else len(columns), (label, session.color, probs))
         return columns
+
+    def across(self, text: str, lens: Lens) -> list:
+        """What the open view shows of every run: the probabilities after `text` (Probs: `compare`), or the
+        gradient through time of the current task's runs (Gradient: `GradientWatch.runs`); nothing in the others."""
+        if lens.view == "grad":
+            return self.gradients.runs(self)
+        return self.compare(text) if lens.view == "probs" else []
 
     def fit_threads(self) -> None:
         """The BLAS threads for the runs' largest network (`use_threads`), set again when a run's network changes

@@ -6,6 +6,7 @@ from rnncore.record import RecordError
 from rnncore.replay import Replayer, threads_to_use
 from rnncore.threads import set_blas_threads
 
+from .forgetting import GradientWatch
 from .lab import MAX_RUNS, Lab
 from .session import Session
 
@@ -23,6 +24,7 @@ class ReplayLab(Lab):
         self.runs, self.current, self.recorder, self.discarded = [], 0, None, None
         self.replayer, self._steps, self.drifts = replayer, replayer.steps(), []
         self.error: str | None = None  # why the replay stopped before the end of its record
+        self.gradients = GradientWatch()
         threads, self.fewer_threads = threads_to_use(replayer.header)
         if threads:  # the threads it was recorded with: the same sums, bit for bit
             set_blas_threads(threads)

@@ -65,6 +65,13 @@ Training panels beside the charts; `/` and the view keys go to the prediction. E
   (`i`: by its input symbol), the sequence's path across them.
 - `u` **Unit**: the sequence with one unit's activation behind each symbol, blue -1 to red +1; `v` the unit that
   varies most.
+- `g` **Gradient**: why a plain RNN forgets. For every run, over eval sequences, how strongly the loss at a step
+  depends on the state k steps before (its gradient's size over that at k = 0, on a log scale), and the lag at which
+  it falls below 1e-3: a plain RNN's falls within a few steps, a gated cell's can stay up across a long gap. Under
+  it, each run's largest singular value σ of its recurrent weights (the gate with the largest) and ‖J‖, the mean
+  norm of one step's Jacobian, against the line at 1: below 1, the gradient must fade step by step. For an LSTM or
+  GRU, Karpathy's scatter: a point per unit and gate, the share of steps it is shut (below 0.1) across, open (above
+  0.9) up; gates in the corners hold their memory or drop it on purpose.
 
 `l` the next recurrent layer · `↑`/`↓` the target (bars, Back) or the unit (Unit, or a heatmap after a click on a
 row) · `a` the likeliest target again.
@@ -312,6 +319,8 @@ COMMANDS = [  # the command palette's entries: (title, help, action)
     ("View: state map", "The layer's states on their first two principal components, the path across them (m)",
      "panel('open', 'map')"),
     ("View: unit on text", "One unit's activation behind each symbol (u)", "panel('open', 'unit')"),
+    ("View: gradient through time", "Why a plain RNN forgets: every run's gradient against the lag, its spectrum and "
+     "gate saturation (g)", "panel('open', 'grad')"),
     ("Next recurrent layer", "The views and the heatmap's marks go to the next layer (l)", "panel('next_layer')"),
     ("Next trace", "The heatmap and the views show another of the layer's traces: h, c, gates (t)",
      "panel('next_trace')"),

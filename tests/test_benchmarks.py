@@ -1,4 +1,5 @@
 """The benchmarks' bookkeeping (no timing is asserted): FLOP counts, the cells, the child process, the plateau."""
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +64,17 @@ def test_the_plateau_runs_from_the_cost_without_memory_to_clearly_below_it():
     still = learning.Run(Optimum(0.4, 0.8, 100, 0.5))
     still.see(SimpleNamespace(step=5, eval_cost=0.505, eval_accuracy=0.7), started=0.0)
     assert still.plateau == "5-" and learning.Run(still.best).plateau == "-"
+
+
+def test_the_forgetting_figures_are_the_networks_gradient_through_time_in_float64(capsys):
+    import forgetting
+
+    forgetting.main(["--task", "parity", "--cells", "rnn", "--seeds", "0", "--steps", "2", "--rows", "2"])
+    out = capsys.readouterr().out
+    assert "parity, 2 steps, seeds 0" in out and re.search(r"\|\s+rnn\s+\|\s+0\s+\|", out)
+    net, data, _ = forgetting.trained("parity", "lstm", 0, 1)
+    figures = forgetting.measure(net, data, rows=2, gap=3)
+    x, y, mask = forgetting.eval_batch(data, 2)
+    g = net.gradient_through_time(x, y, mask)["lstm0"]
+    assert net.dtype == "float64" and figures["at gap"] == g[3] / g[0]
+    assert figures["lag"] == next((k for k, value in enumerate(g) if value < 1e-3 * g[0]), None)

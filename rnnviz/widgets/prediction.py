@@ -23,6 +23,7 @@ from ..insight import Lens, Saliency, UnitText
 from ..measures import most_varying
 from .bars import ProbabilityBars, chosen_rows, moved
 from .cost import CostByPosition
+from .gradient import GradientView
 from .heatmap import HiddenHeatmap
 from .runbars import PinnedComparison, RunComparison
 from .saliency import HowFarBack
@@ -33,7 +34,7 @@ TITLE = "Prediction"
 HINT = "type a prefix to see the next symbol"
 HEATMAP_HINT = "type a prefix to see the hidden units"
 TABS = {"probs": ("Probs", "p"), "cost": ("Cost", "o"), "back": ("Back", "b"), "map": ("Map", "m"),
-        "unit": ("Unit", "u")}  # view -> (title, key); c, f, x: the runs side by side
+        "unit": ("Unit", "u"), "grad": ("Gradient", "g")}  # view -> (title, key); c, f, x: the runs side by side
 
 
 class PrefixInput(Input):
@@ -122,6 +123,8 @@ class PredictionPanel(Vertical):
                 yield StateMapView(id="map-view")
             with TabPane(_tab_title("unit"), id="unit"):
                 yield UnitOnText(id="unit-view")
+            with TabPane(_tab_title("grad"), id="grad"):
+                yield GradientView(id="grad-view")
 
     def set_example(self, example: str) -> None:
         """A prefix typical of the data, shown in the empty input as a hint."""
@@ -149,10 +152,14 @@ class PredictionPanel(Vertical):
         elif self.lens.view == "unit" and view is not None:
             self.query_one(UnitOnText).show(view, self.unit)
 
-    def show_runs(self, columns: list) -> None:
-        """Every run's next-symbol probabilities beside the current run's (Lab.compare)."""
-        if self._prediction is not None:
-            self.query_one(RunComparison).show(self._prediction.symbols, columns)
+    def show_runs(self, runs: list, view: str = "probs") -> None:
+        """What `view` shows of every run (Lab.across): the next-symbol probabilities beside the current run's, or
+        in the Gradient view every run's gradient through time, at the depth of the layer picked."""
+        if view == "grad":
+            names = list(self._prediction.traces) if self._prediction else []
+            self.query_one(GradientView).show(runs, names.index(self.picked_layer) if self.picked_layer else 0)
+        elif self._prediction is not None:
+            self.query_one(RunComparison).show(self._prediction.symbols, runs)
 
     def show_pinned(self, pinned: Prediction | None) -> None:
         """The pinned prefix's prediction beside the typed one's (None: nothing pinned)."""

@@ -5,10 +5,13 @@ in float64, so the figures and curves do not hang on the last bit of a float32 B
 """
 import pytest
 
-from rnncore import TrainConfig
+from rnncore import ModelConfig, TrainConfig
 from rnnviz.app import RnnvizApp
+from rnnviz.lab import Lab
 from rnnviz.lesson import find
 from rnnviz.session import Session
+
+from .conftest import settled
 
 STEPS = 150
 
@@ -78,3 +81,23 @@ def test_a_lesson_in_progress(snap_compare, size):
     app = trained_app()
     app.first_lesson = find("memory")
     assert snap_compare(app, terminal_size=size, run_before=pressed("right_square_bracket"))
+
+
+def rnn_and_lstm_app() -> RnnvizApp:
+    """The default RNN trained STEPS steps beside an LSTM (New run) trained a few, in float64."""
+    lab = Lab(trained_app().session)
+    lstm = lab.new_run(ModelConfig(layers="lstm:16"), seed=0)
+    for _ in range(STEPS // 5):
+        lstm.step()
+    return RnnvizApp(lab=lab)
+
+
+async def gradient_opened(pilot):
+    await pilot.press("g")
+    await settled(pilot)
+    await without_notes(pilot)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_the_gradient_view_of_an_rnn_and_an_lstm(snap_compare, size):
+    assert snap_compare(rnn_and_lstm_app(), terminal_size=size, run_before=gradient_opened)
