@@ -51,8 +51,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import DIGITS, Dataset, Vocab, digits, next_in_cycle, next_up, process_oracle, toy
+from .dataset import DIGITS, Dataset, next_in_cycle, next_up, process_oracle
+from .digit_tasks import digits, toy
 from .textfile import check_text, text
+from .vocab import Vocab
 
 TRAIN_COUNT = 4000  # training sequences per task
 EVAL_COUNT = 100  # eval sequences per task: a few thousand targets

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import UNKNOWN, Dataset
+from .dataset import UNKNOWN, Dataset
 from .vocab import Vocab
 
 MAX_TEXT_VOCAB = 256
