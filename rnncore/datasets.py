@@ -24,6 +24,7 @@ from .dataset import (  # noqa: F401 (the names `rnncore.datasets` has always of
 from .digit_tasks import digits, toy  # noqa: F401
 from .tasks import check_task, load_task
 from .textfile import text
+from .vocab import Vocab  # noqa: F401
 
 
 def load(name: str, seed: int = 0) -> Dataset:
