@@ -7,6 +7,7 @@ from .config import ModelConfig, SettingError, TrainConfig
 from .datasets import Dataset, Optimum
 from .layers import MAX_SIZE, Dense, Embedding
 from .network import MAX_LAYERS, STACKABLE, Network, Run
+from .reach import Reach
 from .spec import format_layers, parse_layers
 from .trainer import StepEvent, Trainer
 from .vocab import Vocab, glyph
@@ -14,5 +15,5 @@ from .vocab import Vocab, glyph
 keep_freed_memory()  # see budget.py: a training step runs a third faster
 
 __all__ = ["GRU", "LSTM", "MAX_LAYERS", "MAX_SIZE", "RNN", "STACKABLE", "Checkpoint", "CheckpointError", "Dataset",
-           "Dense", "Embedding", "ModelConfig", "Network", "Optimum", "Run", "SettingError", "StepEvent", "TrainConfig",
-           "Trainer", "Vocab", "datasets", "format_layers", "glyph", "load", "parse_layers", "save"]
+           "Dense", "Embedding", "ModelConfig", "Network", "Optimum", "Reach", "Run", "SettingError", "StepEvent",
+           "TrainConfig", "Trainer", "Vocab", "datasets", "format_layers", "glyph", "load", "parse_layers", "save"]

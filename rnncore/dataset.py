@@ -8,6 +8,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .reach import REACHING, Reach, check_up_to
 from .vocab import Vocab
 
 ODD, EVEN = (1, 3, 5, 7), (2, 4, 6, 8)
@@ -25,6 +26,7 @@ class Dataset:
     stream: bool = False  # True: train[0] is cut into rows and chunks, state carried
     oracle: Callable | None = None  # seq -> (len(seq) - 1, vocab): optimal next-symbol distributions; None: unknown
     source: dict | None = None  # how to make it again: {"name", "seed"} of a task, {"path", "sha256"} of a text
+    reach_probe: Callable | None = None  # (net, up_to=None) -> Reach (rnncore/reach.py); None: the task has none
 
     def epoch(self, epoch: int, batch_size: int, bptt: int, seed: int):
         """The chunks of one epoch: (x, y, mask, carry) with (B, T) arrays;
@@ -46,6 +48,20 @@ class Dataset:
     def eval_batches(self, batch_size: int = 256):
         for i in range(0, len(self.eval), batch_size):
             yield pad(self.eval[i:i + batch_size])
+
+    def reach(self, net, up_to: int | None = None) -> Reach:
+        """How far past its training lengths `net` is right, n = 1 .. `up_to` (None: the task's default), from
+        its own passes (rnncore/reach.py); ValueError as `check_reach` says."""
+        self.check_reach(up_to)
+        return self.reach_probe(net, up_to)
+
+    def check_reach(self, up_to: int | None = None) -> None:
+        """ValueError, in words, for a task without a reach or an `up_to` it cannot be measured to."""
+        if self.reach_probe is None:
+            raise ValueError(f"{self.name} has no reach: it is measured on {REACHING}, whose lengths run past "
+                             "those they train on")
+        if up_to is not None:
+            check_up_to(up_to)
 
     def n_eval_targets(self) -> int:
         return sum(len(s) - 1 for s in self.eval)

@@ -100,7 +100,8 @@ class Background:
         worker = get_current_worker()
         try:
             looked = await off_thread(lambda: session.look(prefix, lens, stale=lambda: worker.is_cancelled))
-            runs = await off_thread(lambda: self.lab.compare(prefix)) if lens.view == "probs" else []
+            every_run = {"probs": lambda: self.lab.compare(prefix), "reach": self.lab.reaches}.get(lens.view)
+            runs = await off_thread(every_run) if every_run else []
         except ValueError as e:  # the prefix has a symbol the data lacks, or the outputs overflow
             looked = e
         if not self.is_running:  # the app ends: its widgets are going

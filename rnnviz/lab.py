@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnncore import ModelConfig, StepEvent, save
+from rnncore import ModelConfig, Reach, StepEvent, save
 from rnncore.record import CSV_COLUMNS, Recorder, digest
 from rnncore.replay import Replayer
 from rnncore.threads import set_blas_threads, use_threads
@@ -113,6 +113,17 @@ class Lab:
                 columns.insert(0 if session is self.session else len(columns), (label, index, probs))
         return columns
 
+    def reaches(self) -> list[tuple[str, int, Reach | str]]:
+        """(label, colour index, its reach or why it has none) of every run, the current run first."""
+        rows = []
+        for index, (label, session) in enumerate(zip(self.labels(), self.runs, strict=True)):
+            try:
+                reach = session.reach()
+            except ValueError as e:  # its data has no reach
+                reach = str(e)
+            rows.insert(0 if session is self.session else len(rows), (label, index, reach))
+        return rows
+
     def fit_threads(self) -> None:
         """The BLAS threads for the runs' largest network (`use_threads`), set again when a run's network changes
         (from the training thread, between steps); fixed while recording, so that the record replays bit for bit."""
@@ -163,8 +174,8 @@ class Lab:
             session.note("end", sha256=digest(session.net.params))
 
     def export_csv(self, path) -> int:
-        """One row per charted point of every run: run, step, cost, eval cost, accuracy, lr, marker.
-        Returns the rows written."""
+        """One row per charted point of every run: run, step, cost, eval cost, accuracy, reach (where the Reach
+        view measured it), lr, marker. Returns the rows written."""
         with open(path, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(CSV_COLUMNS)
@@ -175,17 +186,19 @@ class Lab:
 def _write_run(writer, label: str, session: Session) -> int:
     view = session.history.snapshot()
     evals = dict(zip(view.eval_steps, zip(view.eval_cost, view.eval_accuracy, strict=True), strict=True))
-    markers = dict(view.markers)
-    steps = sorted(set(view.steps) | set(evals) | set(markers))
+    markers, reach = dict(view.markers), dict(zip(view.reach_steps, view.reach, strict=True))
+    steps = sorted(set(view.steps) | set(evals) | set(markers) | set(reach))
     cost = dict(zip(view.steps, zip(view.loss, view.lr, strict=True), strict=True))
     for step in steps:
         (loss, lr), (eval_cost, accuracy) = cost.get(step, ("", "")), evals.get(step, ("", ""))
-        writer.writerow([label, _number(step), loss, eval_cost, accuracy, lr, markers.get(step, "")])
+        writer.writerow([label, _number(step), loss, eval_cost, accuracy, _number(reach.get(step, "")), lr,
+                         markers.get(step, "")])
     return len(steps)
 
 
-def _number(step: float):
-    return int(step) if float(step).is_integer() else step
+def _number(value):
+    """A whole number as one (1.0 is 1); anything else as it is."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _sha256(path) -> str:

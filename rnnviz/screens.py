@@ -40,6 +40,9 @@ Watch a recurrent network learn to predict the next symbol of a sequence.
   (`i`: by its input symbol), the sequence's path across them.
 - `u` **Unit**: the sequence with one unit's activation behind each symbol, blue -1 to red +1; `v` the unit that
   varies most.
+- `e` **Reach** (anbn, parity): for n = 1 to 100, is each run right about a^n b^n T (or a gap of n zeros), far past
+  the n it trained on (shaded)? The number is the largest n up to which it is right: a network that counts goes
+  on, one that memorised stops where its training did.
 
 `l` the next recurrent layer · `↑`/`↓` the target (bars, Back) or the unit (Unit, or a heatmap after a click on a
 row) · `a` the likeliest target again.
@@ -196,6 +199,8 @@ COMMANDS = [  # the command palette's entries: (title, help, action)
     ("View: state map", "The layer's states on their first two principal components, the path across them (m)",
      "panel('open', 'map')"),
     ("View: unit on text", "One unit's activation behind each symbol (u)", "panel('open', 'unit')"),
+    ("View: reach", "How far past its training lengths each run is right, on anbn and parity (e)",
+     "panel('open', 'reach')"),
     ("Next recurrent layer", "The views and the heatmap's marks go to the next layer (l)", "panel('next_layer')"),
     ("Next trace", "The heatmap and the views show another of the layer's traces: h, c, gates (t)",
      "panel('next_trace')"),

@@ -23,6 +23,7 @@ from rnncore import (
     ModelConfig,
     Network,
     Optimum,
+    Reach,
     StepEvent,
     TrainConfig,
     Trainer,
@@ -161,6 +162,21 @@ class Session:
         self.last_event, self.weights_from = None, good
         return good
 
+    def reach(self) -> Reach:
+        """How far past its training lengths the network is right (`Dataset.reach`, to the task's default n),
+        measured once for each weights and kept in the history; ValueError if the data has no reach."""
+        with self.lock:
+            weights = (self.net, self.trainer.step, self.weights_from)
+            if self._reached is None or self._reached[0] != weights:
+                self._reached = (weights, self.data.reach(self.net))
+                self.history.add_reach(self.trainer.step, self._reached[1].largest)
+            return self._reached[1]
+
+    @property
+    def last_reach(self) -> Reach | None:
+        """The reach measured last (it may be some steps old), if any: for a lesson's check."""
+        return self._reached[1] if self._reached else None
+
     def predict(self, text: str) -> Prediction:
         with self.lock:
             return predict(self.net, self.vocab, text)
@@ -237,7 +253,7 @@ class Session:
     def _forget(self) -> None:
         """A new network or a loaded one: no figures of the old; the charts start at its step."""
         self.history.clear(self.trainer.step)
-        self.last_event = self.accuracy = self.weights_from = None
+        self.last_event = self.accuracy = self.weights_from = self._reached = None
         self.insight = Insight()  # the state map's axes belong to the network they were fitted on
         if self.trainer.step:  # a loaded network: its accuracy now, rather than a dash until the next evaluation
             self.accuracy = self.trainer.evaluate()[0]

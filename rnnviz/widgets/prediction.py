@@ -20,6 +20,7 @@ from ..measures import most_varying
 from .bars import ProbabilityBars, chosen_rows, moved
 from .cost import CostByPosition
 from .heatmap import HiddenHeatmap
+from .reach import ReachView
 from .runbars import RunComparison
 from .saliency import HowFarBack
 from .statemap import StateMapView
@@ -29,7 +30,7 @@ TITLE = "Prediction"
 HINT = "type a prefix to see the next symbol"
 HEATMAP_HINT = "type a prefix to see the hidden units"
 TABS = {"probs": ("Probs", "p"), "cost": ("Cost", "o"), "back": ("Back", "b"), "map": ("Map", "m"),
-        "unit": ("Unit", "u")}  # view -> (title, key); c, f, x: the runs side by side
+        "unit": ("Unit", "u"), "reach": ("Reach", "e")}  # view -> (title, key); c, f, x: the runs side by side
 
 
 class PredictionPanel(Vertical):
@@ -94,6 +95,8 @@ class PredictionPanel(Vertical):
                 yield StateMapView(id="map-view")
             with TabPane(_tab_title("unit"), id="unit"):
                 yield UnitOnText(id="unit-view")
+            with TabPane(_tab_title("reach"), id="reach"):
+                yield ReachView(id="reach-view")
 
     def set_example(self, example: str) -> None:
         """A prefix typical of the data, shown in the empty input as a hint."""
@@ -122,8 +125,11 @@ class PredictionPanel(Vertical):
             self.query_one(UnitOnText).show(view, self.unit)
 
     def show_runs(self, columns: list) -> None:
-        """Every run's next-symbol probabilities beside the current run's (Lab.compare)."""
-        if self._prediction is not None:
+        """Every run's next-symbol probabilities beside the current run's (Lab.compare), or in the Reach view
+        every run's reach (Lab.reaches)."""
+        if self.lens.view == "reach":
+            self.query_one(ReachView).show(columns)
+        elif self._prediction is not None:
             self.query_one(RunComparison).show(self._prediction.symbols, columns)
 
     def working(self, busy: bool) -> None:

@@ -5,8 +5,9 @@ in float64, so the figures and curves do not hang on the last bit of a float32 B
 """
 import pytest
 
-from rnncore import TrainConfig
+from rnncore import ModelConfig, TrainConfig
 from rnnviz.app import RnnvizApp
+from rnnviz.lab import Lab
 from rnnviz.session import Session
 
 STEPS = 150
@@ -52,3 +53,20 @@ def test_each_insight_view_120x40(snap_compare, key):
 
 def test_the_state_map_80x24(snap_compare):
     assert snap_compare(trained_app(), terminal_size=(80, 24), run_before=view_opened("m"))
+
+
+def counting_runs() -> RnnvizApp:
+    """An LSTM and an RNN side by side on anbn:10, 150 steps each: the LSTM counts past 10, the RNN does not."""
+    lab = Lab(Session(config=TrainConfig(dtype="float64", l2=0), data="anbn:10", embed=8, layers="lstm:16"))
+    lab.new_run(ModelConfig("anbn:10", 8, "rnn:16"), seed=0)
+    for _ in range(STEPS):
+        lab.step()
+    return RnnvizApp(lab=lab)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_the_reach_of_two_runs(snap_compare, size):
+    async def run_before(pilot):
+        await pilot.press("e")
+        await without_notes(pilot)
+    assert snap_compare(counting_runs(), terminal_size=size, run_before=run_before)
