@@ -70,9 +70,9 @@ def anbn_reach(net, up_to: int, n_max: int) -> Reach:
     is the true one: the n - 1 b's after the first and the terminator T, the symbols the a's before them
     determine. The a's and the first b are not determined (another a may always follow), so not counted."""
     strings = [anbn_string(n) for n in range(1, up_to + 1)]
-    logps = _logps(net, [s[:-1] for s in strings])
-    right = [(logp[n:].argmax(-1) == s[n + 1:]).all() for n, s, logp in zip(range(1, up_to + 1), strings, logps,
-                                                                             strict=True)]
+    logps = _logps(net, [s[:-1] for s in strings])  # nothing is predicted after the T
+    right = [(logp[n:].argmax(-1) == s[n + 1:]).all()
+             for n, (s, logp) in enumerate(zip(strings, logps, strict=True), 1)]
     return Reach(np.array(right, bool), n_max, "a^n b^n T")
 
 

@@ -4,15 +4,17 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
-from rnncore import Optimum
+from rnncore import Embedding, Network, Optimum, parse_layers
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
 import contenders  # noqa: E402
 import learning  # noqa: E402
+import reach  # noqa: E402
 import throughput  # noqa: E402
 
 
@@ -53,3 +55,18 @@ def test_the_plateau_runs_from_the_cost_without_memory_to_clearly_below_it():
     still = learning.Run(Optimum(0.4, 0.8, 100, 0.5))
     still.see(SimpleNamespace(step=5, eval_cost=0.505, eval_accuracy=0.7), started=0.0)
     assert still.plateau == "5-" and learning.Run(still.best).plateau == "-"
+
+
+def test_the_forget_bias_goes_to_the_forget_gates_of_every_lstm_layer_only():
+    net = Network(3, [Embedding(2), *parse_layers("lstm:4,rnn:3,lstm:5")], seed=0)
+    before = {name: array.copy() for name, array in net.params.items()}
+    reach.open_forget_gates(net, 2.0)
+    changed = {name for name in net.params if not np.array_equal(net.params[name], before[name])}
+    assert changed == {"lstm0.b", "lstm1.b"}
+    assert np.array_equal(net.params["lstm1.b"] - before["lstm1.b"], np.repeat([0.0, 2.0, 0.0, 0.0], 5))
+
+
+def test_a_run_reports_the_reach_at_each_fifth_of_its_steps():
+    recipe = reach.Recipe(embed=2, hidden=3, steps=10)
+    reaches, trained = reach.one_run("anbn:4", "gru", 0, recipe, up_to=12)
+    assert len(reaches) == reach.CHECKS and trained == 4 and all(0 <= r <= 12 for r in reaches)
