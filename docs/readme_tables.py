@@ -10,8 +10,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from rnncore import ModelConfig, TrainConfig, datasets
-from rnncore.tasks import TASKS
-from rnnviz.models import DATA_CHOICES
+from rnnviz.models import DATA_CHOICES, task_about
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -33,13 +32,7 @@ def tasks_table() -> str:
     rows = ["| task | what it is | best cost | best accuracy | best cost without memory | memory is worth |",
             "|---|---|--:|--:|--:|--:|"]
     for name in DATA_CHOICES:
-        base, _, value = name.partition(":")
-        task = TASKS[base]
-        if value:
-            about = f"the same, {task.param} {value}"
-        else:
-            about = task.about + (f"; {task.param} {task.default}" if task.param else "")
-        about += " (the default)" if name == ModelConfig().data else ""
+        about = task_about(name) + (" (the default)" if name == ModelConfig().data else "")
         best = datasets.load(name).optimum
         worth = round(best.memoryless_loss - best.loss, 3) + 0.0  # + 0.0: no -0.000 where memory is worth nothing
         rows.append(f"| `{name}` | {about} | {best.loss:.3f} | {best.accuracy:.3f} | {best.memoryless_loss:.3f} | "

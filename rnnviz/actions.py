@@ -12,13 +12,15 @@ from rnncore import CheckpointError
 from rnncore.threads import blas_threads
 
 from .paths import user_path
-from .screens import ConfirmScreen, HelpScreen, checkpoint_dialog
+from .screens import ChoiceScreen, ConfirmScreen, HelpScreen, checkpoint_dialog
 from .widgets.prediction import PredictionPanel
 from .worker import Diverged, Finished
 
 
 class Actions:
     """Mixed into RnnvizApp, which provides `session`, `loop`, `checkpoint`, `_render` and the jobs (jobs.py)."""
+
+    asking_to_quit: ChoiceScreen | None = None  # the dialog that asks whether to quit, while it is open
 
     def action_start(self) -> None:
         if self.busy() or (self.loop.running and not self.loop.stepping):
@@ -80,11 +82,15 @@ class Actions:
             self.notify("Training paused to load a checkpoint; it goes on if you cancel.")
             self._resume_if_cancelled = True
         self.action_pause()
-        load = checkpoint_dialog("Load the checkpoint from", self.checkpoint,
-                                 lambda p: self.session.load(self._path(p)))
-        self.push_screen(load, self._loaded)
+        title = f"Load a checkpoint in place of {self.run_name()}" if self.session.has_trained else \
+            "Load the checkpoint from"
+        load = checkpoint_dialog(title, self.checkpoint, lambda p: self._load(self._path(p)))
+        self.push_screen(load, partial(self._loaded, self.lab.discarded))
 
-    def _loaded(self, path: str | None) -> None:
+    def _load(self, path: str) -> None:
+        self.lab.replace_current("the load", lambda: self.session.load(path))
+
+    def _loaded(self, kept_before, path: str | None) -> None:
         if not path and getattr(self, "_resume_if_cancelled", False):
             self.action_start()
         self._resume_if_cancelled = False
@@ -93,7 +99,7 @@ class Actions:
             self.query_one(PredictionPanel).set_example(self.session.example)
             self._render()
             view = self.session.view()
-            self.notify(f"Loaded {path}: {view.architecture}, step {view.step}.")
+            self.notify(f"Loaded {path}: {view.architecture}, step {view.step}." + self.undo_note(kept_before))
 
     def _path(self, path: str) -> str:
         """A path the user typed: `~` expanded; when served, kept inside the served folder (ValueError)."""
@@ -153,6 +159,33 @@ class Actions:
         self.screen.set_focus(self.query_one(f"#{panel}").query(Input).first())
 
     async def action_quit(self) -> None:
+        """Asks first if a run has trained since it was last saved (and no record holds it); from that dialog,
+        q or ctrl+c again quits."""
+        unsaved = self._unsaved()
+        if unsaved and self.asking_to_quit is None:
+            self.asking_to_quit = ChoiceScreen(f"Quit? {unsaved}", [("quit", "Quit"), ("cancel", "Cancel")])
+            self.push_screen(self.asking_to_quit, self._quit_answered)
+        else:
+            await self._quit()
+
+    def _quit_answered(self, choice: str | None) -> None:
+        self.asking_to_quit = None
+        if choice == "quit":
+            self.run_worker(self._quit(), group="quit")
+
+    def _unsaved(self) -> str:
+        """What quitting now would lose, in words; empty if nothing (saved, untrained, or recorded)."""
+        if self.lab is None or (self.lab.recorder is not None and not self.lab.recorder.closed):
+            return ""
+        runs = [(i + 1, s.trainer.step) for i, s in enumerate(self.lab.runs) if s.unsaved]
+        if not runs:
+            return ""
+        if len(self.lab.runs) == 1:
+            return f"The run has trained to step {runs[0][1]:,} and is not saved: ctrl+s saves it."
+        named = ", ".join(f"run {i} (step {step:,})" for i, step in runs)
+        return f"Not saved: {named}. ctrl+s saves the current run; c goes to the next."
+
+    async def _quit(self) -> None:
         """Training stops after its step (a record ends at a step); a job under way is left to end with the
         process."""
         if self.lab is not None:

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Container, VerticalScroll
+from textual.containers import Container, Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Static
@@ -27,17 +27,18 @@ from .changes import Changes
 from .jobs import Background
 from .lab import Lab
 from .models import DATA_CHOICES
-from .screens import COMMANDS, GETTING_AROUND
+from .screens import COMMANDS
 from .session import Session
 from .widgets.charts import Curve, TrainingCharts
 from .widgets.figures import Figures
-from .widgets.footer import PrunedFooter
+from .widgets.footer import KeysTo, PrunedFooter
 from .widgets.model import ModelPanel
 from .widgets.prediction import PredictionPanel
 from .widgets.training import TrainingPanel
 from .worker import DEFAULT_SPEED, Trained, TrainingLoop
 
 REDRAW_EVERY = 0.25  # seconds between chart and prediction redraws while training
+STRAY_NOTICE_EVERY = 5.0  # seconds: a burst of keys that are no command says so once
 
 
 class RnnvizApp(Actions, Changes, Background, App):
@@ -51,7 +52,8 @@ class RnnvizApp(Actions, Changes, Background, App):
         Binding("ctrl+o", "load", "Load", show=False),
         Binding("slash", "type_prefix", "Prefix", key_display="/"), Binding("f", "fork", "Fork"),
         Binding("c", "next_run", "Next run", show=False), Binding("x", "close_run", "Close run", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"), Binding("q", "quit", "Quit"),
+        Binding("ctrl+z", "undo", "Undo"), Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
         Binding("escape", "leave_field", "Leave field", show=False), *PredictionPanel.APP_KEYS,
         Binding("1", "focus_panel('model')", "Model", show=False), Binding("2", "focus_panel('training')", show=False),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -70,6 +72,7 @@ class RnnvizApp(Actions, Changes, Background, App):
         self.checkpoint, self.prefix = checkpoint, ""
         self._worker: Worker | None = None
         self._stale = False  # charts and prediction lag behind the session
+        self._stray_told = -STRAY_NOTICE_EVERY  # when the user was last told that a key is no command
 
     def run(self, *args, **kwargs):
         """The app as a program (the command, a browser tab's process). What exists by now, the modules above all,
@@ -85,7 +88,7 @@ class RnnvizApp(Actions, Changes, Background, App):
 
     def compose(self) -> ComposeResult:
         yield from self.panels() if self.lab else [Static(f"Loading {self.starting}…\n\n[dim]q quits[/]", id="loading")]
-        yield PrunedFooter(compact=True)
+        yield Horizontal(KeysTo(id="keys-to"), PrunedFooter(compact=True), id="bottom")
 
     def panels(self) -> list[Widget]:
         view = self.session.view()
@@ -106,7 +109,6 @@ class RnnvizApp(Actions, Changes, Background, App):
         self.started_data = self.session.model.data  # given on the command line, so allowed wherever it lies
         self._render()
         self.set_interval(REDRAW_EVERY, self._redraw_if_stale)
-        self.notify(GETTING_AROUND, title="Getting around", timeout=10)
         self.refresh_bindings()
 
     # --- drawing: everything the screen shows comes from one view of the session --------------
@@ -118,11 +120,18 @@ class RnnvizApp(Actions, Changes, Background, App):
         self.query_one(ModelPanel).show(view.model, view.config.seed)
         if full:
             self._stale = False
-            labels = lab.labels() if len(lab.runs) > 1 else [""]
-            curves = [Curve(label, s.history.snapshot(), i, s is self.session)
-                      for i, (label, s) in enumerate(zip(labels, lab.runs, strict=True))]
-            self.query_one(TrainingCharts).show(curves, view.optimum)
+            self._draw_charts(view)
             self._predict()
+
+    def _draw_charts(self, view) -> None:
+        """The runs on the current run's task, with its best lines; the runs on other tasks only named."""
+        lab, task = self.lab, self.session.model.data
+        shown = [s for s in lab.runs if s.model.data == task]
+        labels = lab.labels(shown) if len(shown) > 1 else [""]
+        curves = [Curve(label, s.history.snapshot(), s.color, s is self.session)
+                  for label, s in zip(labels, shown, strict=True)]
+        elsewhere = tuple(f"run {lab.runs.index(s) + 1} {Path(s.model.data).name}" for s in lab.runs if s not in shown)
+        self.query_one(TrainingCharts).show(curves, view.optimum, elsewhere)
 
     @property
     def state(self) -> str:
@@ -134,14 +143,40 @@ class RnnvizApp(Actions, Changes, Background, App):
             self._render()
 
     def check_action(self, action: str, parameters) -> bool:
-        """Space runs or pauses: the footer shows whichever it does now; a dialog's keys are its own; while the
-        data loads, only quit and help."""
-        if isinstance(self.screen, ModalScreen) and action not in ("quit", "command_palette"):
-            return False
+        """Space runs or pauses: the footer shows whichever it does now; a dialog's keys are its own (q and
+        ctrl+c only quit from the dialog that asks whether to quit); while the data loads, only quit and help;
+        ctrl+z only when there is something to undo."""
+        if isinstance(self.screen, ModalScreen):
+            return action == "quit" and self.screen is self.asking_to_quit
         if self.lab is None:
             return action in ("quit", "help")
         free = self.loop.running and not self.loop.stepping  # running until paused, not for a few turns (n)
-        return {"start": not free, "pause": free}.get(action, True)
+        return {"start": not free, "pause": free, "undo": self.lab.discarded is not None}.get(action, True)
+
+    # --- where the keys go ------------------------------------------------------------------------
+    def on_descendant_focus(self) -> None:
+        self.call_after_refresh(self._show_keys_to)
+
+    def on_descendant_blur(self) -> None:
+        self.call_after_refresh(self._show_keys_to)
+
+    def _show_keys_to(self) -> None:
+        """The bottom line says where the keys go; with a field focused, its help takes the footer's place."""
+        if self.is_running and not isinstance(self.screen, ModalScreen):
+            focused = self.screen.focused
+            self.query_one(KeysTo).show(focused)
+            self.query_one("#bottom").set_class(focused is not None, "-field")
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key that is no command, typed with no field focused: say so, rather than let a word typed
+        in the wrong place pass unseen (its letters that are commands ran; none of them discards a run)."""
+        if self.screen.focused is not None or not event.is_printable or isinstance(self.screen, ModalScreen):
+            return
+        if event.key not in self.screen.active_bindings and event.time - self._stray_told >= STRAY_NOTICE_EVERY:
+            self._stray_told = event.time
+            self.notify(f"No field has focus, so each key is a command, and {event.character!r} is none. To type, "
+                        "go to a field first: / the prefix, 1 the Model panel (the data), 2 the Training panel.",
+                        title="Keys go to the app", severity="warning", timeout=6)
 
     def on_trained(self, message: Trained) -> None:
         if self.is_running:  # a message that arrives while the app shuts down finds no widgets to update

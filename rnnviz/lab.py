@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,10 +35,22 @@ def parse_speed(text: str) -> float:
     return speed
 
 
+@dataclass(frozen=True)
+class Discarded:
+    """A trained run that a reset, a new network, a load or closing it threw away, kept for `Lab.undo`."""
+
+    what: str  # what threw it away, as the messages say it: "the reset"
+    session: Session  # the run as it was
+    index: int  # where it stood among the runs
+    replaced: bool  # another run took its place (a reset, a new network, a load), rather than none (closed)
+
+
 class Lab:
     def __init__(self, first: Session, threads: int | None = None):
         self.runs, self.current = [first], 0
+        self.discarded: Discarded | None = None  # the last run thrown away, until the next one is
         self.recorder: Recorder | None = None
+        self._companions = 0  # checkpoints saved beside the record
         self._next_id = first.run_id + 1
         self.threads_asked, self.threads_note, self._sized_for = threads, "", []
         self.fit_threads()
@@ -71,16 +84,59 @@ class Lab:
     def add(self, session: Session) -> Session:
         """A run made by `forked` or `built`, among the runs from now on, and current."""
         self._check_room()
+        self._paint(session)
         self.runs.append(session)
         self.current = len(self.runs) - 1
         return session
 
     def close(self) -> None:
-        """Close the current run (the last one stays); the one before it becomes current."""
+        """Close the current run (the last one stays), kept for `undo`; the one before it becomes current."""
         if len(self.runs) == 1:
             raise ValueError("the only run cannot be closed")
-        self._end(self.runs.pop(self.current))
+        closed = self.runs.pop(self.current)
+        self._end(closed)
+        self._discard(Discarded("the close", closed, self.current, replaced=False))
         self.current = max(self.current - 1, 0)
+
+    def replace_current(self, what: str, change: Callable[[], object]) -> None:
+        """`change()` (a reset, a new network, a load) on the current run, which a trained run survives, kept for
+        `undo`; a ValueError from `change` leaves the run and what was kept as they were."""
+        session = self.session
+        twin = session.kept()
+        change()
+        self._discard(Discarded(what, twin, self.current, replaced=True))
+
+    def undo(self) -> Discarded:
+        """The run last thrown away, back where it was and current; the run now in its place (a reset's fresh one)
+        is kept in turn, so that undoing again redoes. Returns what was undone; ValueError if nothing can be."""
+        kept = self.discarded
+        if kept is None:
+            raise ValueError("nothing to undo")
+        if kept.replaced:
+            index = min(kept.index, len(self.runs) - 1)
+            displaced, self.runs[index] = self.runs[index], kept.session
+            self.discarded = Discarded(kept.what, displaced, index, replaced=True)
+        else:
+            self._check_room()
+            index = min(kept.index, len(self.runs))
+            self._paint(kept.session)
+            self.runs.insert(index, kept.session)
+            self.discarded = None
+        self.current = index
+        self._attach(kept.session)
+        return kept
+
+    def _paint(self, session: Session) -> None:
+        """Give a run joining the others a colour none of them has (its own, if still free): its curves keep it."""
+        taken = {s.color for s in self.runs if s is not session}
+        if session.color in taken:
+            session.color = min(set(range(MAX_RUNS)) - taken)
+
+    def _discard(self, discarded: Discarded) -> None:
+        """Keep `discarded` for undo if it had trained; else what was kept before stays (an untrained run is
+        made again by a key, a trained one is not)."""
+        if discarded.session.has_trained:
+            self.discarded = discarded
 
     def cycle(self) -> Session:
         self.current = (self.current + 1) % len(self.runs)
@@ -91,12 +147,14 @@ class Lab:
         self.fit_threads()
         return [(session, session.step()) for session in list(self.runs)]
 
-    def labels(self) -> list[str]:
-        """What tells each run apart, for the charts' legend: `lr=0.003`, `lstm:64`, or else its number."""
-        settings = [{**asdict(s.model), **asdict(s.config)} for s in self.runs]
+    def labels(self, runs: list[Session] | None = None) -> list[str]:
+        """What tells each of `runs` (every run) apart from the others, for the charts' legend: `lr=0.003`,
+        `lstm:64`, or else its number."""
+        runs = self.runs if runs is None else runs
+        settings = [{**asdict(s.model), **asdict(s.config)} for s in runs]
         differing = [k for k in settings[0] if len({repr(x[k]) for x in settings}) > 1][:2]
         return [", ".join(f"{x[k]}" if k in ("data", "layers") else f"{k}={x[k]}" for k in differing)
-                or f"run {s.run_id}" for x, s in zip(settings, self.runs, strict=True)]
+                or f"run {self.runs.index(s) + 1}" for x, s in zip(settings, runs, strict=True)]
 
     def compare(self, text: str) -> list[tuple[str, int, np.ndarray]]:
         """(label, colour index, next-symbol probabilities after `text`) of every run that can read it, the
@@ -104,24 +162,26 @@ class Lab:
         if len(self.runs) < 2:
             return []
         columns = []
-        for index, (label, session) in enumerate(zip(self.labels(), self.runs, strict=True)):
+        for label, session in zip(self.labels(), self.runs, strict=True):
             try:
                 probs = session.predict(text).probs
             except ValueError:  # this run cannot read it (another vocabulary) or overflows: no column
                 continue
             if probs is not None:
-                columns.insert(0 if session is self.session else len(columns), (label, index, probs))
+                columns.insert(0 if session is self.session else len(columns), (label, session.color, probs))
         return columns
 
     def reaches(self) -> list[tuple[str, int, Reach | str]]:
-        """(label, colour index, its reach or why it has none) of every run, the current run first."""
+        """(label, colour, its reach or why it has none) of every run on the current run's task (as the charts
+        draw them), the current run first."""
+        shown = [s for s in self.runs if s.model.data == self.session.model.data]
         rows = []
-        for index, (label, session) in enumerate(zip(self.labels(), self.runs, strict=True)):
+        for label, session in zip(self.labels(shown), shown, strict=True):
             try:
                 reach = session.reach()
             except ValueError as e:  # its data has no reach
                 reach = str(e)
-            rows.insert(0 if session is self.session else len(rows), (label, index, reach))
+            rows.insert(0 if session is self.session else len(rows), (label, session.color, reach))
         return rows
 
     def fit_threads(self) -> None:
@@ -153,7 +213,8 @@ class Lab:
             return
         session.note("start", **session.start())
         if session.has_trained:
-            saved = Path(self.recorder.path).with_suffix(f".run{session.run_id}.npz")
+            self._companions += 1  # a name of its own: a record's load names the file by its content too
+            saved = Path(self.recorder.path).with_suffix(f".run{session.run_id}.{self._companions}.npz")
             save(saved, session.net, session.trainer)
             session.note("load", path=str(saved.resolve()), sha256=_sha256(saved))
 
@@ -210,7 +271,7 @@ class ReplayLab(Lab):
     events before it applied on the way (rnnviz --replay)."""
 
     def __init__(self, replayer: Replayer):
-        self.runs, self.current, self.recorder, self._next_id = [], 0, None, 0
+        self.runs, self.current, self.recorder, self._next_id, self.discarded = [], 0, None, 0, None
         self.replayer, self._steps, self.drifts = replayer, replayer.steps(), []
         if replayer.header["blas_threads"]:  # the threads it was recorded with: the same sums, bit for bit
             set_blas_threads(replayer.header["blas_threads"])
@@ -222,10 +283,7 @@ class ReplayLab(Lab):
         while (done := self._advance()) is not None:
             if done.step is not None:
                 session = self.by_run[done.run]
-                session.history.add(done.step)
-                session.last_event = done.step
-                if done.step.eval_accuracy is not None:
-                    session.accuracy = done.step.eval_accuracy
+                session.took(done.step)
                 return [(session, done.step)]
         return []
 
@@ -244,8 +302,10 @@ class ReplayLab(Lab):
                 fresh.history = self.by_run[done.event["parent"]].history.copy()
             self.by_run[done.run] = fresh
             if old in self.runs:
+                fresh.color = old.color
                 self.runs[self.runs.index(old)] = fresh
             else:
+                self._paint(fresh)
                 self.runs.append(fresh)
         elif kind in ("configure", "rollback"):
             old.history.mark(done.trainer.step, _marker(done.event, done.trainer))

@@ -2,8 +2,24 @@
 from __future__ import annotations
 
 from rnncore import ModelConfig, Network, SettingError, TrainConfig, datasets, format_layers, parse_layers
+from rnncore.tasks import TASKS
 
-DATA_CHOICES = ("parity", "parity:8", "parity:16", "xor", "letters", "anbn", "anbn:30", "digits", "toy")  # the list
+# the tasks the app lists: every built-in task, and the parameters the README and the lessons use
+DATA_CHOICES = ("parity", "parity:8", "parity:16", "parity:64", "xor", "letters", "anbn", "anbn:30", "digits", "toy")
+
+
+def is_task(name: str) -> bool:
+    """Whether `name` names a built-in task (`parity`, `parity:64`, even with a bad parameter), not a file."""
+    return name.partition(":")[0].strip() in TASKS
+
+
+def task_about(name: str) -> str:
+    """What a task of DATA_CHOICES is, in one line: "the same, GAP 8" for a parameter beside the default's."""
+    base, _, value = name.partition(":")
+    task = TASKS[base]
+    if value:
+        return f"the same, {task.param} {value}"
+    return task.about + (f"; {task.param} {task.default}" if task.param else "")
 
 
 def model_of(data: str, net: Network) -> ModelConfig:

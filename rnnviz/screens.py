@@ -10,7 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Markdown, Static
+from textual.widgets import Button, Input, Label, Markdown, OptionList, Static
+from textual.widgets.option_list import Option
 
 from rnncore import CheckpointError
 
@@ -76,37 +77,98 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help", classes="dialog"):
             yield Markdown(HELP)
-            yield Static("[dim]escape, q or ? closes this help[/]")
+            yield Static("[dim]↑/↓, PgUp/PgDn, Home/End scroll · escape, q or ? closes this help[/]")
+
+    def on_mount(self) -> None:
+        self.query_one("#help").focus()  # its keys scroll it: ↑/↓, PgUp/PgDn, Home/End
 
     def action_close(self) -> None:
         self.dismiss(None)
 
 
-class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question; dismisses with True for yes."""
+class ChoiceScreen(ModalScreen[str | None]):
+    """A question answered by buttons; dismisses with the chosen button's id, or None on escape. Only enter (on
+    the focused button), a click or escape answer it; ←/→ and tab move between the buttons, and every other key
+    is ignored, so that a word typed by mistake cannot answer it."""
 
-    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("escape,n", "answer(False)", "No")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("left", "app.focus_previous", show=False),
+                Binding("right", "app.focus_next", show=False)]
 
-    def __init__(self, question: str, yes: str = "Yes") -> None:
+    def __init__(self, question: str, choices: list[tuple[str, str]], focused: str | None = None) -> None:
+        """`choices`: (id, label) of each button, left to right; `focused`: the id enter answers with at first."""
         super().__init__()
-        self.question, self.yes = question, yes
+        self.question, self.choices = question, choices
+        self.first = focused or choices[0][0]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.question, id="question")
             with Horizontal(classes="buttons"):
-                yield Button(f"{self.yes} (y)", variant="primary", id="yes")
-                yield Button("Cancel (n)", id="no")
+                for index, (choice, label) in enumerate(self.choices):
+                    yield Button(label, variant="primary" if index == 0 else "default", id=choice)
+            yield Static("[dim]enter: the highlighted button · ←/→: another · escape: cancel[/]", classes="keys")
 
     def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
+        self.query_one(f"#{self.first}", Button).focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
+        self.answer(event.button.id)
 
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+    def action_cancel(self) -> None:
+        self.answer(None)
+
+    def answer(self, choice: str | None) -> None:
+        self.dismiss(choice)
+
+
+class ConfirmScreen(ChoiceScreen):
+    """A yes/cancel question; dismisses with True for yes (enter, with the yes button focused as it opens)."""
+
+    def __init__(self, question: str, yes: str = "Yes") -> None:
+        super().__init__(question, [("yes", yes), ("no", "Cancel")])
+
+    def answer(self, choice: str | None) -> None:
+        self.dismiss(choice == "yes")
+
+
+class TaskScreen(ModalScreen[str | None]):
+    """The built-in tasks, each with what it is, and a field for any other (`parity:64`, a text file); dismisses
+    with the one chosen (enter), or None (escape)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, tasks: list[tuple[str, str]], current: str) -> None:
+        """`tasks`: (name, what it is) of each; `current`: the task highlighted as it opens."""
+        super().__init__()
+        self.tasks, self.current = tasks, current
+
+    def compose(self) -> ComposeResult:
+        width = max(len(name) for name, _ in self.tasks) + 2
+        with Vertical(classes="dialog"):
+            yield Label("Change the task: a new network learns it, in place of the current one")
+            yield OptionList(*(Option(Text.assemble((name.ljust(width), "bold"), about), id=name)
+                               for name, about in self.tasks), id="task-list")
+            yield Input(placeholder="or type one: parity:64, anbn:30, a text file's path", id="other-task")
+            yield Static("[dim]↑/↓ and enter: choose · tab: type one · escape: cancel[/]")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        names = [name for name, _ in self.tasks]
+        options.highlighted = names.index(self.current) if self.current in names else 0
+        options.focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    @on(Input.Submitted, "#other-task")
+    def _typed(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 def checkpoint_dialog(title: str, default: str, act: Callable[[str], object],
@@ -179,6 +241,8 @@ class PathScreen(ModalScreen[str]):
 
 
 COMMANDS = [  # the command palette's entries: (title, help, action)
+    ("Change the task…", "A new network on another task: parity:64, xor, letters, anbn:30, a text file", "list_tasks"),
+    ("Undo", "Bring back the run that a reset, a close, Apply or a load threw away (ctrl+z)", "undo"),
     ("Run or pause training", "Start the training loop, or pause it after the current step", "toggle_run"),
     ("One training step", "Do exactly one optimizer step (while paused)", "one_step"),
     ("Reset weights", "Draw the network's weights again from its seed, back at step 0", "reset"),

@@ -51,6 +51,7 @@ class SessionView:
     epoch: float
     loss: float | None  # of the latest step; None before the first
     accuracy: float | None  # of the latest evaluation
+    eval_cost: float | None  # of the latest evaluation
     next_lr: float
     last_good_step: int  # where a rollback would go
     history: HistoryView
@@ -71,6 +72,7 @@ class Session:
         self.lock = threading.Lock()
         self.history = History()
         self.recorder, self.run_id = None, 0
+        self.color = 0  # its colour on the charts, one of the runs' own (Lab gives each run another)
         config = config or TrainConfig()
         self._build(ModelConfig(**model), config if seed is None else config.changed(seed=seed))
 
@@ -79,6 +81,7 @@ class Session:
         """A session of a trainer made elsewhere (a replay's), with an empty history."""
         session = cls.__new__(cls)
         session.lock, session.history, session.recorder, session.run_id = threading.Lock(), History(), None, run_id
+        session.color = 0
         session.trainer, session.net, session.data, session.wanted = trainer, trainer.net, trainer.data, trainer.config
         source = trainer.data.source or {}
         session.vocab, session.model = trainer.data.vocab, model_of(source.get("name") or source.get("path") or
@@ -90,7 +93,8 @@ class Session:
     def view(self) -> SessionView:
         trainer, event = self.trainer, self.last_event
         return SessionView(self.model, self.wanted, trainer.step, event.epoch if event else trainer.progress,
-                           event.loss if event else None, self.accuracy, trainer.next_lr, trainer.last_good[0],
+                           event.loss if event else None, self.accuracy, self.eval_cost, trainer.next_lr,
+                           trainer.last_good[0],
                            self.history.snapshot(), self.data.optimum, self.weights_from)
 
     @property
@@ -101,6 +105,21 @@ class Session:
     @property
     def has_trained(self) -> bool:
         return self.trainer.step > 0
+
+    @property
+    def unsaved(self) -> bool:
+        """Trained since it was built, loaded or saved: quitting would lose those steps."""
+        return self.trainer.step > self.saved_step
+
+    def kept(self) -> Session:
+        """This run as it is now, apart: a reset, a new network or a load replaces the network, the trainer and the
+        data with new ones and clears the history in place, so a copy with its own history keeps the old run whole,
+        for `Lab.undo` to bring back."""
+        with self.lock:
+            twin = copy.copy(self)
+            twin.history = self.history.copy()
+        twin.lock = threading.Lock()
+        return twin
 
     @property
     def config(self) -> TrainConfig:
@@ -115,11 +134,15 @@ class Session:
             event = self.trainer.train_step()
             if self.recorder:
                 self.recorder.stepped(self.run_id, event.step, self.net.params)
+        self.took(event)
+        return event
+
+    def took(self, event: StepEvent) -> None:
+        """A step done (here, or by a replay's trainer): into the history and the figures."""
         self.history.add(event)
         self.last_event, self.weights_from = event, None
         if event.eval_accuracy is not None:
-            self.accuracy = event.eval_accuracy
-        return event
+            self.accuracy, self.eval_cost = event.eval_accuracy, event.eval_cost
 
     def configure(self, name: str, text: str):
         """Set one training setting from the text a user typed; from the next step on, marked on the charts.
@@ -157,7 +180,7 @@ class Session:
             self._use_wanted()
             good = self.trainer.rollback()
             self.note("rollback")
-            self.accuracy = self.trainer.evaluate()[0]  # of the weights now, not the diverged ones
+            self.accuracy, self.eval_cost = self.trainer.evaluate()  # of the weights now, not the diverged ones
         self.history.mark(self.trainer.step, f"rollback to {good}")
         self.last_event, self.weights_from = None, good
         return good
@@ -171,11 +194,6 @@ class Session:
                 self._reached = (weights, self.data.reach(self.net))
                 self.history.add_reach(self.trainer.step, self._reached[1].largest)
             return self._reached[1]
-
-    @property
-    def last_reach(self) -> Reach | None:
-        """The reach measured last (it may be some steps old), if any: for a lesson's check."""
-        return self._reached[1] if self._reached else None
 
     def predict(self, text: str) -> Prediction:
         with self.lock:
@@ -253,10 +271,11 @@ class Session:
     def _forget(self) -> None:
         """A new network or a loaded one: no figures of the old; the charts start at its step."""
         self.history.clear(self.trainer.step)
-        self.last_event = self.accuracy = self.weights_from = self._reached = None
+        self.last_event = self.accuracy = self.eval_cost = self.weights_from = self._reached = None
+        self.saved_step = self.trainer.step  # a new network has nothing to lose; a loaded one is in its file
         self.insight = Insight()  # the state map's axes belong to the network they were fitted on
-        if self.trainer.step:  # a loaded network: its accuracy now, rather than a dash until the next evaluation
-            self.accuracy = self.trainer.evaluate()[0]
+        if self.trainer.step:  # a loaded network: its figures now, rather than a dash until the next evaluation
+            self.accuracy, self.eval_cost = self.trainer.evaluate()
 
     # --- checkpoints ----------------------------------------------------------
     def save(self, path) -> None:
@@ -266,6 +285,7 @@ class Session:
                 save(path, self.net, self.trainer, self.vocab)
             except OSError as e:
                 raise CheckpointError(f"{path}: cannot write ({e.strerror})") from None
+            self.saved_step = self.trainer.step
 
     def load(self, path, keep_data: bool = False) -> None:
         """Take the network, its training state and its data from a checkpoint (with `keep_data`, the current

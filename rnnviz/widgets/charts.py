@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
@@ -14,8 +15,8 @@ from ..history import History, HistoryView
 from .plot import Plot
 
 RAW_COLOR = (110, 110, 110)  # faint: the noisy per-step cost sits behind the smoothed curve
-RUN_COLORS = ["orange+", (95, 175, 255), (255, 135, 215), (175, 255, 95)]  # one per run
-EVAL_COLOR = (95, 215, 95)  # the eval set's cost and accuracy
+RUN_COLORS = [(95, 215, 95), (95, 175, 255), (255, 135, 215), (255, 175, 0)]  # one per run: its eval curves
+TRAINING_SHADE = 0.55  # of its run's colour: the smoothed training cost, under the eval cost's bright line
 MARKER_COLOR = "cyan"
 BEST_COLOR = "white"
 MEMORYLESS_COLOR = (175, 135, 255)
@@ -56,12 +57,14 @@ class TrainingCharts(Widget):
     def on_mount(self) -> None:
         self.show([Curve("", History().snapshot())])
 
-    def show(self, curves: list[Curve], optimum: Optimum | None = None) -> None:
-        """Redraw both charts, one curve per run, with the best possible cost and accuracy, and the best cost
-        without memory, as lines if known; does nothing if neither changed since the last call."""
+    def show(self, curves: list[Curve], optimum: Optimum | None = None, elsewhere: tuple[str, ...] = ()) -> None:
+        """Redraw both charts, the curves of each run on one task, with that task's best possible cost and accuracy
+        and its best cost without memory as lines if known; `elsewhere` names the runs on other tasks, which the
+        title lists. Does nothing if nothing changed since the last call."""
         if [c.key for c in curves] != [c.key for c in self.drawn] or optimum != self._optimum:
             self.drawn, self._optimum = list(curves), optimum
             self._draw(curves, optimum)
+        self.border_title = title(curves, elsewhere)
 
     def on_resize(self) -> None:
         """Drawn again at the new size: what was placed for the old one (the marker labels) may not fit."""
@@ -70,10 +73,10 @@ class TrainingCharts(Widget):
 
     def _draw(self, curves: list[Curve], optimum: Optimum | None) -> None:
         cost, accuracy = self.query_one("#cost-chart", PlotextPlot), self.query_one("#accuracy-chart", PlotextPlot)
-        self.border_subtitle = legend(optimum, self.size.width - 4)  # 4: the corners and a cell of border each side
+        current = next((c for c in curves if c.current), curves[0])
+        self.border_subtitle = legend(optimum, self.size.width - 4, current.color)  # 4: the corners, a cell each side
         width, height = cost.size.width or MIN_WIDTH, cost.size.height or MIN_HEIGHT
         last = max((c.history.steps[-1] for c in curves if c.history.steps), default=1)
-        current = next((c for c in curves if c.current), curves[0])
         curves = [*(c for c in curves if c is not current), current]  # the current run drawn last, on top
         frame = _Frame(max(last, 1), width, height, _visible_markers(current.history))
         _draw_cost(cost.plt, curves, frame, optimum)
@@ -86,7 +89,7 @@ class TrainingCharts(Widget):
 class Curve:
     """One run's history as the charts draw it."""
 
-    label: str  # what tells this run from the others, for the legend ("" when there is one run)
+    label: str  # what tells this run from the others, for the title ("" when there is one run)
     history: HistoryView
     color: int = 0  # index in RUN_COLORS
     current: bool = True  # its raw cost and its markers are drawn too
@@ -121,19 +124,32 @@ def _thin(values: list[float], limit: int) -> list[float]:
     return values[::-1][::stride][::-1] if stride > 1 else values
 
 
-LEGENDS = [("eval cost", "best possible", "best without memory"), ("eval", "best possible", "no memory"),
-           ("eval", "best", "no memory")]  # the names of the charts' lines, longest first
+LEGENDS = [("eval cost", "training cost", "best possible", "best without memory"),
+           ("eval", "training", "best possible", "no memory"), ("eval", "train", "best", "no memory")]  # longest first
 
 
-def legend(optimum: Optimum | None, width: int) -> str:
+def legend(optimum: Optimum | None, width: int, color: int = 0) -> str:
     """What the charts' coloured lines are, in the longest words that fit in `width` cells, for the border
-    under them (a plot's title that does not fit is left out)."""
-    colors = [EVAL_COLOR, *([BEST_COLOR, MEMORYLESS_COLOR] if optimum is not None else [])]
+    under them (a plot's title that does not fit is left out): the current run's eval and training colours."""
+    colors = [RUN_COLORS[color], training_color(color), *([BEST_COLOR, MEMORYLESS_COLOR] if optimum else [])]
     for names in LEGENDS:
         plain = " ".join(f"━ {name}" for name in names[:len(colors)])
         if len(plain) <= width:
             break
     return " ".join(f"[{_rich_color(color)}]━[/] {name}" for color, name in zip(colors, names, strict=False))
+
+
+def title(curves: list[Curve], elsewhere: tuple[str, ...]) -> str:
+    """The border's title: each run drawn, in its colour, and the runs on other tasks (`c` goes to them)."""
+    runs = "" if len(curves) < 2 else "  " + "  ".join(
+        f"[{_rich_color(RUN_COLORS[c.color])}]━ {escape(c.label)}[/]" for c in curves)
+    others = f"  [dim]other tasks: {escape(', '.join(elsewhere))} (c)[/]" if elsewhere else ""
+    return f"Charts{runs}{others}"
+
+
+def training_color(color: int) -> tuple[int, int, int]:
+    """A run's colour, darker: its smoothed training cost, under its eval cost."""
+    return tuple(round(TRAINING_SHADE * c) for c in RUN_COLORS[color])
 
 
 def _rich_color(color: str | tuple[int, int, int]) -> str:
@@ -165,10 +181,11 @@ def _draw_cost(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None)
     for curve in curves:
         if curve.history.steps:
             plt.plot(_thin(curve.history.steps, frame.points), _thin(curve.history.smoothed, frame.points),
-                     marker="braille", color=RUN_COLORS[curve.color], label=curve.label or None)
-    if current.eval_steps:  # on top: the same targets each time, so it moves only when the network does
-        plt.plot(_thin(current.eval_steps, frame.points), _thin(current.eval_cost, frame.points), marker="braille",
-                 color=EVAL_COLOR)
+                     marker="braille", color=training_color(curve.color))
+    for curve in curves:  # on top: the same targets each time, so it moves only when the network does
+        if curve.history.eval_steps:
+            plt.plot(_thin(curve.history.eval_steps, frame.points), _thin(curve.history.eval_cost, frame.points),
+                     marker="braille", color=RUN_COLORS[curve.color])
     _draw_markers(plt, frame)
     for step, label in _spaced_labels(frame):
         plt.text(label, step, top, color=MARKER_COLOR, alignment="left")
@@ -182,8 +199,8 @@ def _cost_range(curves: list[Curve], levels: list[float], last_step: float) -> t
     values = list(levels)
     for curve in curves:  # a run that has not reached the window yet (a young fork) is fitted whole
         values += _window(curve.history.steps, curve.history.smoothed, SCALE_FROM * last_step)
-    current = curves[-1].history  # its eval cost is drawn too
-    values += _window(current.eval_steps, current.eval_cost, SCALE_FROM * last_step)
+        values += _window(curve.history.eval_steps, curve.history.eval_cost, SCALE_FROM * last_step)
+    values = [v for v in values if math.isfinite(v)] or [0.0, 1.0]  # a text file's eval cost may be NaN
     low, high = min(values), max(values)
     margin = max(high - low, 0.1 * high, 1e-3) * 0.15
     return max(low - margin, 0.0), high + margin
@@ -212,9 +229,8 @@ def _draw_accuracy(plt, curves: list[Curve], frame: _Frame, best: float | None) 
         plt.hline(best, BEST_COLOR)
     for curve in curves:
         if curve.history.eval_steps:
-            color = EVAL_COLOR if len(curves) == 1 else RUN_COLORS[curve.color]
             plt.plot(_thin(curve.history.eval_steps, frame.points), _thin(curve.history.eval_accuracy, frame.points),
-                     marker="braille", color=color, label=curve.label or None)
+                     marker="braille", color=RUN_COLORS[curve.color])
     _draw_markers(plt, frame)
 
 

@@ -12,13 +12,16 @@ from textual.widgets import Static
 from ..session import SessionView
 
 GAP = "  "
+LEGEND = ("step: optimizer steps done · cost: the training cost of the last step, -ln p in nats · acc: the share of "
+          "eval targets predicted right · to best: the eval cost minus the best possible cost, in nats: 0 is the best "
+          "any predictor does on average, a little below 0 happens by chance on a finite eval set")
 STATES = {"running": (" ▶ RUNNING ", "bold black on green"), "stepping": (" ▶ STEPPING ", "bold black on green"),
           "paused": (" ⏸ PAUSED ", "bold black on yellow")}
 WORKING_STYLE = "bold black on cyan"
 
 Piece = tuple[str, list[Text]]  # a name in SHED and its forms, longest first; an empty form is the piece left out
 # What gives way first when the line is too narrow: each mention is one step of that piece to its next shorter
-# form (`fit` grows the line back in the reverse order). Never dropped: state, run i/n, step, cost, acc, of best.
+# form (`fit` grows the line back in the reverse order). Never dropped: state, run i/n, step, cost, acc, to best.
 SHED = ("epoch", "tok/s", "best", "model", "lr", "run", "step", "model", "step", "state")
 
 
@@ -33,6 +36,7 @@ class Figures(Static):
 
     def __init__(self, **kwargs):
         super().__init__("", **kwargs)
+        self.tooltip = LEGEND
         self.pieces: list[Piece] = []
         self.text = Text()  # the line as shown
 
@@ -64,7 +68,7 @@ def pieces(view: SessionView, state: str, tokens_per_sec: float | None, run: tup
         ("epoch", [_figure("epoch", f"{view.epoch:.2f}"), Text()]),
         ("cost", [_figure("cost", "–" if view.loss is None else f"{view.loss:.4f}")]),
         ("acc", [_figure("acc", "–" if view.accuracy is None else f"{view.accuracy:.1%}")]),
-        ("best", [of_best(view.accuracy, view.optimum), *([Text()] if view.optimum is None else [])]),
+        ("best", to_best(view)),
         ("tok/s", [_figure("tok/s", "–" if tokens_per_sec is None else _si(tokens_per_sec)), Text()]),
         ("lr", [_figure("lr", f"{view.next_lr:.3g}"), Text()]),
     ]
@@ -95,11 +99,17 @@ def _join(forms) -> Text:
     return line
 
 
-def of_best(accuracy: float | None, optimum) -> Text:
-    """How close the accuracy is to the best possible, or that nothing says what the best is (a text file)."""
-    if optimum is None:
-        return _figure("best", "not known")
-    return _figure("of best", "–" if accuracy is None else f"{accuracy / optimum.accuracy:.1%}")
+def to_best(view: SessionView) -> list[Text]:
+    """How far the eval cost is above the best possible, in nats (0 is the best any predictor does on average;
+    a little below happens by chance on a finite eval set), or that nothing says what the best is (a text file)."""
+    if view.optimum is None:
+        return [_figure("best", "not known"), Text()]
+    if view.eval_cost is None:
+        return [_figure("to best", "–")]
+    gap = f"{view.eval_cost - view.optimum.loss:+.3f}"
+    chance = " by chance" if view.eval_cost < view.optimum.loss else ""
+    return [_figure("eval cost", f"{view.eval_cost:.3f}") + _figure(", best", f"{view.optimum.loss:.3f}") +
+            Text(f" ({gap}{chance})", "bold"), _figure("to best", gap)]
 
 
 def _state(state: str) -> list[Text]:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select
 
@@ -67,6 +69,16 @@ class LayerRow(Horizontal):
         return f"{kind}:{size}" + (f":{option.value}" if option.display and [option.value] != list(default) else "")
 
 
+class DataInput(Input):
+    """The data field: any task or text file `--data` takes, typed; the built-in tasks are suggested as one types,
+    and ↓ (or the button beside it) lists them."""
+
+    BINDINGS = [Binding("down", "list_tasks", "Tasks", show=False)]
+
+    def action_list_tasks(self) -> None:
+        self.post_message(ModelPanel.ListTasks())
+
+
 class ModelPanel(Widget):
     DEFAULT_CSS = """
     ModelPanel {
@@ -77,6 +89,7 @@ class ModelPanel(Widget):
     ModelPanel Horizontal { height: 1; }
     ModelPanel .field > Label { width: 7; }
     ModelPanel .field > Input, ModelPanel .field > Select { width: 1fr; }
+    ModelPanel #tasks { width: 3; min-width: 3; margin: 0; }
     ModelPanel #layers { height: auto; }
     ModelPanel Button { width: 1fr; min-width: 5; margin-right: 1; }
     ModelPanel .error { color: $error; display: none; height: auto; width: 100%; }  /* wraps, never cut */
@@ -91,18 +104,22 @@ class ModelPanel(Widget):
             self.data, self.embed, self.layers, self.seed = data, embed, layers, seed
             self.new_run = new_run  # beside the current run, rather than in its place
 
-    def __init__(self, datasets: list[str], model: ModelConfig, seed: int, **kwargs):
+    class ListTasks(Message):
+        """The user asked for the list of built-in tasks (↓ in the data field, or the button beside it)."""
+
+    def __init__(self, tasks: list[str], model: ModelConfig, seed: int, **kwargs):
         super().__init__(**kwargs)
         self.border_title = "Model"
-        self.datasets = list(dict.fromkeys([*datasets, model.data]))
+        self.tasks = tasks  # suggested as the data field is typed in
         self.shown = (model, seed)  # what the fields were last set to
 
     def compose(self) -> ComposeResult:
         model, seed = self.shown
         with Horizontal(classes="field"):
             yield Label("data")
-            yield Select([(d, d) for d in self.datasets], value=model.data, allow_blank=False, compact=True,
-                         id="data", tooltip=ModelConfig.describe("data")["help"])
+            yield DataInput(model.data, compact=True, id="data", suggester=SuggestFromList(self.tasks),
+                            tooltip=ModelConfig.describe("data")["help"] + "; ↓ lists the tasks")
+            yield Button("▼", id="tasks", compact=True, tooltip="the built-in tasks, each with what it is")
         yield Label("", id="data-error", classes="error")
         with Horizontal(classes="field"):
             yield Label("embed")
@@ -128,11 +145,7 @@ class ModelPanel(Widget):
         if (model, seed) == self.shown and not force:
             return
         self.shown = (model, seed)
-        if model.data not in self.datasets:
-            self.datasets.append(model.data)
-        select = self.query_one("#data", Select)
-        select.set_options([(d, d) for d in self.datasets])
-        select.value = model.data
+        self.query_one("#data", Input).value = model.data
         self.query_one("#embed", Input).value = str(model.embed)
         self.query_one("#seed", Input).value = str(seed)
         rows = self.query_one("#layers", Vertical)
@@ -169,6 +182,16 @@ class ModelPanel(Widget):
             for other in self.rows:
                 other.set_class(other is row, "-selected")
 
+    @on(Button.Pressed, "#tasks")
+    def _list_tasks(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.ListTasks())
+
+    def set_data(self, data: str) -> None:
+        """Put `data` in the data field and apply it, as enter there would."""
+        self.query_one("#data", Input).value = data
+        self.apply()
+
     @on(Button.Pressed, "#apply")
     @on(Button.Pressed, "#new-run")
     @on(Input.Submitted)
@@ -177,9 +200,8 @@ class ModelPanel(Widget):
             event.stop()
         self._clear_errors()
         new_run = isinstance(event, Button.Pressed) and event.button.id == "new-run"
-        self.post_message(self.Apply(str(self.query_one("#data", Select).value), self.query_one("#embed", Input).value,
-                                     ",".join(row.spec() for row in self.rows), self.query_one("#seed", Input).value,
-                                     new_run))
+        data, embed, seed = (self.query_one(f"#{name}", Input).value.strip() for name in ("data", "embed", "seed"))
+        self.post_message(self.Apply(data, embed, ",".join(row.spec() for row in self.rows), seed, new_run))
 
     def show_error(self, field: str, message: str) -> None:
         """`message` under `field` (data, embed, layers or seed); an empty one hides it."""

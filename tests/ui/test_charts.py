@@ -93,10 +93,11 @@ async def test_the_cost_chart_draws_the_eval_cost_and_the_levels_and_the_border_
 
 def test_the_legend_names_the_lines_in_the_longest_words_that_fit():
     optimum = datasets.load("parity").optimum
-    plain = {width: Text.from_markup(legend(optimum, width)).plain for width in (25, 34, 60)}
-    assert plain[60] == "━ eval cost ━ best possible ━ best without memory"
-    assert plain[34] == "━ eval ━ best possible ━ no memory" and plain[25] == "━ eval ━ best ━ no memory"
-    assert Text.from_markup(legend(None, 60)).plain == "━ eval cost"  # a text file: no levels known
+    plain = {width: Text.from_markup(legend(optimum, width)).plain for width in (35, 45, 80)}
+    assert plain[80] == "━ eval cost ━ training cost ━ best possible ━ best without memory"
+    assert plain[45] == "━ eval ━ training ━ best possible ━ no memory"
+    assert plain[35] == "━ eval ━ train ━ best ━ no memory"
+    assert Text.from_markup(legend(None, 80)).plain == "━ eval cost ━ training cost"  # a text file: no levels
 
 
 def test_long_series_are_thinned_to_the_points_a_chart_can_show():

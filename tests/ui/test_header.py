@@ -16,9 +16,10 @@ def session_view(**changes):
     return replace(view, **changes)
 
 
-TRAINED = dict(step=1_234_567, epoch=12345.67, loss=0.6522, accuracy=0.692, next_lr=0.008)
+TRAINED = dict(step=1_234_567, epoch=12345.67, loss=0.6522, accuracy=0.692, eval_cost=0.6123, next_lr=0.008)
 TWO_RUNS = (1, 2, "lr=0.003")
 THREE_DIGIT_STEP = re.compile(r"step \d[\d,]{2}")
+GAP = f"+{0.6123 - Session(data='toy', embed=4, layers='rnn:4').data.optimum.loss:.3f}"  # TRAINED's, to the best
 
 
 def header_at(width, view=None, state="running", tokens_per_sec=22000.0, run=TWO_RUNS) -> str:
@@ -35,21 +36,25 @@ def full_width(**kwargs) -> int:
 def test_a_wide_header_shows_every_figure_in_order():
     line = header_at(200)
     shown = ["RUNNING", "run 2/2 lr=0.003", "toy embed:4,rnn:4", "step 1,234,567", "epoch 12345.67", "cost 0.6522",
-             "acc 69.2%", "of best 70.2%", "tok/s 22.0k", "lr 0.008"]
+             "acc 69.2%", f"eval cost 0.612, best 0.020 ({GAP})", "tok/s 22.0k", "lr 0.008"]
     assert [line.index(figure) for figure in shown] == sorted(line.index(figure) for figure in shown)
 
 
-def test_the_epoch_goes_first_then_tokens_per_second_then_the_architecture():
+def test_the_epoch_goes_first_then_tokens_per_second_then_the_best_in_full_then_the_architecture():
     full = full_width()
-    assert "epoch" not in header_at(full - 1) and "tok/s 22.0k" in header_at(full - 1)
-    assert "tok/s" not in header_at(full - len("epoch 12345.67  ") - 1)
-    narrower = header_at(full - len("epoch 12345.67  tok/s 22.0k  ") - 1)
-    assert "embed:4" not in narrower and "toy" in narrower and "lr 0.008" in narrower
+    gone = {}  # the widest width at which each figure is first missing
+    for width in range(full, 60, -1):
+        line = header_at(width)
+        for figure in ("epoch", "tok/s", "eval cost", "embed:4"):
+            if figure not in line and figure not in gone:
+                gone[figure] = width
+    assert full - 1 == gone["epoch"] > gone["tok/s"] > gone["eval cost"] > gone["embed:4"]
+    assert "toy" in header_at(gone["embed:4"]) and "lr 0.008" in header_at(gone["embed:4"])
 
 
 def test_at_80_columns_what_a_user_needs_most_stays_whole():
     line = header_at(78)  # 80 columns less the header's padding
-    for figure in ("RUNNING", "run 2/2", "step 1,234,567", "cost 0.6522", "acc 69.2%", "of best 70.2%"):
+    for figure in ("RUNNING", "run 2/2", "step 1,234,567", "cost 0.6522", "acc 69.2%", f"to best {GAP}"):
         assert figure in line
     for gone in ("epoch", "tok/s", "embed:4", "lr=0.003"):
         assert gone not in line
@@ -64,7 +69,7 @@ def test_narrower_still_the_step_is_compact_and_the_state_stays():
 def test_a_job_is_named_in_full_where_there_is_room_and_by_its_first_word_where_not():
     assert "⋯ building the network…" in header_at(120, state="building the network")
     line = header_at(78, state="building the network")
-    assert "⋯ building…" in line and "run 2/2" in line and "of best 70.2%" in line
+    assert "⋯ building…" in line and "run 2/2" in line and f"to best {GAP}" in line
 
 
 def test_a_text_file_says_its_best_is_not_known_only_where_there_is_room():
@@ -72,6 +77,14 @@ def test_a_text_file_says_its_best_is_not_known_only_where_there_is_room():
     assert "best not known" in header_at(200, view=view)
     line = header_at(78, view=view)
     assert "best" not in line and "acc 69.2%" in line
+
+
+def test_the_gap_to_the_best_is_in_nats_and_says_when_it_is_below_by_chance():
+    best = session_view().optimum.loss
+    assert "to best +0.100" in header_at(78, view=session_view(**{**TRAINED, "eval_cost": best + 0.1}))
+    lucky = header_at(200, view=session_view(**{**TRAINED, "eval_cost": best - 0.004}))
+    assert "(-0.004 by chance)" in lucky and "%" not in lucky.split("acc 69.2%")[1]  # no share of the best
+    assert "to best –" in header_at(78, view=session_view(**{**TRAINED, "eval_cost": None}))
 
 
 def test_after_a_rollback_the_weights_step_shows_where_there_is_room():
@@ -127,7 +140,7 @@ async def test_the_header_stays_one_line_while_it_trains_with_two_runs(app, size
         await wait_until(pilot, lambda: app.session.trainer.step >= 100 and app.session.accuracy is not None)
         await pilot.press("f")  # a second run
         await wait_until(pilot, lambda: len(app.lab.runs) == 2 and "run 2/2" in header.text.plain)
-        await wait_until(pilot, lambda: "of best" in header.text.plain and THREE_DIGIT_STEP.search(header.text.plain))
+        await wait_until(pilot, lambda: "to best" in header.text.plain and THREE_DIGIT_STEP.search(header.text.plain))
         await pilot.pause()
         assert header.region.height == 1 and body.region.y == top == 1
         assert header.text.cell_len <= size[0] - 2

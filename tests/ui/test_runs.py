@@ -33,7 +33,7 @@ async def test_a_session_used_by_hand_replays_to_the_same_weights(tmp_path):
         await pilot.press("f")  # a second run from here, on the same lr
         await set_lr(pilot, "0.003")
         await wait_until(pilot, lambda: app.lab.runs[1].trainer.step > 20)
-        await pilot.press("space", "n", "r", "y")  # pause, one more step of each, reset the second run
+        await pilot.press("space", "n", "r", "enter")  # pause, one more step of each, reset the second run
         await pilot.pause()
         await pilot.press("n", "n")
         await pilot.pause()
