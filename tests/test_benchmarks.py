@@ -57,13 +57,14 @@ def test_the_plateau_runs_from_the_cost_without_memory_to_clearly_below_it():
     assert still.plateau == "5-" and learning.Run(still.best).plateau == "-"
 
 
-def test_the_forget_bias_goes_to_the_forget_gates_of_every_lstm_layer_only():
-    net = Network(3, [Embedding(2), *parse_layers("lstm:4,rnn:3,lstm:5")], seed=0)
+def test_the_holding_biases_go_to_the_lstm_forget_gates_and_the_gru_update_gates_only():
+    net = Network(3, [Embedding(2), *parse_layers("lstm:4,rnn:3,gru:2,lstm:5")], seed=0)
     before = {name: array.copy() for name, array in net.params.items()}
-    reach.open_forget_gates(net, 2.0)
+    reach.hold_gates(net, 2.0, 3.0)
     changed = {name for name in net.params if not np.array_equal(net.params[name], before[name])}
-    assert changed == {"lstm0.b", "lstm1.b"}
+    assert changed == {"lstm0.b", "gru0.bx", "lstm1.b"}
     assert np.array_equal(net.params["lstm1.b"] - before["lstm1.b"], np.repeat([0.0, 2.0, 0.0, 0.0], 5))
+    assert np.array_equal(net.params["gru0.bx"] - before["gru0.bx"], np.repeat([0.0, 3.0, 0.0], 2))
 
 
 def test_a_run_reports_the_reach_at_each_fifth_of_its_steps():
