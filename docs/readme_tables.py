@@ -10,6 +10,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from rnncore import ModelConfig, TrainConfig, datasets
+from rnnviz.lesson import CONDITIONS, built_in
 from rnnviz.models import DATA_CHOICES, task_about
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -40,7 +41,22 @@ def tasks_table() -> str:
     return "\n".join(rows)
 
 
-TABLES = {"settings": settings_table, "tasks": tasks_table}
+def lessons_table() -> str:
+    """The built-in lessons, as `rnnviz --lessons` lists them."""
+    rows = ["| lesson | what it shows |", "|---|---|"]
+    rows += [f"| `{lesson.name}` | **{lesson.title}**: {lesson.summary} |" for lesson in built_in()]
+    return "\n".join(rows)
+
+
+def conditions_table() -> str:
+    """What a step's `when` may ask, from rnnviz.lesson.CONDITIONS."""
+    kinds = {int: "a whole number", float: "a number", bool: "true", str: "text"}
+    rows = ["| condition | takes | holds when |", "|---|---|---|"]
+    rows += [f"| `{name}` | {kinds[c.kind]} | {c.about} |" for name, c in CONDITIONS.items()]
+    return "\n".join(rows)
+
+
+TABLES = {"settings": settings_table, "tasks": tasks_table, "lessons": lessons_table, "conditions": conditions_table}
 
 
 def rewritten(text: str) -> str:

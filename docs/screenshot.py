@@ -9,7 +9,8 @@ draws it. The names (all of them by default):
 - cost: cost by position (o) on xor after 600 steps, for an eval sequence: Elman's figure, the XOR bit near zero;
 - back: how far back (b) on parity after 600 steps, `1 3 5 7 0 0 0` typed: the digits before the zeros count;
 - map: the state map (m) on letters after 600 steps, the path of `b a d i i g u u u` across it;
-- unit: a unit on text (u, then v for the most varying unit), an rnn:128 trained 2,000 steps on the README.
+- unit: a unit on text (u, then v for the most varying unit), an rnn:128 trained 2,000 steps on the README;
+- lesson: the memory lesson (rnnviz --lesson memory) at its second step, after 200 steps: the memory found.
 
 The header's pause sign (U+23F8) needs a font that has it, as a terminal's would: on Debian, `apt-get install
 fonts-symbola`; without one the picture shows an empty box there.
@@ -55,6 +56,7 @@ PICTURES = {
     "map": Picture("view-map.png", ("--data", "letters"), prefix="b a d i i g u u u", keys=("m",)),
     "unit": Picture("view-unit.png", ("--data", "README.md", "--layers", "rnn:128"), steps=2000, keys=("u", "v"),
                     speed=40),
+    "lesson": Picture("lesson.png", ("--lesson", "memory"), steps=200, keys=("]",), size=(140, 44), speed=20),
 }
 
 
@@ -92,7 +94,7 @@ def draw(browser, picture: Picture) -> None:
                 tab.type(picture.prefix)
                 time.sleep(KEY_GAP)
                 tab.press("Escape")
-                tab.wait_for(r"^space Run")  # the app's keys are back in the footer: the field has let the focus go
+                tab.wait_for(r"keys: app")  # the bottom line says so: the field has let the focus go
             for key in picture.keys:
                 tab.press(key)
                 time.sleep(SETTLE)

@@ -137,20 +137,27 @@ class Settings:
 
 @dataclass(frozen=True)
 class TrainConfig(Settings):
-    lr: float = setting(0.01, number(0, MAX_LR, open_low=True), "lr", "base learning rate")
+    lr: float = setting(0.01, number(0, MAX_LR, open_low=True), "lr", "base learning rate: the size of each "
+                       "step; too high and the cost jumps or explodes, too low and it crawls")
     schedule: str = setting("constant", choice(*SCHEDULES), "schedule",
                             "how the lr changes: inverse is the original's lr*length/max(t,length); "
                             "a schedule chosen mid-run starts from that step")
     decay_steps: int = setting(1500, whole(1, 10**9), "length", "steps of the schedule: the hold of inverse, "
                                "the half-life of exponential, the length of cosine")
-    optimizer: str = setting("adam", choice(*OPTIMIZERS), "optimizer", "switching starts it with fresh state")
-    momentum: float = setting(0.0, number(0, 1, open_high=True), "momentum", "momentum of sgd")
-    batch_size: int = setting(32, whole(1, MAX_BATCH), "batch", "sequences (or text rows) per step")
-    bptt: int = setting(0, whole(0, MAX_BPTT), "BPTT", "truncated backprop length, the state carried between "
-                        "chunks; 0 = whole sequences")
-    l2: float = setting(0.0005, number(0, 1), "L2", "weight decay on the matrices: torch's weight_decay, decoupled "
-                       "for adamw (the original's lambda2)")
-    clip: float = setting(0.25, number(0), "clip", "largest global gradient norm; 0 = no clipping")
+    optimizer: str = setting("adam", choice(*OPTIMIZERS), "optimizer", "how a gradient becomes a step: sgd follows it, "
+                            "adagrad and adam size each weight's step by its past gradients; switching starts it fresh")
+    momentum: float = setting(0.0, number(0, 1, open_high=True), "momentum", "momentum of sgd: the share of the "
+                              "last step each step keeps, which smooths a noisy descent")
+    batch_size: int = setting(32, whole(1, MAX_BATCH), "batch", "sequences (or text rows) per step: more "
+                            "gives a smoother gradient and more tokens a second, but fewer steps an epoch")
+    bptt: int = setting(0, whole(0, MAX_BPTT), "BPTT", "truncated backprop length: how many steps back the "
+                        "gradient flows (the state is carried between chunks), so a memory longer than it is hard to "
+                        "learn; 0 = whole sequences")
+    l2: float = setting(0.0005, number(0, 1), "L2", "weight decay on the matrices: each step pulls every "
+                       "weight a little toward 0, against overfitting (torch's weight_decay, decoupled for adamw; the "
+                       "original's lambda2)")
+    clip: float = setting(0.25, number(0), "clip", "largest global gradient norm: a larger gradient is "
+                       "scaled down to it, which tames a recurrence's rare huge gradients; 0 = no clipping")
     eval_every: int = setting(5, whole(0, 10**9), "eval every", "steps between evaluations; 0 = never")
     keep_every: int = setting(100, whole(1, 10**9), "keep every", "steps between copies of good weights to go back to")
     seed: int = setting(0, whole(0, MAX_SEED), "seed", "seed of the weights and of the data order")

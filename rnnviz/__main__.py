@@ -12,6 +12,7 @@ from rnncore.replay import Replayer
 from rnncore.threads import blas_threads
 
 from .lab import DEFAULT_SPEED, Lab, ReplayLab, parse_speed
+from .lesson import built_in, find
 from .models import check_data, read_model
 from .paths import readable
 from .serve import add_serve_arguments, end_with_server, serve
@@ -30,13 +31,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         about = ModelConfig.describe(name)
         parser.add_argument(f"--{name}", metavar=metavar, help=f"{about['help']} (default {about['default']})")
     seed = TrainConfig.describe("seed")
-    parser.add_argument("--seed", default=str(seed["default"]), metavar="N", help=f"{seed['help']} (default 0)")
+    parser.add_argument("--seed", metavar="N", help=f"{seed['help']} (default {seed['default']})")
     parser.add_argument("--load", metavar="model.npz",
                         help="start from a checkpoint: its network, training state and data (its architecture wins)")
     parser.add_argument("--speed", type=float, default=DEFAULT_SPEED, metavar="N",
                         help=f"training steps a second, 0 = as fast as it goes (default {DEFAULT_SPEED:g})")
     parser.add_argument("--record", metavar="PATH", help="record the session here (rnncore replay PATH redoes it)")
     parser.add_argument("--replay", metavar="PATH", help="show a recorded session again, at --speed steps a second")
+    parser.add_argument("--lesson", metavar="NAME|PATH", help="follow a lesson: a built-in one (rnnviz --lessons) or "
+                        "a lesson file; its start sets the task and the network unless --data, --layers... say")
+    parser.add_argument("--lessons", action="store_true", help="list the built-in lessons and exit")
     add_threads(parser)
     add_serve_arguments(parser)
     return parser.parse_args(argv)
@@ -51,6 +55,7 @@ def check_args(args: argparse.Namespace) -> None:
     the files to read there. StartError if one fails; reading a big file through is left to `lab_from_args`."""
     try:
         parse_speed(str(args.speed))
+        args.lesson = find(args.lesson) if args.lesson else None
         model, _ = _model(args)
         check_data(model.data)
         for option in ("load", "replay"):
@@ -101,9 +106,12 @@ def lab_from_args(args: argparse.Namespace) -> Lab:
 
 
 def _model(args: argparse.Namespace):
-    default = ModelConfig()
-    return read_model(args.data or default.data, str(args.embed or default.embed),
-                      default.layers if args.layers is None else args.layers, args.seed)
+    """The model and seed the options ask for; what they leave out, from the lesson's start, else the defaults."""
+    start = {k: str(v) for k, v in (args.lesson.start if args.lesson else {}).items()}
+    default = {**{k: str(v) for k, v in asdict(ModelConfig()).items()}, "seed": "0", **start}
+    return read_model(args.data or default["data"], str(args.embed or default["embed"]),
+                      default["layers"] if args.layers is None else args.layers,
+                      default["seed"] if args.seed is None else args.seed)
 
 
 def _starting(args: argparse.Namespace) -> str:
@@ -118,8 +126,17 @@ def _refuse(message: str):
     raise SystemExit(2) from None
 
 
+def list_lessons() -> None:
+    for lesson in built_in():
+        print(f"{lesson.name:<12} {lesson.title}: {lesson.summary}")
+    print("rnnviz --lesson NAME follows one; a lesson file of your own: rnnviz --lesson PATH (README: Lessons)")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = checked_args(argv)
+    if args.lessons:
+        list_lessons()
+        return
     if args.serve:  # the options are checked: each browser tab builds its own session
         serve(args.host, args.port, sys.argv[1:] if argv is None else argv)
         return
@@ -128,7 +145,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.served_from:
         end_with_server()
     app = RnnvizApp(start=partial(lab_from_args, args), starting=_starting(args), speed=args.speed,
-                    checkpoint=args.load or "model.npz", root=args.served_from)  # made behind a loading screen
+                    checkpoint=args.load or "model.npz", root=args.served_from,
+                    lesson=args.lesson)  # the lab is made behind a loading screen
     app.run()
     if app.refused:  # found once the data was read through: the same one line and status as before any screen
         _refuse(app.refused)

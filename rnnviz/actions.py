@@ -12,7 +12,7 @@ from rnncore import CheckpointError
 from rnncore.threads import blas_threads
 
 from .paths import user_path
-from .screens import ChoiceScreen, ConfirmScreen, HelpScreen, checkpoint_dialog
+from .screens import ConfirmScreen, HelpScreen, QuitScreen, checkpoint_dialog
 from .widgets.prediction import PredictionPanel
 from .worker import Diverged, Finished
 
@@ -20,7 +20,7 @@ from .worker import Diverged, Finished
 class Actions:
     """Mixed into RnnvizApp, which provides `session`, `loop`, `checkpoint`, `_render` and the jobs (jobs.py)."""
 
-    asking_to_quit: ChoiceScreen | None = None  # the dialog that asks whether to quit, while it is open
+    asking_to_quit: QuitScreen | None = None  # the dialog that asks whether to quit, while it is open
 
     def action_start(self) -> None:
         if self.busy() or (self.loop.running and not self.loop.stepping):
@@ -145,25 +145,40 @@ class Actions:
         self.push_screen(HelpScreen())
 
     def action_type_prefix(self) -> None:
-        self.screen.set_focus(self.query_one("#prefix"))
+        self._show_and_focus("prediction", self.query_one("#prefix"))
+
+    def _show_and_focus(self, page: str, field) -> None:
+        """Show `page` (on a small screen; its classes apply at once) and focus `field` on it."""
+        self.page = page
+        self.screen.set_focus(field)
 
     def action_panel(self, action: str, *args) -> None:
-        """The prediction panel's keys, bound by the app so that they work wherever the focus is."""
+        """The prediction panel's keys, bound by the app so that they work wherever the focus is; on a small
+        screen they show the prediction page."""
+        self.page = "prediction"
         getattr(self.query_one(PredictionPanel), f"action_{action}")(*args)
+
+    def action_show_page(self, page: str) -> None:
+        """On a small screen, the panel shown: "charts", "prediction" or "controls" (elsewhere all are)."""
+        self.page = page
 
     def action_leave_field(self) -> None:
         self.screen.set_focus(None)
 
     def action_focus_panel(self, panel: str) -> None:
         """The first field of the Model (1) or Training (2) panel."""
-        self.screen.set_focus(self.query_one(f"#{panel}").query(Input).first())
+        self._show_and_focus("controls", self.query_one(f"#{panel}").query(Input).first())
+
+    async def action_interrupt(self) -> None:
+        """ctrl+c: quit, from a dialog too."""
+        await self.action_quit()
 
     async def action_quit(self) -> None:
         """Asks first if a run has trained since it was last saved (and no record holds it); from that dialog,
         q or ctrl+c again quits."""
         unsaved = self._unsaved()
         if unsaved and self.asking_to_quit is None:
-            self.asking_to_quit = ChoiceScreen(f"Quit? {unsaved}", [("quit", "Quit"), ("cancel", "Cancel")])
+            self.asking_to_quit = QuitScreen(f"Quit? {unsaved}")
             self.push_screen(self.asking_to_quit, self._quit_answered)
         else:
             await self._quit()

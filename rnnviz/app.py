@@ -17,6 +17,7 @@ from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, VerticalScroll
+from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Static
@@ -24,14 +25,18 @@ from textual.worker import Worker
 
 from .actions import Actions
 from .changes import Changes
+from .insight import Lens
 from .jobs import Background
 from .lab import Lab
-from .models import DATA_CHOICES
+from .lesson import Lesson, built_in
+from .models import DATA_CHOICES, task_about
 from .screens import COMMANDS
 from .session import Session
+from .tutor import Tutor
 from .widgets.charts import Curve, TrainingCharts
 from .widgets.figures import Figures
 from .widgets.footer import KeysTo, PrunedFooter
+from .widgets.lesson import LessonPanel
 from .widgets.model import ModelPanel
 from .widgets.prediction import PredictionPanel
 from .widgets.training import TrainingPanel
@@ -41,11 +46,14 @@ REDRAW_EVERY = 0.25  # seconds between chart and prediction redraws while traini
 STRAY_NOTICE_EVERY = 5.0  # seconds: a burst of keys that are no command says so once
 
 
-class RnnvizApp(Actions, Changes, Background, App):
+class RnnvizApp(Actions, Changes, Background, Tutor, App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so a subclass defined anywhere finds it
     TITLE = "rnnviz"
     AUTO_FOCUS = None  # the keys must work at once; focus lands in a field only when the user goes there
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # narrow and short (80x24): one page at a time
+    PAGE_KEYS = {"charts": "3 charts", "prediction": "4 prediction", "controls": "1 2 settings"}
+    page = reactive("charts", init=False)  # on a small screen, what the body shows: charts, prediction or controls
     BINDINGS = [
         Binding("space", "start", "Run"), Binding("space", "pause", "Pause"), Binding("n", "one_step", "Step"),
         Binding("r", "reset", "Reset", show=False), Binding("ctrl+s", "save", "Save"),
@@ -56,20 +64,25 @@ class RnnvizApp(Actions, Changes, Background, App):
         Binding("q", "quit", "Quit"),
         Binding("escape", "leave_field", "Leave field", show=False), *PredictionPanel.APP_KEYS,
         Binding("1", "focus_panel('model')", "Model", show=False), Binding("2", "focus_panel('training')", show=False),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("3", "show_page('charts')", show=False), Binding("4", "show_page('prediction')", show=False),
+        Binding("right_square_bracket", "lesson_next", "Next step", key_display="]"),
+        Binding("left_square_bracket", "lesson_back", "Step back", key_display="[", show=False),
+        Binding("ctrl+c", "interrupt", "Quit", show=False, priority=True),
     ]
 
     def __init__(self, session: Session | None = None, speed: float = DEFAULT_SPEED, checkpoint: str = "model.npz",
                  root: str | None = None, lab: Lab | None = None, start: Callable[[], Lab] | None = None,
-                 starting: str = "the data"):
+                 starting: str = "the data", lesson: Lesson | None = None):
         """`start` makes the lab in a thread while the screen says `Loading {starting}…`; a ValueError from it ends
-        the app, its message kept in `refused`. Without it: `lab`, or one run of `session`."""
+        the app, its message kept in `refused`. Without it: `lab`, or one run of `session`. `lesson`: the lesson
+        to follow from the start."""
         super().__init__()
+        self.first_lesson = lesson
         self.lab = lab or (None if start else Lab(session or Session()))
         self.make_lab, self.starting, self.refused = start, starting, None
         self.root = root  # served: every path the user types must stay inside this folder (rnnviz/serve.py)
         self.loop = TrainingLoop(self.lab, self.post_message, speed)
-        self.checkpoint, self.prefix = checkpoint, ""
+        self.checkpoint, self.prefix, self.lens = checkpoint, "", Lens()  # what the prediction panel shows
         self._worker: Worker | None = None
         self._stale = False  # charts and prediction lag behind the session
         self._stray_told = -STRAY_NOTICE_EVERY  # when the user was last told that a key is no command
@@ -92,11 +105,13 @@ class RnnvizApp(Actions, Changes, Background, App):
 
     def panels(self) -> list[Widget]:
         view = self.session.view()
-        controls = VerticalScroll(ModelPanel(list(DATA_CHOICES), view.model, view.config.seed, id="model"),
+        controls = VerticalScroll(LessonPanel(id="lesson"),
+                                  ModelPanel(list(DATA_CHOICES), view.model, view.config.seed, id="model"),
                                   TrainingPanel(view.config, self.loop.speed, id="training"),
                                   id="controls", can_focus=False)  # tab goes to its fields, not to it
         return [Figures(id="figures"), Container(controls, TrainingCharts(id="charts"),
-                                                  PredictionPanel(self.session.example, id="prediction"), id="body")]
+                                                  PredictionPanel(self.session.example, id="prediction"), id="body",
+                                                  classes=f"page-{self.page}")]
 
     def on_mount(self) -> None:
         if self.lab is None:
@@ -109,6 +124,10 @@ class RnnvizApp(Actions, Changes, Background, App):
         self.started_data = self.session.model.data  # given on the command line, so allowed wherever it lies
         self._render()
         self.set_interval(REDRAW_EVERY, self._redraw_if_stale)
+        self.call_after_refresh(self._page_hints)
+        self.call_after_refresh(self._show_keys_to)
+        if self.first_lesson is not None:
+            self.start_lesson(self.first_lesson, built=True)
         self.refresh_bindings()
 
     # --- drawing: everything the screen shows comes from one view of the session --------------
@@ -118,6 +137,7 @@ class RnnvizApp(Actions, Changes, Background, App):
         self.query_one(Figures).show(view, self.state, self.loop.tokens_per_sec, run)
         self.query_one(TrainingPanel).show(view.config)
         self.query_one(ModelPanel).show(view.model, view.config.seed)
+        self.check_lesson()
         if full:
             self._stale = False
             self._draw_charts(view)
@@ -138,20 +158,42 @@ class RnnvizApp(Actions, Changes, Background, App):
         """What the header says the app does: a job's label, or stepping (n), running or paused."""
         return self.job or ("stepping" if self.loop.stepping else "running" if self.loop.running else "paused")
 
+    # --- a small screen: one page at a time ---------------------------------------------------------
+    @property
+    def small(self) -> bool:
+        return self.screen.has_class("-narrow") and self.screen.has_class("-short")
+
+    def watch_page(self, page: str) -> None:
+        for body in self.query("#body"):
+            body.remove_class(*(f"page-{other}" for other in self.PAGE_KEYS)).add_class(f"page-{page}")
+            self._page_hints()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._page_hints)
+
+    def _page_hints(self) -> None:
+        """On a small screen, each panel's border names the keys to the pages not shown."""
+        if self.lab is None or isinstance(self.screen, ModalScreen):
+            return
+        others = " · ".join(keys for page, keys in self.PAGE_KEYS.items() if page != self.page) if self.small else ""
+        self.query_one(TrainingCharts).hint = self.query_one(PredictionPanel).hint = others
+
     def _redraw_if_stale(self) -> None:
         if self._stale and self.is_running:
             self._render()
 
     def check_action(self, action: str, parameters) -> bool:
-        """Space runs or pauses: the footer shows whichever it does now; a dialog's keys are its own (q and
-        ctrl+c only quit from the dialog that asks whether to quit); while the data loads, only quit and help;
-        ctrl+z only when there is something to undo."""
+        """Space runs or pauses: the footer shows whichever it does now; a dialog's keys are its own (ctrl+c still
+        quits, asking first if a run is not saved); while the data loads, only quit and help; ctrl+z only when there
+        is something to undo."""
         if isinstance(self.screen, ModalScreen):
-            return action == "quit" and self.screen is self.asking_to_quit
+            return action == "interrupt"
         if self.lab is None:
-            return action in ("quit", "help")
+            return action in ("quit", "interrupt", "help")
         free = self.loop.running and not self.loop.stepping  # running until paused, not for a few turns (n)
-        return {"start": not free, "pause": free, "undo": self.lab.discarded is not None}.get(action, True)
+        lesson = self.lesson is not None
+        return {"start": not free, "pause": free, "undo": self.lab.discarded is not None, "lesson_next": lesson,
+                "lesson_back": lesson, "leave_lesson": lesson}.get(action, True)
 
     # --- where the keys go ------------------------------------------------------------------------
     def on_descendant_focus(self) -> None:
@@ -193,13 +235,24 @@ class RnnvizApp(Actions, Changes, Background, App):
         yield from super().get_system_commands(screen)
         for title, help_text, action in COMMANDS:
             yield SystemCommand(title, help_text, partial(self.run_action, action))
+        if self.lab is not None:
+            for lesson in built_in():
+                yield SystemCommand(f"Lesson: {lesson.title}", lesson.summary, partial(self.start_lesson, lesson))
+            if self.lesson is not None:
+                yield SystemCommand("Leave the lesson", "The run goes on as it is", self.action_leave_lesson)
+            for task in DATA_CHOICES:
+                yield SystemCommand(f"Change the task to {task}", task_about(task),
+                                    partial(self.query_one(ModelPanel).set_data, task))
 
     # --- what the panels ask for -------------------------------------------------
     @on(PredictionPanel.PrefixChanged)
     def _prefix_changed(self, message: PredictionPanel.PrefixChanged) -> None:
         self.prefix = message.text
         self._predict()
+        self.check_lesson()
 
     @on(PredictionPanel.LensChanged)
     def _lens_changed(self) -> None:
+        self.lens = self.query_one(PredictionPanel).lens
         self._predict()
+        self.check_lesson()

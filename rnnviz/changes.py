@@ -28,8 +28,13 @@ class Changes:
         self._render()
 
     def on_speed_control_changed(self, message: SpeedControl.Changed) -> None:
-        self.loop.speed = message.speed
-        self.session.history.mark(self.session.view().step, f"speed={message.speed:g}")
+        self.set_speed(message.speed)
+
+    def set_speed(self, speed: float) -> None:
+        """The training pace, steps/s of each run, marked on the charts."""
+        self.loop.speed = speed
+        self.query_one(SpeedControl).show(speed)
+        self.session.history.mark(self.session.view().step, f"speed={speed:g}")
         self._render()
 
     def on_model_panel_apply(self, message: ModelPanel.Apply) -> None:

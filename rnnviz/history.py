@@ -12,6 +12,8 @@ import math
 import threading
 from dataclasses import dataclass
 
+import numpy as np
+
 MAX_MARKERS = 200
 SMOOTHING = 0.95  # EMA weight of the past; debiased, so the first points aren't pulled towards 0
 
@@ -125,6 +127,35 @@ class History:
             self._markers.append((step, label))
             del self._markers[:-MAX_MARKERS]
             self._version += 1
+
+    def evaluated(self, step: int, accuracy: float, cost: float) -> None:
+        """An evaluation made outside a training step (at a save), unless the history has one at `step`."""
+        with self._lock:
+            steps = self._eval.columns()[0]
+            if not steps or steps[-1] != step:
+                self._eval.add(step, accuracy, cost)
+                self._version += 1
+
+    def saved(self) -> dict:
+        """The history as a checkpoint keeps it (rnncore.save's `history`): arrays of points and the markers."""
+        view = self.snapshot()
+        return {"cost": np.array([view.steps, view.loss, view.smoothed, view.lr], np.float64).T.reshape(-1, 4),
+                "eval": np.array([view.eval_steps, view.eval_accuracy, view.eval_cost], np.float64).T.reshape(-1, 3),
+                "start": view.start, "markers": list(view.markers)}
+
+    @classmethod
+    def restored(cls, saved: dict, max_points: int = 2000) -> History:
+        """A history from `saved()` (a loaded checkpoint's): its points, markers and smoothing go on from there."""
+        history = cls(max_points)
+        history.clear(int(saved["start"]))
+        cost, evals = np.asarray(saved["cost"])[-max_points + 1:], np.asarray(saved["eval"])[-max_points + 1:]
+        history._cost.values = [list(map(float, column)) for column in cost.T]
+        history._eval.values = [list(map(float, column)) for column in evals.T]
+        history._cost.stride = max(int(round(np.median(np.diff(cost[:, 0])))), 1) if len(cost) > 1 else 1
+        history._markers = [(int(step), str(label)) for step, label in saved["markers"]][-MAX_MARKERS:]
+        if len(cost):  # the smoothing goes on from the last smoothed cost, long past its start-up
+            history._ema, history._ema_count = float(cost[-1, 2]), 10**6
+        return history
 
     def snapshot(self) -> HistoryView:
         with self._lock:

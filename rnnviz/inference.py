@@ -54,3 +54,14 @@ def checked_run(net: Network, ids) -> Run:
     if not (np.isfinite(run.logp).all() and all(np.isfinite(a).all() for a in traces)):
         raise ValueError(OVERFLOW)
     return run
+
+
+def differing_units(pinned: Prediction, typed: Prediction, top: int = 6) -> list[tuple[str, int, float, float]]:
+    """(layer, unit, its h after the pinned prefix, after the typed one) of the `top` units whose last activations
+    differ most between the two prefixes, largest difference first: where a network keeps what tells them apart."""
+    rows = []
+    for layer, trace in typed.traces.items():
+        a, b = pinned.traces[layer]["h"], trace["h"]
+        if len(a) and len(b):
+            rows += [(layer, unit, float(a[-1, unit]), float(b[-1, unit])) for unit in range(b.shape[1])]
+    return sorted(rows, key=lambda row: -abs(row[2] - row[3]))[:top]

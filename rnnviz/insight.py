@@ -39,6 +39,7 @@ class Lens:
     trace: str = "h"  # which of the layer's traces: "h", or for an LSTM "c", "i", ...; missing: "h"
     target: int | None = None  # the symbol whose log-probability the saliency differentiates; None: the likeliest
     by_input: bool = False  # the state map colours each state by its input symbol instead of its prediction
+    pinned: str = ""  # a prefix kept (k) to compare the typed one with; "" for none
 
 
 @dataclass(frozen=True, eq=False)

@@ -102,6 +102,7 @@ class Background:
             looked = await off_thread(lambda: session.look(prefix, lens, stale=lambda: worker.is_cancelled))
             every_run = {"probs": lambda: self.lab.compare(prefix), "reach": self.lab.reaches}.get(lens.view)
             runs = await off_thread(every_run) if every_run else []
+            pinned = await off_thread(lambda: self._pinned(session, lens.pinned))
         except ValueError as e:  # the prefix has a symbol the data lacks, or the outputs overflow
             looked = e
         if not self.is_running:  # the app ends: its widgets are going
@@ -109,13 +110,24 @@ class Background:
         self._looking = None
         panel = self.query_one(PredictionPanel)
         panel.working(False)
-        if isinstance(looked, ValueError):
+        if panel.lens != lens:  # the user picked another view meanwhile: these numbers are not its
+            self._look_again = True
+        elif isinstance(looked, ValueError):
             panel.show_error(str(looked))
         elif looked is not None:
             panel.show(*looked)
             panel.show_runs(runs)
+            panel.show_pinned(pinned)
         if self._look_again:
             self._predict()
+
+    @staticmethod
+    def _pinned(session, text: str):
+        """The prediction after the pinned prefix, if one is pinned and this run can read it."""
+        try:
+            return session.predict(text) if text else None
+        except ValueError:  # pinned on another task's symbols
+            return None
 
     # --- starting -----------------------------------------------------------------------------------
     async def load_lab(self) -> None:

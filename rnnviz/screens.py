@@ -22,16 +22,40 @@ HELP = """\
 
 Watch a recurrent network learn to predict the next symbol of a sequence.
 
-- **Header**: what trains (data, layers) and how it goes: step, epoch, cost, eval accuracy and its share of the best
-  possible, tokens/s, learning rate; on a narrow terminal the least needed give way.
-- **Model**: the data, embedding size, the stack of RNN and dense layers, and the seed; *Apply* builds a fresh network.
+## Getting around
+
+{getting_around}
+
+**Where the keys go** is on the bottom line: `keys: app` means no field has focus and each key is a command (a key
+that is none says so); with a field focused, the line names it and says what it takes. A field takes its value on
+`enter` (or when you leave it with `tab`), and `enter` gives the keys back to the app. A value a field refuses stays
+beside it with the reason, and the field shows the value in use, selected, so that what you type next replaces it.
+
+**Nothing is lost to a key.** A reset (`r`), closing a run (`x`), *Apply* over a trained run and a load over one ask
+first, in a dialog that only `enter` (on the highlighted button), a click or `escape` answers; then `ctrl+z` brings the
+run back, until the next of them. Quitting asks if a run has trained since it was saved.
+
+**On a small terminal** (80x24), one page at a time: `3` the charts, `4` the prediction, `1` / `2` the Model and
+Training panels beside the charts; `/` and the view keys go to the prediction. Each panel's border names the others.
+
+## What you see
+
+- **Header**: what trains (data, layers) and how it goes: step, epoch, `cost` (the last step's training cost, -ln p in
+  nats), `acc` (the share of eval targets predicted right), `to best` (the eval cost minus the best possible cost,
+  in nats: 0 is the best any predictor does on average; a little below 0 happens by chance on a finite eval set),
+  tokens/s and the learning rate. On a narrow terminal the least needed give way.
+- **Model**: the data (any task: `parity:64`, `anbn:30`, `xor`, or a text file; `↓` lists them), the embedding size,
+  the stack of RNN, LSTM, GRU and dense layers, and the seed; *Apply* (or `enter` in a field) builds a fresh network in
+  place of the current run, *New run* beside it.
 - **Training**: learning rate, schedule, optimizer, batch, BPTT, L2, clipping and speed; each change applies at the next
   step and is marked on the charts.
-- **Charts**: the training cost (faint: every step; bright: smoothed), the eval cost (green) and the eval accuracy
-  against steps; white, the best possible; violet, the best without memory, where the cost sits until the network
-  finds a memory.
+- **Charts**: the runs on the current run's task, each in its own colour: its eval cost bright, its training cost
+  (smoothed) darker, the current run's raw cost faint grey; white, the best possible; violet, the best without
+  memory, where the cost sits until the network finds a memory. The eval accuracy beside it. Runs on other tasks are
+  named in the title (`c` goes to them).
 - **Prediction**: type a prefix such as `1 3 5`; the bars show the next-symbol probabilities, the line below the greedy
   continuation, and each heatmap the hidden units (rows) after each symbol (columns), from -1 (blue) to +1 (red).
+  `PgUp`/`PgDn` scroll a view that does not fit.
 
 **Views**, the tabs of the prediction panel, for the prefix (or with none an eval sequence, named in the view):
 - `p` **Probs**: the bars and heatmaps; `t` shows another of the layer's traces (h; an LSTM's c and gates).
@@ -48,21 +72,13 @@ Watch a recurrent network learn to predict the next symbol of a sequence.
 `l` the next recurrent layer · `↑`/`↓` the target (bars, Back) or the unit (Unit, or a heatmap after a click on a
 row) · `a` the likeliest target again.
 
-**Keys**: `space` run or pause · `n` one step (of every run) · `r` reset the weights · `ctrl+s` / `ctrl+o` save /
-load a checkpoint · `f` fork the run · `c` next run · `x` close the run · `ctrl+p` command palette (recording,
-exporting, every action) · `?` this help · `q` or `ctrl+c` quit.
+**Keys**: `space` run or pause · `n` one step (of every run) · `r` reset the weights · `ctrl+z` undo a reset, close,
+Apply or load · `ctrl+s` / `ctrl+o` save / load a checkpoint · `f` fork the run · `c` next run · `x` close the run ·
+`ctrl+p` command palette (changing the task, recording, exporting, every action) · `?` this help · `q` quit.
 
 A build, a reset, a load or a fork runs beside the screen: the header says what it is doing and the keys keep
-working (those that would touch the network say to wait); `q` quits at once. A prediction that takes a while says
-*working…* in the panel's title.
-
-## Getting around
-
-{getting_around}
-
-A field takes its value on `enter` (or when you leave it with `tab`); `enter` also gives the keys back to the app,
-so `space`, `q` and `?` work again. A value a field refuses stays beside it, and the field shows the value in use,
-selected, so that what you type next replaces it.
+working (those that would touch the network say to wait). A prediction that takes a while says *working…* in the
+panel's title.
 """
 
 
@@ -75,9 +91,10 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help", classes="dialog"):
-            yield Markdown(HELP)
-            yield Static("[dim]↑/↓, PgUp/PgDn, Home/End scroll · escape, q or ? closes this help[/]")
+        with Vertical(classes="dialog"):
+            with VerticalScroll(id="help"):
+                yield Markdown(HELP)
+            yield Static("[dim]↑/↓, PgUp/PgDn, Home/End scroll · escape, q or ? closes this help[/]", classes="keys")
 
     def on_mount(self) -> None:
         self.query_one("#help").focus()  # its keys scroll it: ↑/↓, PgUp/PgDn, Home/End
@@ -120,6 +137,18 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def answer(self, choice: str | None) -> None:
         self.dismiss(choice)
+
+
+class QuitScreen(ChoiceScreen):
+    """Whether to quit with a run not saved: q (or ctrl+c) again quits, as enter on its first button does."""
+
+    BINDINGS = [Binding("q", "answer('quit')", "Quit")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__(question, [("quit", "Quit"), ("cancel", "Cancel")])
+
+    def action_answer(self, choice: str) -> None:
+        self.answer(choice)
 
 
 class ConfirmScreen(ChoiceScreen):
@@ -241,7 +270,8 @@ class PathScreen(ModalScreen[str]):
 
 
 COMMANDS = [  # the command palette's entries: (title, help, action)
-    ("Change the task…", "A new network on another task: parity:64, xor, letters, anbn:30, a text file", "list_tasks"),
+    ("Change the task (the data)…", "A new network on another task: parity:64, xor, letters, anbn:30, a text file",
+     "list_tasks"),
     ("Undo", "Bring back the run that a reset, a close, Apply or a load threw away (ctrl+z)", "undo"),
     ("Run or pause training", "Start the training loop, or pause it after the current step", "toggle_run"),
     ("One training step", "Do exactly one optimizer step (while paused)", "one_step"),

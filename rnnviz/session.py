@@ -39,6 +39,8 @@ from .insight import Insight, Lens
 from .models import load_data, model_of
 
 EXAMPLE_LENGTH = 4  # symbols of an example prefix
+MEMORY_MARGIN = 0.02  # nats below the best cost without memory: an eval cost there has found a memory, ...
+MEMORY_SHARE = 0.25  # ... or this share of what memory is worth on the task, if that is less (parity:64: 0.025 nats)
 
 
 @dataclass(frozen=True)
@@ -57,10 +59,20 @@ class SessionView:
     history: HistoryView
     optimum: Optimum | None  # the best possible cost and accuracy on the eval set; None if unknown (a text file)
     weights_from: int | None = None  # after a rollback: the step whose weights the network has now
+    memory_found_at: int | None = None  # the step whose eval cost first fell clearly below the best without memory
 
     @property
     def architecture(self) -> str:
         return f"embed:{self.model.embed}" + (f",{self.model.layers}" if self.model.layers else "")
+
+
+def memory_found(optimum: Optimum | None, eval_cost: float) -> bool:
+    """Whether an eval cost has fallen a clear margin below the best cost without memory: MEMORY_MARGIN, or a
+    MEMORY_SHARE of what memory is worth where it is worth less. Never on a task that needs no memory."""
+    if optimum is None:
+        return False
+    worth = optimum.memoryless_loss - optimum.loss
+    return worth > 0.01 and eval_cost <= optimum.memoryless_loss - min(MEMORY_MARGIN, MEMORY_SHARE * worth)
 
 
 class Session:
@@ -95,7 +107,7 @@ class Session:
         return SessionView(self.model, self.wanted, trainer.step, event.epoch if event else trainer.progress,
                            event.loss if event else None, self.accuracy, self.eval_cost, trainer.next_lr,
                            trainer.last_good[0],
-                           self.history.snapshot(), self.data.optimum, self.weights_from)
+                           self.history.snapshot(), self.data.optimum, self.weights_from, self.memory_found_at)
 
     @property
     def example(self) -> str:
@@ -138,11 +150,15 @@ class Session:
         return event
 
     def took(self, event: StepEvent) -> None:
-        """A step done (here, or by a replay's trainer): into the history and the figures."""
+        """A step done (here, or by a replay's trainer): into the history and the figures; the step at which the
+        eval cost first falls a clear margin below the best cost without memory is marked: the memory is found."""
         self.history.add(event)
         self.last_event, self.weights_from = event, None
         if event.eval_accuracy is not None:
             self.accuracy, self.eval_cost = event.eval_accuracy, event.eval_cost
+            if self.memory_found_at is None and memory_found(self.data.optimum, event.eval_cost):
+                self.memory_found_at = event.step
+                self.history.mark(event.step, "memory found")
 
     def configure(self, name: str, text: str):
         """Set one training setting from the text a user typed; from the next step on, marked on the charts.
@@ -194,6 +210,12 @@ class Session:
                 self._reached = (weights, self.data.reach(self.net))
                 self.history.add_reach(self.trainer.step, self._reached[1].largest)
             return self._reached[1]
+
+    @property
+    def last_reach(self) -> Reach | None:
+        """The reach measured last (while the Reach view is open, at most a redraw old), or None: what a lesson's
+        condition can read from any thread without measuring it."""
+        return self._reached[1] if self._reached else None
 
     def predict(self, text: str) -> Prediction:
         with self.lock:
@@ -271,7 +293,8 @@ class Session:
     def _forget(self) -> None:
         """A new network or a loaded one: no figures of the old; the charts start at its step."""
         self.history.clear(self.trainer.step)
-        self.last_event = self.accuracy = self.eval_cost = self.weights_from = self._reached = None
+        self.last_event = self.accuracy = self.eval_cost = self.weights_from = self.memory_found_at = None
+        self._reached = None  # (the weights, their Reach): measured once for each weights
         self.saved_step = self.trainer.step  # a new network has nothing to lose; a loaded one is in its file
         self.insight = Insight()  # the state map's axes belong to the network they were fitted on
         if self.trainer.step:  # a loaded network: its figures now, rather than a dash until the next evaluation
@@ -279,8 +302,12 @@ class Session:
 
     # --- checkpoints ----------------------------------------------------------
     def save(self, path) -> None:
+        """Write the run to a checkpoint. Its figures are taken again first, so that the header and the charts
+        show the eval of the weights saved (the last evaluation may be some steps older): a load shows the same."""
         with self.lock:
             self._use_wanted()
+            self.accuracy, self.eval_cost = self.trainer.evaluate()
+            self.history.evaluated(self.trainer.step, self.accuracy, self.eval_cost)
             try:
                 save(path, self.net, self.trainer, self.vocab)
             except OSError as e:

@@ -53,6 +53,7 @@ class TrainingLoop:
         self._wake = threading.Event()  # set on stop, so a loop pacing itself stops waiting
         self._lock = threading.Lock()  # between the app's thread and the loop's, for `turns` and `running`
         self._run = 0  # which start the loop's thread belongs to: one left over from an earlier start stops
+        self.after_turn: Callable[[], None] | None = None  # called in the loop's thread after each turn (a lesson's)
 
     @property
     def stepping(self) -> bool:
@@ -93,6 +94,8 @@ class TrainingLoop:
                 self.post(Finished())
                 break
             self._count_turn()
+            if self.after_turn is not None:
+                self.after_turn()
             event = next((e for s, e in stepped if s is self.lab.session), stepped[-1][1])
             steps, tokens = steps + len(stepped), tokens + sum(e.tokens for _, e in stepped)
             now = time.perf_counter()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rich.markup import escape
 from textual.app import ComposeResult
+from textual.reactive import reactive
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
@@ -43,9 +44,11 @@ class TrainingCharts(Widget):
     }
     """
 
+    hint = reactive("")  # on a small screen, the keys to the other pages, after the title
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.border_title = "Charts"
+        self.border_title = self._title = "Charts"
         self.border_subtitle = legend(None, MIN_WIDTH)
         self.drawn: list[Curve] = []  # the runs' histories last drawn
         self._optimum: Optimum | None = None
@@ -64,7 +67,11 @@ class TrainingCharts(Widget):
         if [c.key for c in curves] != [c.key for c in self.drawn] or optimum != self._optimum:
             self.drawn, self._optimum = list(curves), optimum
             self._draw(curves, optimum)
-        self.border_title = title(curves, elsewhere)
+        self._title = title(curves, elsewhere)
+        self.watch_hint()
+
+    def watch_hint(self) -> None:
+        self.border_title = self._title + (f"  [dim]{self.hint}[/]" if self.hint else "")
 
     def on_resize(self) -> None:
         """Drawn again at the new size: what was placed for the old one (the marker labels) may not fit."""

@@ -12,7 +12,8 @@ from textual.widgets import Static
 from ..session import SessionView
 
 GAP = "  "
-LEGEND = ("step: optimizer steps done · cost: the training cost of the last step, -ln p in nats · acc: the share of "
+LEGEND = ("step: optimizer steps done · epoch: passes over the training data · cost: the training cost of the last "
+          "step, -ln p in nats · acc: the share of "
           "eval targets predicted right · to best: the eval cost minus the best possible cost, in nats: 0 is the best "
           "any predictor does on average, a little below 0 happens by chance on a finite eval set")
 STATES = {"running": (" ▶ RUNNING ", "bold black on green"), "stepping": (" ▶ STEPPING ", "bold black on green"),
@@ -22,7 +23,7 @@ WORKING_STYLE = "bold black on cyan"
 Piece = tuple[str, list[Text]]  # a name in SHED and its forms, longest first; an empty form is the piece left out
 # What gives way first when the line is too narrow: each mention is one step of that piece to its next shorter
 # form (`fit` grows the line back in the reverse order). Never dropped: state, run i/n, step, cost, acc, to best.
-SHED = ("epoch", "tok/s", "best", "model", "lr", "run", "step", "model", "step", "state")
+SHED = ("epoch", "tok/s", "best", "memory", "model", "lr", "run", "step", "model", "step", "state")
 
 
 class Figures(Static):
@@ -69,6 +70,9 @@ def pieces(view: SessionView, state: str, tokens_per_sec: float | None, run: tup
         ("cost", [_figure("cost", "–" if view.loss is None else f"{view.loss:.4f}")]),
         ("acc", [_figure("acc", "–" if view.accuracy is None else f"{view.accuracy:.1%}")]),
         ("best", to_best(view)),
+        *([("memory", [_figure("memory found at step", f"{view.memory_found_at:,}"), Text("memory found", "bold"),
+                        Text()])]
+          if view.memory_found_at is not None else []),
         ("tok/s", [_figure("tok/s", "–" if tokens_per_sec is None else _si(tokens_per_sec)), Text()]),
         ("lr", [_figure("lr", f"{view.next_lr:.3g}"), Text()]),
     ]

@@ -25,7 +25,7 @@ NEGATIVE = np.array([50, 110, 230])
 BOLD, DIM = Style(bold=True), Style(dim=True)
 SELECTED = Style(bold=True, underline=True)  # the layer the views look at
 PICKED = Style(reverse=True, bold=True)  # the unit they look at
-FIRST_ROW = 2  # lines above the units: the title and the symbols
+HEADER_EVERY = 16  # units between two rows of symbols: scrolled down a tall map, the columns stay named
 
 
 @lru_cache(maxsize=2 * LEVELS + 1)
@@ -66,13 +66,21 @@ def heatmap_lines(title: str, states: np.ndarray, symbols: list[str], width: int
     first = max(0, T - columns)
     notes = (f" · {MAX_ROWS} shown" if H > MAX_ROWS else "") + (f" · last {T - first} of {T} steps" if first else "")
     header = " " * (label_width + 1) + "".join(f"{glyph(s)[:CELL]:^{CELL}}" for s in symbols[first:])
-    lines = [[Segment(f"{title} ({H} units)", title_style), Segment(notes, DIM)], [Segment(header)]]
+    lines = [[Segment(f"{title} ({H} units)", title_style), Segment(notes, DIM)]]
     cells = _cells()
     for row, steps in enumerate(levels(states[first:, :MAX_ROWS].T) + LEVELS):  # (units, columns)
+        if row % HEADER_EVERY == 0:
+            lines.append([Segment(header, DIM if row else None)])
         label = Segment(f"{row:>{label_width}}", PICKED if row == unit else DIM)
         lines.append([label, Segment(" "), *[cells[i] for i in steps]])
     lines.append(legend())
     return [Strip(line).crop(0, width) for line in lines]
+
+
+def unit_at(line: int) -> int:
+    """The unit drawn on `line` of `heatmap_lines` (a line of symbols or the title gives a negative number)."""
+    block, offset = divmod(line - 1, HEADER_EVERY + 1)  # under the title: symbols, HEADER_EVERY units, symbols...
+    return block * HEADER_EVERY + offset - 1 if offset else -1
 
 
 class HiddenHeatmap(Widget, can_focus=True):
@@ -115,7 +123,8 @@ class HiddenHeatmap(Widget, can_focus=True):
         self._states, self._symbols = states, list(symbols)
         self.trace, self.unit, self.selected = trace, unit, selected
         self._lines_width = -1
-        height = 2 if not symbols else min(states.shape[1], MAX_ROWS) + 3
+        units = min(states.shape[1], MAX_ROWS)
+        height = 2 if not symbols else units + -(-units // HEADER_EVERY) + 2  # title, symbols, units, legend
         if self.styles.height is None or self.styles.height.value != height:
             self.styles.height = height
         self.refresh()
@@ -151,6 +160,6 @@ class HiddenHeatmap(Widget, can_focus=True):
         self.post_message(self.UnitPicked(self.layer_name, (self.unit or 0) + step))
 
     def on_click(self, event: events.Click) -> None:
-        unit = event.y - FIRST_ROW
+        unit = unit_at(event.y)
         if self._symbols and 0 <= unit < min(self.units, MAX_ROWS):
             self.post_message(self.UnitPicked(self.layer_name, unit))

@@ -49,24 +49,36 @@ class LayerRow(Horizontal):
     @on(Select.Changed, ".kind")
     def _kind_changed(self, event: Select.Changed) -> None:
         event.stop()
-        self._show_options()
+        if event.value in STACKABLE:
+            self.kind = event.value
+            self._show_options()
+
+    @on(Select.Changed, ".option")
+    def _option_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if isinstance(event.value, str):
+            self.option = event.value
+
+    @on(Input.Changed, ".size")
+    def _size_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.units = event.value
 
     def _show_options(self) -> None:
         """The option list of the chosen kind, its first (the default) chosen unless the spec named another."""
-        options = STACKABLE[self.query_one(".kind", Select).value].options
+        options = STACKABLE[self.kind].options
         select = self.query_one(".option", Select)
         select.display = bool(options)
         select.set_options([(o, o) for o in options])
         if options:
-            select.value = self.option if self.option in options else options[0]
+            select.value = self.option = self.option if self.option in options else options[0]
 
     def spec(self) -> str:
-        """This row as spec text, unchecked: "rnn:64", "dense:32:relu"."""
-        kind = self.query_one(".kind", Select).value
-        size = self.query_one(".size", Input).value.strip()
-        option = self.query_one(".option", Select)
-        default = STACKABLE[kind].options[:1]
-        return f"{kind}:{size}" + (f":{option.value}" if option.display and [option.value] != list(default) else "")
+        """This row as spec text, unchecked: "rnn:64", "dense:32:relu". Kept as its parts change, so that it can be
+        read while the row is still being drawn (just after the panel showed a new model)."""
+        options = STACKABLE[self.kind].options
+        option = self.option if self.option in options and self.option != options[0] else ""
+        return f"{self.kind}:{self.units.strip()}" + (f":{option}" if option else "")
 
 
 class DataInput(Input):
@@ -115,23 +127,23 @@ class ModelPanel(Widget):
 
     def compose(self) -> ComposeResult:
         model, seed = self.shown
-        with Horizontal(classes="field"):
+        with Horizontal(classes="field setting", name="data"):  # a lesson may hide a field by its name
             yield Label("data")
             yield DataInput(model.data, compact=True, id="data", suggester=SuggestFromList(self.tasks),
                             tooltip=ModelConfig.describe("data")["help"] + "; ↓ lists the tasks")
             yield Button("▼", id="tasks", compact=True, tooltip="the built-in tasks, each with what it is")
         yield Label("", id="data-error", classes="error")
-        with Horizontal(classes="field"):
+        with Horizontal(classes="field setting", name="embed"):
             yield Label("embed")
             yield Input(str(model.embed), compact=True, id="embed", tooltip=f"embedding size, 1 to {MAX_SIZE}")
         yield Label("", id="embed-error", classes="error")
-        with Vertical(id="layers"):
+        with Vertical(id="layers", classes="setting", name="layers"):
             yield from (LayerRow(spec) for spec in _specs(model.layers))
         yield Label("", id="layers-error", classes="error")
         with Horizontal():
             yield Button("+ layer", id="add-layer", compact=True, tooltip=f"add {NEW_LAYER} at the end")
             yield Button("- layer", id="remove-layer", compact=True, tooltip="remove the selected (or last) layer")
-        with Horizontal(classes="field"):
+        with Horizontal(classes="field setting", name="seed"):
             yield Label("seed")
             yield Input(str(seed), compact=True, id="seed", tooltip="seed of the initial weights and the data order")
         yield Label("", id="seed-error", classes="error")

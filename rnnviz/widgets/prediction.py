@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from rnncore import glyph
@@ -21,7 +22,7 @@ from .bars import ProbabilityBars, chosen_rows, moved
 from .cost import CostByPosition
 from .heatmap import HiddenHeatmap
 from .reach import ReachView
-from .runbars import RunComparison
+from .runbars import PinnedComparison, RunComparison
 from .saliency import HowFarBack
 from .statemap import StateMapView
 from .unittext import UnitOnText
@@ -56,8 +57,14 @@ class PredictionPanel(Vertical):
         Binding("i", "panel('colour_by_input')", "Colour by input", show=False),
         Binding("v", "panel('most_varying')", "Most varying unit", show=False),
         Binding("a", "panel('likeliest')", "Likeliest target", show=False),
+        Binding("k", "panel('pin')", "Pin the prefix", show=False),
         Binding("up", "panel('move', -1)", "Up", show=False), Binding("down", "panel('move', 1)", "Down", show=False),
+        Binding("pageup", "panel('scroll', -1)", "Scroll up", show=False),
+        Binding("pagedown", "panel('scroll', 1)", "Scroll down", show=False),
     ]
+
+    hint = reactive("")  # on a small screen, the keys to the other pages, after the title
+    busy = False  # a prediction is being computed
 
     class PrefixChanged(Message):
         """The prefix input changed (or was submitted)."""
@@ -84,6 +91,7 @@ class PredictionPanel(Vertical):
         with TabbedContent(id="views"):
             with TabPane(_tab_title("probs"), id="probs"):
                 yield ProbabilityBars(HINT, id="bars")
+                yield PinnedComparison(id="pinned")
                 yield RunComparison(id="runs")
                 yield Static("", id="continuation")
                 yield VerticalScroll(id="heatmaps")
@@ -132,9 +140,20 @@ class PredictionPanel(Vertical):
         elif self._prediction is not None:
             self.query_one(RunComparison).show(self._prediction.symbols, columns)
 
+    def show_pinned(self, pinned: Prediction | None) -> None:
+        """The pinned prefix's prediction beside the typed one's (None: nothing pinned)."""
+        comparison = self.query_one(PinnedComparison)
+        comparison.show(pinned, self._prediction)
+        self.query_one(ProbabilityBars).display = not comparison.display  # its bars are the comparison's first
+
     def working(self, busy: bool) -> None:
         """Say in the title whether a prediction is being computed (what shows stays until it lands)."""
-        self.border_title = f"{TITLE} · working…" if busy else TITLE
+        self.busy = busy
+        self.watch_hint()
+
+    def watch_hint(self) -> None:
+        self.border_title = TITLE + (" · working…" if self.busy else "") + (f"  [dim]{self.hint}[/]" if self.hint
+                                                                          else "")
 
     def show_error(self, message: str) -> None:
         """An inline error under the input (empty clears it); what was shown before stays."""
@@ -228,11 +247,27 @@ class PredictionPanel(Vertical):
     def action_likeliest(self) -> None:
         self._refocus(target=None)
 
+    def action_pin(self) -> None:
+        """Keep the typed prefix to compare the next one with (k); k again lets it go."""
+        typed = self.query_one("#prefix", Input).value.strip()
+        if self.lens.pinned or not typed:
+            self._refocus(pinned="")
+        else:
+            self._refocus(pinned=typed)
+            self.notify(f"Pinned {typed}: type another prefix to see the two side by side; k lets it go.")
+
     def action_most_varying(self) -> None:
         if isinstance(self._view, UnitText):
             self._pick_unit(self._view.most_varying)
         elif len(self._trace()):
             self._pick_unit(most_varying(self._trace()))
+
+    def action_scroll(self, pages: int) -> None:
+        """PgUp/PgDn: the open view's content by a page, the heatmaps under the bars included."""
+        pane = self.query_one(f"#{self.lens.view}", TabPane)
+        scrollable = next((w for w in (pane, *pane.query("*")) if w.max_scroll_y > 0), None)
+        if scrollable is not None:
+            scrollable.scroll_to(y=scrollable.scroll_y + pages * max(scrollable.size.height - 1, 1), animate=False)
 
     def action_move(self, step: int) -> None:
         """↑/↓: the unit in the unit view, else the target of the bars and the how-far-back view."""

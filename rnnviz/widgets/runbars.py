@@ -1,4 +1,5 @@
-"""Each run's next-symbol probabilities after the prefix, side by side: a column per run, in its chart colour."""
+"""Next-symbol probabilities side by side: each run's after the prefix, a column per run in its chart colour; or a
+pinned prefix's beside the typed one's, with the units whose activations differ most between them."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +9,10 @@ from textual.widget import Widget
 
 from rnncore import glyph
 
+from ..inference import Prediction, differing_units
 from .bars import bar, chosen_rows
 from .charts import RUN_COLORS
+from .heatmap import cell_style
 
 CELL = 6  # cells of a column's bar
 HEADER = 13  # characters of a run's label in its column's header
@@ -57,3 +60,36 @@ class RunComparison(Widget):
 
     def render(self) -> Text:
         return self._text
+
+
+class PinnedComparison(Widget):
+    """A pinned prefix (k) beside the typed one: both bars, and the units that tell them apart. Shown only when
+    a prefix is pinned and another is typed."""
+
+    DEFAULT_CSS = "PinnedComparison { height: auto; margin-bottom: 1; display: none; }"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._text = Text()
+
+    def show(self, pinned: Prediction | None, typed: Prediction | None) -> None:
+        self.display = bool(pinned and typed and pinned.prefix and typed.prefix and pinned.prefix != typed.prefix)
+        if self.display:
+            self._text = pinned_text(pinned, typed)
+            self.styles.height = len(self._text.plain.splitlines())
+            self.refresh()
+
+    def render(self) -> Text:
+        return self._text
+
+
+def pinned_text(pinned: Prediction, typed: Prediction) -> Text:
+    """The typed prefix's bars beside the pinned one's, then the units that differ most after their last symbols."""
+    shown = [(" ".join(map(glyph, p.prefix))[-HEADER:], color, p.probs) for p, color in ((typed, 0), (pinned, 2))]
+    out = comparison_text(typed.symbols, shown)
+    out.append("\nunits that differ most after the last symbol:", style="dim")
+    for layer, unit, a, b in differing_units(pinned, typed):
+        out.append(f"\n {layer} unit {unit:<4}")
+        out.append(f" {b:+.2f} ", style=cell_style(b)).append(" typed  ", style="dim")
+        out.append(f" {a:+.2f} ", style=cell_style(a)).append(" pinned", style="dim")
+    return out

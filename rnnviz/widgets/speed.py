@@ -33,6 +33,11 @@ class SpeedControl(Widget):
                     tooltip=f"training pace; 0 = as fast as the machine goes, at most {MAX_SPEED:g}")
         yield Label("", classes="error")
 
+    def show(self, speed: float) -> None:
+        """Show the pace set elsewhere (a lesson's); posts nothing."""
+        self.speed = speed
+        self.query_one(Input).value = f"{speed:g}"
+
     @on(Input.Submitted, "#speed")
     @on(Input.Blurred, "#speed")
     def _typed(self, event: Input.Submitted | Input.Blurred) -> None:

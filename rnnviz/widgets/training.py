@@ -49,11 +49,11 @@ class TrainingPanel(Widget):
     def compose(self) -> ComposeResult:
         for name in FIELDS:
             about = TrainConfig.describe(name)
-            with Horizontal():
+            with Horizontal(classes="setting", name=name):  # a lesson may hide it by its name
                 yield Label(about["label"])
                 yield self._control(name, about)
             yield Label("", id=f"{name}-error", classes="error")
-        yield SpeedControl(self.speed)
+        yield SpeedControl(self.speed, classes="setting", name="speed")
 
     def _control(self, name: str, about: dict) -> Widget:
         rule = about["rule"]

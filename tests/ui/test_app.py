@@ -133,7 +133,7 @@ async def test_save_then_load_restores_the_same_predictions(app, tmp_path):
         assert isinstance(app.screen, PathScreen)
         await fill_in(pilot, "#path", str(path))
         assert path.is_file() and not isinstance(app.screen, PathScreen)
-        await pilot.press("r", "y")
+        await pilot.press("r", "enter")
         await pilot.pause()
         assert app.session.trainer.step == 0
         assert not np.allclose(app.session.predict("1 3 5").probs, trained)
@@ -161,10 +161,10 @@ async def test_reset_asks_first_once_the_network_has_trained(app):
         await pilot.press("n", "r")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("n")
+        await pilot.press("escape")
         await pilot.pause()
         assert app.session.trainer.step == 1
-        await pilot.press("r", "y")
+        await pilot.press("r", "enter")
         await pilot.pause()
         assert app.session.trainer.step == 0 and app.session.history.snapshot().steps == []
 
@@ -173,7 +173,7 @@ async def test_quit_while_running_leaves_no_training_thread(app):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("space")
         await wait_until(pilot, lambda: app.session.trainer.step > 3)
-        await pilot.press("q")
+        await pilot.press("q", "enter")  # trained and not saved: quitting asks, its focused button quits
         await pilot.pause()
     assert not app.loop.running and not training(app)
     assert app.return_code == 0
@@ -185,11 +185,21 @@ async def test_resize_to_80x24_and_back(app):
         assert app.screen.has_class("-wide")
         await pilot.resize_terminal(80, 24)
         await pilot.pause(0.1)
-        assert app.screen.has_class("-narrow")
-        assert all(app.query_one(s).region.width > 0 for s in ("#controls", "#charts", "#prediction"))
+        assert app.screen.has_class("-narrow") and app.screen.has_class("-short")
+
+        def shown():
+            return {s for s in ("#controls", "#charts", "#prediction") if app.query_one(s).region.width > 0}
+        assert shown() == {"#charts"} and app.query_one("#charts").region.width == 80  # one page at a time
+        assert app.query_one("#cost-chart").region.height >= 10
+        await pilot.press("4")
+        await pilot.pause()
+        assert shown() == {"#prediction"}
+        await pilot.press("2", "escape")
+        await pilot.pause()
+        assert shown() == {"#controls", "#charts"}  # the settings beside the charts they change
         await pilot.resize_terminal(*SIZE)
         await pilot.pause(0.1)
-        assert app.screen.has_class("-wide")
+        assert app.screen.has_class("-wide") and shown() == {"#controls", "#charts", "#prediction"}
         await pilot.press("space")
         await wait_until(pilot, lambda: not training(app))
 
@@ -205,7 +215,7 @@ async def test_divergence_pauses_and_offers_a_rollback():
         assert not app.loop.running
         await wait_until(pilot, lambda: not training(app))
         assert "Roll back" in str(app.screen.query_one("#question").content)
-        await pilot.press("y")
+        await pilot.press("enter")
         await pilot.pause()
         assert app.session.history.snapshot().markers[-1][1].startswith("rollback to")
 

@@ -5,7 +5,7 @@ import pickle
 
 import numpy as np
 from helpers import Payload, params_of, same_params
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Button, Input, Label
 
 import rnncore.checkpoint
 from rnnviz.app import RnnvizApp
@@ -112,13 +112,16 @@ async def test_a_data_file_that_went_bad_is_reported_and_the_network_kept(tmp_pa
     async with app.run_test(size=SIZE) as pilot:
         panel = app.query_one(ModelPanel)
 
-        async def apply(dataset):
-            panel.query_one("#data", Select).value = dataset
+        error = panel.query_one("#data-error", Label)
+
+        async def apply(dataset, done):
+            panel.show_error("data", "")
+            panel.query_one("#data", Input).value = dataset
             panel.query_one("#apply", Button).press()
+            await wait_until(pilot, done)
             await settled(pilot)
 
-        await apply("toy")
-        await wait_until(pilot, lambda: app.session.model.data == "toy")
+        await apply("toy", lambda: app.session.model.data == "toy")
         before, net = params_of(app.session.net), app.session.net
         damages = [(b"\x00\x01binary" * 10, "binary"), (b"", "empty"), (b"caf\xe9" * 10, "UTF-8"), (None, "no such")]
         for damage, says in damages:
@@ -126,8 +129,8 @@ async def test_a_data_file_that_went_bad_is_reported_and_the_network_kept(tmp_pa
                 text.unlink()
             else:
                 text.write_bytes(damage)
-            await apply(str(text))
-            message = str(panel.query_one("#data-error", Label).content)
+            await apply(str(text), lambda: str(error.content))
+            message = str(error.content)
             assert "notes.txt" in message and says in message, message
             assert app.session.model.data == "toy" and app.session.net is net and same_params(before, net.params)
-            assert panel.query_one("#data", Select).value == "toy"
+            assert panel.query_one("#data", Input).value == "toy"

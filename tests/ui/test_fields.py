@@ -7,6 +7,7 @@ from rnncore import TrainConfig
 from rnnviz.app import RnnvizApp
 from rnnviz.screens import HELP, HelpScreen, PathScreen
 from rnnviz.session import Session
+from rnnviz.widgets.footer import KeysTo
 
 from .conftest import SPEED, settled, training, wait_until
 
@@ -119,7 +120,7 @@ async def test_a_newcomer_starts_tunes_the_lr_trains_and_quits_with_the_keys_the
     async with app.run_test(size=SIZE) as pilot:
         await settled(pilot)
         assert app.screen.focused is None  # the keys work at once
-        assert any("2 for the Training panel" in str(n.message) for n in app._notifications)
+        assert str(app.query_one(KeysTo).content) == "keys: app"  # and the footer names the keys
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen) and "## Getting around" in HELP
         await pilot.press("escape")
@@ -131,6 +132,8 @@ async def test_a_newcomer_starts_tunes_the_lr_trains_and_quits_with_the_keys_the
         await pilot.press("space")
         await wait_until(pilot, lambda: app.session.trainer.step > 3)
         assert app.loop.running and app.session.last_event.lr == 0.05
+        await pilot.press("q")  # it has trained and is not saved: asked first, and q again quits
+        await wait_until(pilot, lambda: app.asking_to_quit is not None)
         await pilot.press("q")
         await wait_until(pilot, lambda: app.return_code is not None)
     assert app.return_code == 0 and not training(app)

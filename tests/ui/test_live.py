@@ -132,7 +132,7 @@ async def test_reset_runs_in_a_thread_once_confirmed(app, monkeypatch):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n")
         await wait_until(pilot, lambda: app.session.trainer.step == 1 and not app.loop.running)
-        await pilot.press("r", "y")
+        await pilot.press("r", "enter")
         await wait_until(pilot, gate.waiting.is_set)
         assert "resetting the weights" in header(app)
         await help_opens_and_closes(pilot)

@@ -52,7 +52,7 @@ async def test_adding_and_removing_layers_then_apply_rebuilds_the_network(app):
         panel.query_one("#apply", Button).press()
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("y")
+        await pilot.press("enter")
         await pilot.pause()
         assert [layer.dim for _, layer in app.session.net.recurrent()] == [16, 12]
         assert app.session.trainer.step == 0
@@ -67,7 +67,7 @@ async def test_declining_to_rebuild_puts_the_current_model_back_in_the_panel(app
         await pilot.pause()
         panel.query_one("#apply", Button).press()
         await pilot.pause()
-        await pilot.press("n")
+        await pilot.press("escape")
         await pilot.pause()
         assert app.session.trainer.step == 1 and [layer.dim for _, layer in app.session.net.recurrent()] == [16]
         assert len(panel.rows) == 1

@@ -9,7 +9,16 @@ from rnncore import RNN, Embedding, Network, datasets
 from rnncore import glyph as shown
 from rnnviz.inference import predict
 from rnnviz.widgets.bars import BEST_STYLE, TOP_K, ProbabilityBars, bar, bars_text, chosen_rows
-from rnnviz.widgets.heatmap import MAX_ROWS, NEGATIVE, NEUTRAL, POSITIVE, HiddenHeatmap, cell_style, heatmap_lines
+from rnnviz.widgets.heatmap import (
+    HEADER_EVERY,
+    MAX_ROWS,
+    NEGATIVE,
+    NEUTRAL,
+    POSITIVE,
+    HiddenHeatmap,
+    cell_style,
+    heatmap_lines,
+)
 from rnnviz.widgets.prediction import HINT, PredictionPanel
 
 VOCAB = datasets.toy().vocab
@@ -208,7 +217,7 @@ def test_heatmap_caps_the_rows_with_a_note():
     states = np.zeros((2, MAX_ROWS + 10))
     lines = [line.text for line in heatmap_lines("rnn0", states, ["1", "2"], 60)]
     assert lines[0] == f"rnn0 ({MAX_ROWS + 10} units) · {MAX_ROWS} shown"
-    assert len(lines) == 2 + MAX_ROWS + 1
+    assert len(lines) == 1 + MAX_ROWS // HEADER_EVERY + MAX_ROWS + 1  # title, a row of symbols every 16 units, legend
 
 
 def test_invisible_symbols_get_a_glyph():

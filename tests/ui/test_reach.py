@@ -39,7 +39,7 @@ async def test_e_opens_the_reach_of_the_current_weights():
         expected = app.session.data.reach(app.session.net)
         assert (label, color) == ("run 1", 0) and np.array_equal(reach.right, expected.right)
         assert app.query_one(ReachView).largest == {"run 1": expected.largest}
-        assert (reach.up_to, reach.trained) == (100, 10)
+        assert (reach.up_to, reach.trained) == (100, 10) and app.session.last_reach is reach
 
 
 async def test_every_run_on_the_task_is_drawn_the_current_one_first():

@@ -131,7 +131,7 @@ async def test_divergence_pauses_says_why_and_rolls_back_to_finite_kept_weights(
         assert "diverged" in notes[-1][0] and "overflowed" in notes[-1][0] and notes[-1][1] == "warning"
         assert "step 4" in str(app.screen.query_one("#question").render())
         assert same_params(before, session.net.params)  # the skipped step changed nothing
-        await pilot.press("y")
+        await pilot.press("enter")
         await pilot.pause()
         assert same_params(kept, session.net.params) and session.history.snapshot().markers[-1][1] == "rollback to 4"
 
@@ -140,7 +140,7 @@ async def test_divergence_pauses_says_why_and_rolls_back_to_finite_kept_weights(
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await wait_until(pilot, lambda: not training(app))
         assert not app.loop.running and "cost 1e+06 is far above a guess" in notes[-1][0]
-        await pilot.press("n")  # no roll back: the weights stay, paused, and all finite
+        await pilot.press("escape")  # no roll back: the weights stay, paused, and all finite
         await pilot.pause()
         assert not app.loop.running and not isinstance(app.screen, ConfirmScreen)
         assert all(np.isfinite(v).all() for v in session.net.params.values())
@@ -204,9 +204,9 @@ async def test_after_100k_steps_the_history_and_the_plotted_points_stay_bounded(
 
 
 # --- 8. keys while training, resizing, quitting in the middle of a step --------------------------------
-MASH = ["n", "r", "n", "slash", *"1 3 5", "x", "backspace", "escape", "tab", "tab", "7", "shift+tab", "escape",
-        "question_mark", "escape", "ctrl+s", "escape", "tab", "enter", "escape", "space", "2", "4", "ctrl+p", "escape",
-        "ctrl+o", "escape", "space"]
+MASH = ["n", "r", "y", "escape", "slash", *"1 3 5", "x", "backspace", "escape", "tab", "tab", "7", "shift+tab",
+        "escape", "question_mark", "escape", "ctrl+s", "escape", "tab", "enter", "escape", "space", "2", "4", "ctrl+p",
+        "escape", "ctrl+o", "escape", "space"]
 
 
 async def test_keys_and_resizes_while_training_never_break_the_app(app):
@@ -215,8 +215,8 @@ async def test_keys_and_resizes_while_training_never_break_the_app(app):
         await wait_until(pilot, lambda: app.session.trainer.step > 3)
         for i, key in enumerate(MASH):
             await type_fast(app, key)
-            if i in (4, 19):  # in the prefix field, then with the save dialog open
-                await pilot.resize_terminal(*{4: (80, 24), 19: (30, 10)}[i])
+            if i in (5, 20):  # in the prefix field, then with the save dialog open
+                await pilot.resize_terminal(*{5: (80, 24), 20: (30, 10)}[i])
         await wait_until(pilot, lambda: app.loop.running)  # the last space started it again
         await app.stop_training()
         await pilot.resize_terminal(*SIZE)

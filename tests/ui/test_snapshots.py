@@ -8,6 +8,7 @@ import pytest
 from rnncore import ModelConfig, TrainConfig
 from rnnviz.app import RnnvizApp
 from rnnviz.lab import Lab
+from rnnviz.lesson import find
 from rnnviz.session import Session
 
 STEPS = 150
@@ -26,8 +27,15 @@ async def type_prefix(pilot):
 
 
 async def without_notes(pilot):
-    pilot.app.clear_notifications()  # the getting-around note a newcomer sees at start
+    pilot.app.clear_notifications()  # what a key said: a picture of the screen, not of a moment's note
     await pilot.pause()
+
+
+def pressed(*keys):
+    async def run_before(pilot):
+        await pilot.press(*keys)
+        await without_notes(pilot)
+    return run_before
 
 
 def test_main_screen_120x40(snap_compare):
@@ -51,8 +59,26 @@ def test_each_insight_view_120x40(snap_compare, key):
     assert snap_compare(trained_app(), terminal_size=(120, 40), run_before=view_opened(key))
 
 
-def test_the_state_map_80x24(snap_compare):
-    assert snap_compare(trained_app(), terminal_size=(80, 24), run_before=view_opened("m"))
+@pytest.mark.parametrize("key", ["o", "b", "m", "u"])
+def test_each_insight_view_80x24(snap_compare, key):
+    assert snap_compare(trained_app(), terminal_size=(80, 24), run_before=view_opened(key))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_help(snap_compare, size):
+    assert snap_compare(trained_app(), terminal_size=size, run_before=pressed("question_mark"))
+
+
+@pytest.mark.parametrize("page", ["3", "2"])  # the charts page, the Training panel beside the charts
+def test_the_other_pages_80x24(snap_compare, page):
+    assert snap_compare(trained_app(), terminal_size=(80, 24), run_before=pressed(page))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_a_lesson_in_progress(snap_compare, size):
+    app = trained_app()
+    app.first_lesson = find("memory")
+    assert snap_compare(app, terminal_size=size, run_before=pressed("right_square_bracket"))
 
 
 def counting_runs() -> RnnvizApp:

@@ -191,6 +191,6 @@ async def test_show_replaces_the_fields():
         await pilot.pause()
         assert app.messages == []
         assert [row.spec() for row in app.widget.query(LayerRow)] == ["rnn:5:uniform", "dense:3:relu"]
-        assert app.query_one("#data", Select).value == "notes.txt"
+        assert app.query_one("#data", Input).value == "notes.txt"
         await pilot.click("#apply")
         assert app.messages == [("notes.txt", "8", "rnn:5:uniform,dense:3:relu", "7")]

