@@ -7,13 +7,14 @@ from .config import ModelConfig, SettingError, TrainConfig
 from .datasets import Dataset, Optimum
 from .layers import MAX_SIZE, Dense, Embedding
 from .network import MAX_LAYERS, STACKABLE, Network, Run
+from .reach import Reach
 from .recurrence import gate_saturation, gradient_through_time, jacobian_norms, recurrent_spectrum
 from .spec import format_layers, parse_layers
 from .trainer import StepEvent, Trainer
 from .vocab import Vocab, glyph
 
 __all__ = ["GRU", "LSTM", "MAX_LAYERS", "MAX_SIZE", "RNN", "STACKABLE", "Checkpoint", "CheckpointError", "Dataset",
-           "Dense", "Embedding", "ModelConfig", "Network", "Optimum", "Run", "SettingError", "StepEvent", "TrainConfig",
-           "Trainer", "Vocab", "datasets", "files", "format_layers", "gate_saturation", "glyph",
+           "Dense", "Embedding", "ModelConfig", "Network", "Optimum", "Reach", "Run", "SettingError", "StepEvent",
+           "TrainConfig", "Trainer", "Vocab", "datasets", "files", "format_layers", "gate_saturation", "glyph",
            "gradient_through_time", "jacobian_norms", "keep_freed_memory", "load", "parse_layers", "recurrent_spectrum",
            "save"]

@@ -68,6 +68,8 @@ def add_train_parser(commands):
                        help="print the latest evaluation every N steps (default 50)")
     train.add_argument("--record", metavar="PATH", help="write a session record here (rnncore replay redoes it)")
     train.add_argument("--log", metavar="PATH", help="write every step's metrics here as CSV")
+    train.add_argument("--reach", type=whole(1), metavar="N", help="measure the reach (anbn, parity) up to n = N "
+                       "at each evaluation printed and at the end (default 100, or 3 times the training range)")
     add_threads(train)
     add_settings(train, TrainConfig)
 

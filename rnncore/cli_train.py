@@ -16,6 +16,7 @@ from .cli_args import UsageError, say, settings_error
 from .config import ModelConfig, SettingError, TrainConfig
 from .layers import Embedding
 from .network import Network
+from .reach import Reach
 from .record import CSV_COLUMNS, Recorder, digest
 from .spec import format_layers, parse_layers
 from .threads import blas_threads, use_threads
@@ -34,6 +35,7 @@ class RunLog:
     saved: str | None = None  # "PATH (step N)" of the last checkpoint this run wrote
     saved_at: int | None = None  # ... and its step
     reported: float = float("-inf")  # step of the last evaluation printed
+    reach: Reach | None = None  # the latest reach measured, for a task that has one
 
     def record(self, event: StepEvent):
         self.tokens += event.tokens
@@ -52,7 +54,12 @@ class RunLog:
         cost, epoch = (figure(self.last.loss), self.last.epoch) if self.last else ("-", trainer.epoch)
         return (f"trained {trainer.step - self.first_step} steps (now step {trainer.step}, epoch {epoch:.1f}) "
                 f"in {time.perf_counter() - self.started:.2f}s: cost={cost}, accuracy={figure(self.accuracy)}, "
-                f"{self.rate():,.0f} tokens/s")
+                + (f"reach={reach_words(self.reach)}, " if self.reach else "") + f"{self.rate():,.0f} tokens/s")
+
+
+def reach_words(reach: Reach) -> str:
+    """'21 of 100 (trained up to 10)': the largest n right, how far it was measured, and the training range."""
+    return f"{reach.largest} of {reach.up_to} (trained up to {reach.trained})"
 
 
 def figure(value: float | None) -> str:
@@ -65,6 +72,11 @@ def run_train(args, out, err) -> int:
     saved = load(args.load) if args.load else None
     data = training_data(args.data, saved, args.load)
     plan_outputs(args)
+    if args.reach is not None:
+        try:
+            data.check_reach(args.reach)
+        except ValueError as e:
+            raise UsageError(f"--reach {args.reach}: {e}") from None
     trainer = make_trainer(args, data, saved)
     net = trainer.net
     say(out, f"data {data.name}: vocabulary of {len(data.vocab)}, {data.n_eval_targets():,} eval targets; "
@@ -101,12 +113,12 @@ class Outputs:
                 changes = {k: v for k, v in asdict(trainer.config).items() if asdict(config)[k] != v}
                 self.recorder.event("configure", 0, trainer.step, changes=changes)
 
-    def step(self, event: StepEvent, trainer: Trainer) -> None:
+    def step(self, event: StepEvent, trainer: Trainer, reach: Reach | None) -> None:
         if self.recorder:
             self.recorder.stepped(0, event.step, trainer.net.params)
         if self.metrics:
             self.metrics.writerow([0, event.step, event.loss, _blank(event.eval_cost), _blank(event.eval_accuracy),
-                                   event.lr, ""])
+                                   reach.largest if reach else "", event.lr, ""])
 
     def __enter__(self):
         return self
@@ -194,7 +206,8 @@ def train_loop(args, trainer, out, err, outputs: Outputs) -> int:
             task = bar.add_task("train", total=args.steps, step=trainer.step, cost="-", acc="-", rate="0")
             for event in itertools.islice(trainer.steps(), args.steps):
                 log.record(event)
-                outputs.step(event, trainer)
+                reach = measure_reach(trainer, event, log, args)
+                outputs.step(event, trainer, reach)
                 bar.update(task, advance=1, **log.fields())
                 report(bar.console, event, trainer.data.optimum, log, args.report_every)
                 if event.diverged:
@@ -233,12 +246,29 @@ def progress_bar(console: Console) -> Progress:
                     TimeElapsedColumn(), TimeRemainingColumn(), console=console)
 
 
+def reported(event: StepEvent, log: RunLog, every: int) -> bool:
+    """Whether this step's evaluation is printed: `every` steps have passed since the last one printed."""
+    return event.eval_accuracy is not None and event.step >= log.reported + every
+
+
+def measure_reach(trainer: Trainer, event: StepEvent, log: RunLog, args) -> Reach | None:
+    """The reach, for a task that has one, at an evaluation printed and at the last step (not at every one:
+    it costs some ten steps of training)."""
+    if trainer.data.reach_probe is None:
+        return None
+    if reported(event, log, args.report_every) or event.step == log.first_step + args.steps:
+        log.reach = trainer.data.reach(trainer.net, args.reach)
+        return log.reach
+    return None
+
+
 def report(console: Console, event: StepEvent, optimum, log: RunLog, every: int):
-    """An evaluation's line when `every` steps have passed since the last one printed."""
-    if event.eval_accuracy is not None and event.step >= log.reported + every:
+    """An evaluation's line when `every` steps have passed since the last one printed, with the reach."""
+    if reported(event, log, every):
         log.reported = event.step
         say(console, f"[develop] step={event.step}, accuracy={event.eval_accuracy:.4f} "
-                     f"({of_best(event.eval_accuracy, optimum)}), avg_cost={event.eval_cost:.4f}")
+                     f"({of_best(event.eval_accuracy, optimum)}), avg_cost={event.eval_cost:.4f}"
+                     + (f", reach={reach_words(log.reach)}" if log.reach else ""))
     if event.skipped:
         say(console, f"[warn] step={event.step}: the loss or the gradients were not finite; step skipped")
 

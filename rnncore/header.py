@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from .config import TrainConfig
-from .datasets import DIGITS, UNKNOWN
+from .dataset import DIGITS, UNKNOWN
 from .network import LAYER_TYPES, MAX_LAYERS, MAX_VOCAB, Network
 from .optim import OPTIMIZERS
 from .vocab import Vocab

@@ -51,8 +51,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import DIGITS, Dataset, Vocab, digits, next_in_cycle, next_up, process_oracle, toy
+from .dataset import DIGITS, Dataset, next_in_cycle, next_up, process_oracle
+from .digit_tasks import digits, toy
+from .reach import ANBN, anbn_reach, anbn_string, parity_reach, probe
 from .textfile import check_text, text
+from .vocab import Vocab
 
 TRAIN_COUNT = 4000  # training sequences per task
 EVAL_COUNT = 100  # eval sequences per task: a few thousand targets
@@ -61,7 +64,6 @@ TRIPLES = 10  # xor: triples a sequence
 LETTERS = "bdgaiu"
 SYLLABLES = np.array([[0, 3, -1, -1], [1, 4, 4, -1], [2, 5, 5, 5]])  # ba, dii, guuu as ids of LETTERS
 LETTERS_LENGTH = 30
-ANBN = "abT"
 
 
 @dataclass(frozen=True)
@@ -132,11 +134,11 @@ def check_task(name: str) -> None:
         load_task(name)
 
 
-def _dataset(name, symbols, seqs, n_eval, oracle) -> Dataset:
+def _dataset(name, symbols, seqs, n_eval, oracle, reach_probe=None) -> Dataset:
     """The first `n_eval` sequences are held out for evaluation."""
     if not 1 <= n_eval < len(seqs):
         raise ValueError(f"{name} needs at least one training and one eval sequence")
-    return Dataset(name, Vocab(symbols), seqs[n_eval:], seqs[:n_eval], oracle=oracle)
+    return Dataset(name, Vocab(symbols), seqs[n_eval:], seqs[:n_eval], oracle=oracle, reach_probe=reach_probe)
 
 
 # --- parity ---------------------------------------------------------------
@@ -145,7 +147,7 @@ def parity(gap: int = 3, seed: int = 0, n_train: int = TRAIN_COUNT, n_eval: int 
     gap = TASKS["parity"].check(gap)
     length = round(SEGMENTS * (1 / BREAK + (gap + 1) / 2))
     seqs = list(_parity_sequences(np.random.default_rng(seed), n_train + n_eval, gap, length))
-    return _dataset(f"parity:{gap}", DIGITS, seqs, n_eval, _parity_oracle(gap))
+    return _dataset(f"parity:{gap}", DIGITS, seqs, n_eval, _parity_oracle(gap), probe(parity_reach, gap))
 
 
 def _parity_sequences(rng, count, gap, length):
@@ -226,9 +228,9 @@ def anbn(n_max: int = 10, seed: int = 0, n_train: int = TRAIN_COUNT, n_eval: int
     """Gers & Schmidhuber's a^n b^n T, n uniform from 1 to `n_max`, one string a sequence."""
     n_max = TASKS["anbn"].check(n_max)
     lengths = np.random.default_rng(seed).integers(1, n_max + 1, n_train + n_eval)
-    seqs = [np.repeat(np.arange(3), [n, n, 1]) for n in lengths]  # a^n b^n T
+    seqs = [anbn_string(n) for n in lengths]
     oracle = process_oracle(len(ANBN), np.array([1.0, 0, 0]), lambda seq: _anbn_after(seq, n_max))
-    return _dataset(f"anbn:{n_max}", ANBN, seqs, n_eval, oracle)
+    return _dataset(f"anbn:{n_max}", ANBN, seqs, n_eval, oracle, probe(anbn_reach, n_max))
 
 
 def _anbn_after(seq, n_max):

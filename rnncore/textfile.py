@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from . import files
-from .datasets import UNKNOWN, Dataset
+from .dataset import UNKNOWN, Dataset
 from .vocab import Vocab
 
 MAX_TEXT_VOCAB = 256

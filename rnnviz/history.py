@@ -65,6 +65,8 @@ class HistoryView:
     version: int  # changes whenever the history does; lets a chart skip redrawing the same thing
     history_id: int  # which history this is a copy of
     start: int = 0  # the step the run started from (0, or a loaded network's step)
+    reach_steps: tuple = ()  # where the reach was measured (the Reach view was open) ...
+    reach: tuple = ()  # ... and its largest n
 
 
 class History:
@@ -86,6 +88,7 @@ class History:
             self._start = start
             self._cost = _Series(4, self.max_points)  # step, loss, smoothed, lr
             self._eval = _Series(3, self.max_points)  # step, accuracy, cost
+            self._reach = _Series(2, self.max_points)  # step, largest n right
             self._markers: list[tuple[int, str]] = []
             self._ema, self._ema_count = 0.0, 0
             self._version = getattr(self, "_version", 0) + 1
@@ -95,6 +98,7 @@ class History:
         twin = History(self.max_points)
         with self._lock:
             twin._cost, twin._eval, twin._start = copy.deepcopy(self._cost), copy.deepcopy(self._eval), self._start
+            twin._reach = copy.deepcopy(self._reach)
             twin._markers, twin._ema, twin._ema_count = list(self._markers), self._ema, self._ema_count
         return twin
 
@@ -106,6 +110,12 @@ class History:
             if event.eval_accuracy is not None:
                 cost = event.eval_cost if event.eval_cost is not None else math.nan
                 self._eval.add(event.step, event.eval_accuracy, cost)
+            self._version += 1
+
+    def add_reach(self, step: int, largest: int) -> None:
+        """The reach measured at `step` (its largest n)."""
+        with self._lock:
+            self._reach.add(step, largest)
             self._version += 1
 
     def mark(self, step: int, label: str) -> None:
@@ -151,8 +161,9 @@ class History:
         with self._lock:
             steps, loss, smoothed, lr = self._cost.columns()
             eval_steps, accuracy, cost = self._eval.columns()
+            reach_steps, reach = self._reach.columns()
             return HistoryView(steps, loss, smoothed, lr, eval_steps, accuracy, cost, list(self._markers),
-                               self._version, id(self), self._start)
+                               self._version, id(self), self._start, tuple(reach_steps), tuple(reach))
 
     def _smooth(self, loss: float) -> float:
         self._ema = SMOOTHING * self._ema + (1 - SMOOTHING) * loss

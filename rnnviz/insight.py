@@ -24,7 +24,7 @@ from .measures import (
     sample,
 )
 
-VIEWS = ("probs", "cost", "back", "map", "unit", "grad")
+VIEWS = ("probs", "cost", "back", "map", "unit", "grad", "reach")
 MAX_STATES = 2000  # eval states on the state map ...
 STATE_BUDGET = 1_000_000  # ... and at most this many numbers (states x units), so a wide layer stays quick
 REFIT_EVERY = 200  # training steps between two fits of the state map's axes
@@ -136,9 +136,10 @@ class Insight:
         self._fit: _Fit | None = None
 
     def look(self, net: Network, data: Dataset, prediction: Prediction, lens: Lens, step: int):
-        """The numbers of the view `lens` opens (None for the bars, which the prediction holds), for the prefix or
-        with none for `sample(data)`; a Blank when there is nothing to show. ValueError: the outputs overflow."""
-        if lens.view in ("probs", "grad"):  # the bars come with the prediction; the gradients of every run (Lab.across)
+        """The numbers of the view `lens` opens (None for the bars, which the prediction holds, and for the views of
+        every run, Gradient and Reach: `Lab.across`), for the prefix or with none for `sample(data)`; a Blank when
+        there is nothing to show. ValueError: the outputs overflow."""
+        if lens.view in ("probs", "grad", "reach"):
             return None
         subject = Subject.of(prediction) if len(prediction.ids) else self.subject(net, data)
         if subject is None:

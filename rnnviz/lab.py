@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnncore import ModelConfig, StepEvent, files, save
+from rnncore import ModelConfig, Reach, StepEvent, files, save
 from rnncore.record import CSV_COLUMNS, Recorder, digest
 from rnncore.threads import use_threads
 
@@ -176,10 +176,26 @@ class Lab:
 
     def across(self, text: str, lens: Lens) -> list:
         """What the open view shows of every run: the probabilities after `text` (Probs: `compare`), or the
-        gradient through time of the current task's runs (Gradient: `GradientWatch.runs`); nothing in the others."""
+        gradient through time (Gradient: `GradientWatch.runs`) or the reach (Reach: `reaches`) of the current task's
+        runs; nothing in the others."""
         if lens.view == "grad":
             return self.gradients.runs(self)
+        if lens.view == "reach":
+            return self.reaches()
         return self.compare(text) if lens.view == "probs" else []
+
+    def reaches(self) -> list[tuple[str, int, Reach | str]]:
+        """(label, colour, its reach or why it has none) of every run on the current run's task (as the charts
+        draw them), the current run first."""
+        shown = [s for s in self.runs if s.model.data == self.session.model.data]
+        rows = []
+        for label, session in zip(self.labels(shown), shown, strict=True):
+            try:
+                reach = session.reach()
+            except ValueError as e:  # its data has no reach
+                reach = str(e)
+            rows.insert(0 if session is self.session else len(rows), (label, session.color, reach))
+        return rows
 
     def fit_threads(self) -> None:
         """The BLAS threads for the runs' largest network (`use_threads`), set again when a run's network changes
@@ -243,8 +259,8 @@ class Lab:
             session.note("end", sha256=digest(session.net.params))
 
     def export_csv(self, path) -> int:
-        """One row per charted point of every run: run, step, cost, eval cost, accuracy, lr, marker, written through
-        files.write_output. Returns the rows written."""
+        """One row per charted point of every run: run, step, cost, eval cost, accuracy, reach (where the Reach view
+        measured it), lr, marker, written through files.write_output. Returns the rows written."""
         rows = []
 
         def fill(f) -> None:
@@ -262,17 +278,19 @@ class Lab:
 def _write_run(writer, label: str, session: Session) -> int:
     view = session.history.snapshot()
     evals = dict(zip(view.eval_steps, zip(view.eval_cost, view.eval_accuracy, strict=True), strict=True))
-    markers = dict(view.markers)
-    steps = sorted(set(view.steps) | set(evals) | set(markers))
+    markers, reach = dict(view.markers), dict(zip(view.reach_steps, view.reach, strict=True))
+    steps = sorted(set(view.steps) | set(evals) | set(markers) | set(reach))
     cost = dict(zip(view.steps, zip(view.loss, view.lr, strict=True), strict=True))
     for step in steps:
         (loss, lr), (eval_cost, accuracy) = cost.get(step, ("", "")), evals.get(step, ("", ""))
-        writer.writerow([label, _number(step), loss, eval_cost, accuracy, lr, markers.get(step, "")])
+        writer.writerow([label, _number(step), loss, eval_cost, accuracy, _number(reach.get(step, "")), lr,
+                         markers.get(step, "")])
     return len(steps)
 
 
-def _number(step: float):
-    return int(step) if float(step).is_integer() else step
+def _number(value):
+    """A whole number as one (1.0 is 1); anything else as it is."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _companion(record, run_id: int, number: int) -> Path:

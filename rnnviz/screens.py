@@ -72,6 +72,9 @@ Training panels beside the charts; `/` and the view keys go to the prediction. E
   norm of one step's Jacobian, against the line at 1: below 1, the gradient must fade step by step. For an LSTM or
   GRU, Karpathy's scatter: a point per unit and gate, the share of steps it is shut (below 0.1) across, open (above
   0.9) up; gates in the corners hold their memory or drop it on purpose.
+- `e` **Reach** (anbn, parity): for n = 1 to 100, is each run right about a^n b^n T (or a gap of n zeros), far past
+  the n it trained on (shaded)? The number is the largest n up to which it is right: a network that counts goes
+  on, one that memorised stops where its training did.
 
 `l` the next recurrent layer · `↑`/`↓` the target (bars, Back) or the unit (Unit, or a heatmap after a click on a
 row) · `a` the likeliest target again.
@@ -321,6 +324,8 @@ COMMANDS = [  # the command palette's entries: (title, help, action)
     ("View: unit on text", "One unit's activation behind each symbol (u)", "panel('open', 'unit')"),
     ("View: gradient through time", "Why a plain RNN forgets: every run's gradient against the lag, its spectrum and "
      "gate saturation (g)", "panel('open', 'grad')"),
+    ("View: reach", "How far past its training lengths each run is right, on anbn and parity (e)",
+     "panel('open', 'reach')"),
     ("Next recurrent layer", "The views and the heatmap's marks go to the next layer (l)", "panel('next_layer')"),
     ("Next trace", "The heatmap and the views show another of the layer's traces: h, c, gates (t)",
      "panel('next_trace')"),

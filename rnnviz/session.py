@@ -22,6 +22,7 @@ from rnncore import (
     ModelConfig,
     Network,
     Optimum,
+    Reach,
     StepEvent,
     TrainConfig,
     Trainer,
@@ -200,6 +201,22 @@ class Session:
         self.last_event, self.weights_from = None, good
         return good
 
+    def reach(self) -> Reach:
+        """How far past its training lengths the network is right (`Dataset.reach`, to the task's default n),
+        measured once for each weights and kept in the history; ValueError if the data has no reach."""
+        with self.lock:
+            weights = (self.net, self.trainer.step, self.weights_from)
+            if self._reached is None or self._reached[0] != weights:
+                self._reached = (weights, self.data.reach(self.net))
+                self.history.add_reach(self.trainer.step, self._reached[1].largest)
+            return self._reached[1]
+
+    @property
+    def last_reach(self) -> Reach | None:
+        """The reach measured last (while the Reach view is open, at most a redraw old), or None: what a lesson's
+        condition can read from any thread without measuring it."""
+        return self._reached[1] if self._reached else None
+
     def predict(self, text: str) -> Prediction:
         with self.lock:
             return predict(self.net, self.vocab, text)
@@ -277,6 +294,7 @@ class Session:
         """A new network or a loaded one: no figures of the old; the charts start at its step."""
         self.history.clear(self.trainer.step)
         self.last_event = self.accuracy = self.eval_cost = self.weights_from = self.memory_found_at = None
+        self._reached = None  # (the weights, their Reach): measured once for each weights
         self.saved_step = self.trainer.step  # a new network has nothing to lose; a loaded one is in its file
         self.insight = Insight()  # the state map's axes belong to the network they were fitted on
         if self.trainer.step:  # a loaded network: its figures now, rather than a dash until the next evaluation

@@ -5,15 +5,17 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
-from rnncore import Optimum
+from rnncore import Embedding, Network, Optimum, parse_layers
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
 import contenders  # noqa: E402
 import learning  # noqa: E402
+import reach  # noqa: E402
 import throughput  # noqa: E402
 
 
@@ -78,3 +80,17 @@ def test_the_forgetting_figures_are_the_networks_gradient_through_time_in_float6
     g = net.gradient_through_time(x, y, mask)["lstm0"]
     assert net.dtype == "float64" and figures["at gap"] == g[3] / g[0]
     assert figures["lag"] == next((k for k, value in enumerate(g) if value < 1e-3 * g[0]), None)
+def test_the_holding_biases_go_to_the_lstm_forget_gates_and_the_gru_update_gates_only():
+    net = Network(3, [Embedding(2), *parse_layers("lstm:4,rnn:3,gru:2,lstm:5")], seed=0)
+    before = {name: array.copy() for name, array in net.params.items()}
+    reach.hold_gates(net, 2.0, 3.0)
+    changed = {name for name in net.params if not np.array_equal(net.params[name], before[name])}
+    assert changed == {"lstm0.b", "gru0.bx", "lstm1.b"}
+    assert np.array_equal(net.params["lstm1.b"] - before["lstm1.b"], np.repeat([0.0, 2.0, 0.0, 0.0], 5))
+    assert np.array_equal(net.params["gru0.bx"] - before["gru0.bx"], np.repeat([0.0, 3.0, 0.0], 2))
+
+
+def test_a_run_reports_the_reach_at_each_fifth_of_its_steps():
+    recipe = reach.Recipe(embed=2, hidden=3, steps=10)
+    reaches, trained = reach.one_run("anbn:4", "gru", 0, recipe, up_to=12)
+    assert len(reaches) == reach.CHECKS and trained == 4 and all(0 <= r <= 12 for r in reaches)

@@ -188,7 +188,8 @@ def test_the_charts_data_exports_as_csv_that_reads_back(tmp_path):
     rows = lab.export_csv(tmp_path / "m.csv")
     with open(tmp_path / "m.csv", newline="") as f:
         table = list(csv.DictReader(f))
-    assert len(table) == rows and list(table[0]) == ["run", "step", "cost", "eval_cost", "accuracy", "lr", "marker"]
+    assert len(table) == rows and list(table[0]) == ["run", "step", "cost", "eval_cost", "accuracy", "reach", "lr",
+                                                     "marker"]
     assert {row["run"] for row in table} == {"run 0", "run 1"}
     marked = [row for row in table if row["marker"]]
     assert [(row["run"], row["step"], row["marker"]) for row in marked] == [("run 0", "12", "lr=0.02"),
@@ -196,6 +197,22 @@ def test_the_charts_data_exports_as_csv_that_reads_back(tmp_path):
     evaluated = [row for row in table if row["accuracy"]]
     assert evaluated and all(0 <= float(row["accuracy"]) <= 1 and float(row["eval_cost"]) > 0 for row in evaluated)
     assert all(float(row["lr"]) in (0.01, 0.02) for row in table if row["cost"])
+
+
+def test_the_export_holds_each_reach_the_view_measured(tmp_path):
+    lab = Lab(small(data="anbn:10", layers="lstm:8"))
+    lab.new_run(lab.session.model, seed=1)
+    steps(lab, 3)
+    first = lab.reaches()
+    steps(lab, 2)
+    lab.reaches()
+    lab.reaches()  # the same weights: measured once
+    lab.export_csv(tmp_path / "m.csv")
+    with open(tmp_path / "m.csv", newline="") as f:
+        table = [row for row in csv.DictReader(f) if row["reach"]]
+    assert [(row["run"], row["step"]) for row in table] == [("seed=0", "3"), ("seed=0", "5"), ("seed=1", "3"),
+                                                            ("seed=1", "5")]
+    assert table[2]["reach"] == str(first[0][2].largest)  # run 1 is current: first
 
 
 def test_train_logs_every_step_as_csv(tmp_path, capsys):

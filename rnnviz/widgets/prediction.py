@@ -25,6 +25,7 @@ from .bars import ProbabilityBars, chosen_rows, moved
 from .cost import CostByPosition
 from .gradient import GradientView
 from .heatmap import HiddenHeatmap
+from .reach import ReachView
 from .runbars import PinnedComparison, RunComparison
 from .saliency import HowFarBack
 from .statemap import StateMapView
@@ -34,7 +35,8 @@ TITLE = "Prediction"
 HINT = "type a prefix to see the next symbol"
 HEATMAP_HINT = "type a prefix to see the hidden units"
 TABS = {"probs": ("Probs", "p"), "cost": ("Cost", "o"), "back": ("Back", "b"), "map": ("Map", "m"),
-        "unit": ("Unit", "u"), "grad": ("Gradient", "g")}  # view -> (title, key); c, f, x: the runs side by side
+        "unit": ("Unit", "u"), "grad": ("Gradient", "g"),
+        "reach": ("Reach", "e")}  # view -> (title, key); c, f, x: the runs side by side
 
 
 class PrefixInput(Input):
@@ -125,6 +127,8 @@ class PredictionPanel(Vertical):
                 yield UnitOnText(id="unit-view")
             with TabPane(_tab_title("grad"), id="grad"):
                 yield GradientView(id="grad-view")
+            with TabPane(_tab_title("reach"), id="reach"):
+                yield ReachView(id="reach-view")
 
     def set_example(self, example: str) -> None:
         """A prefix typical of the data, shown in the empty input as a hint."""
@@ -153,11 +157,14 @@ class PredictionPanel(Vertical):
             self.query_one(UnitOnText).show(view, self.unit)
 
     def show_runs(self, runs: list, view: str = "probs") -> None:
-        """What `view` shows of every run (Lab.across): the next-symbol probabilities beside the current run's, or
-        in the Gradient view every run's gradient through time, at the depth of the layer picked."""
+        """What `view` shows of every run (Lab.across): the next-symbol probabilities beside the current run's, in
+        the Gradient view every run's gradient through time at the depth of the layer picked, in the Reach view
+        every run's reach."""
         if view == "grad":
             names = list(self._prediction.traces) if self._prediction else []
             self.query_one(GradientView).show(runs, names.index(self.picked_layer) if self.picked_layer else 0)
+        elif view == "reach":
+            self.query_one(ReachView).show(runs)
         elif self._prediction is not None:
             self.query_one(RunComparison).show(self._prediction.symbols, runs)
 

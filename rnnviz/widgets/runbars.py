@@ -27,17 +27,18 @@ def comparison_text(symbols: list[str], columns: list[tuple[str, int, np.ndarray
     out = Text(no_wrap=True, overflow="crop")
     out.append(" " * width)
     for label, color, _ in columns:
-        out.append(f" {label[:HEADER]:<{HEADER}}", style=Style(color=_rich(color), bold=True))
+        out.append(f" {label[:HEADER]:<{HEADER}}", style=Style(color=run_style(color), bold=True))
     for i in rows:
         out.append("\n" + fit(glyph(symbols[i]), width, ">"))
         for _, color, probs in columns:
             best = i == int(np.argmax(probs))
-            out.append(" " + bar(float(probs[i]), CELL), style=_rich(color))
+            out.append(" " + bar(float(probs[i]), CELL), style=run_style(color))
             out.append(f" {probs[i]:.2f}{'◀' if best else ' '}"[:HEADER - CELL], style="bold" if best else "")
     return out
 
 
-def _rich(color: int) -> str:
+def run_style(color: int) -> str:
+    """Run `color`'s chart colour (an index of RUN_COLORS) as rich takes it."""
     c = RUN_COLORS[color]
     return "orange1" if isinstance(c, str) else f"rgb({c[0]},{c[1]},{c[2]})"
 

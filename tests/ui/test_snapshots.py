@@ -101,3 +101,20 @@ async def gradient_opened(pilot):
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
 def test_the_gradient_view_of_an_rnn_and_an_lstm(snap_compare, size):
     assert snap_compare(rnn_and_lstm_app(), terminal_size=size, run_before=gradient_opened)
+
+
+def counting_runs() -> RnnvizApp:
+    """An LSTM and an RNN side by side on anbn:10, 150 steps each: the LSTM counts past 10, the RNN does not."""
+    lab = Lab(Session(config=TrainConfig(dtype="float64", l2=0), data="anbn:10", embed=8, layers="lstm:16"))
+    lab.new_run(ModelConfig("anbn:10", 8, "rnn:16"), seed=0)
+    for _ in range(STEPS):
+        lab.step()
+    return RnnvizApp(lab=lab)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_the_reach_of_two_runs(snap_compare, size):
+    async def run_before(pilot):
+        await pilot.press("e")
+        await without_notes(pilot)
+    assert snap_compare(counting_runs(), terminal_size=size, run_before=run_before)
