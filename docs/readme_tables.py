@@ -30,15 +30,21 @@ def settings_table() -> str:
 
 def tasks_table() -> str:
     """The app's list of data sets, each one's best cost and accuracy (seed 0) with and without memory."""
-    rows = ["| task | what it is | best cost | best accuracy | best cost without memory | memory is worth |",
-            "|---|---|--:|--:|--:|--:|"]
+    rows = ["| task | what it is | best cost | best accuracy | best cost without memory | memory is worth | targets "
+            "where memory matters |", "|---|---|--:|--:|--:|--:|--:|"]
     for name in DATA_CHOICES:
         about = task_about(name) + (" (the default)" if name == ModelConfig().data else "")
         best = datasets.load(name).optimum
         worth = round(best.memoryless_loss - best.loss, 3) + 0.0  # + 0.0: no -0.000 where memory is worth nothing
         rows.append(f"| `{name}` | {about} | {best.loss:.3f} | {best.accuracy:.3f} | {best.memoryless_loss:.3f} | "
-                    f"{worth:.3f} nats |")
+                    f"{worth:.3f} nats | {_memory_targets(best)} |")
     return "\n".join(rows)
+
+
+def _memory_targets(best) -> str:
+    if not best.memory_targets:
+        return "none"
+    return f"{best.memory_targets:,} of {best.targets:,}"
 
 
 def lessons_table() -> str:

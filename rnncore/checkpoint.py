@@ -19,7 +19,7 @@ from .vocab import Vocab
 
 FORMAT = "rnncore-checkpoint"
 VERSION = 1
-HISTORY_COLUMNS = {"cost": 4, "eval": 3}  # step, cost, smoothed cost, lr; step, accuracy, eval cost
+HISTORY_COLUMNS = {"cost": 4, "eval": 4}  # (step, cost, smoothed cost, lr), (step, accuracy, eval cost, memory use)
 
 
 class CheckpointError(Exception):
@@ -44,8 +44,9 @@ def save(path, net, trainer=None, vocab=None, data=None, history=None):
     """Write `net` (and the trainer's state, to resume) to `path` through files.write_output: the old file
     survives a failed save, a symlink or anything but a regular file is refused before anything is written.
     The data it was trained on is recorded by its source (`data`, or the trainer's data). `history`, if given,
-    is the app's charts: {"cost": (N, 4) float64 of step, cost, smoothed cost, lr; "eval": (M, 3) float64 of
-    step, accuracy, eval cost (NaN: none); "start": the step they start from; "markers": [(step, label)]}."""
+    is the app's charts: {"cost": (N, 4) float64 of step, cost, smoothed cost, lr; "eval": (M, 4) float64 of
+    step, accuracy, eval cost, memory use (NaN: none); "start": the step they start from;
+    "markers": [(step, label)]}."""
     vocab = vocab or (trainer.data.vocab if trainer else Vocab([str(i) for i in range(net.vocab_size)]))
     arrays = {f"param/{k}": v for k, v in net.params.items()}
     data = data if data is not None else trainer.data if trainer else None
@@ -200,14 +201,14 @@ def _check_params(path, shapes, arrays):
 
 def _history_fault(history: dict | None, arrays: dict) -> str | None:
     """What is wrong with the charts' arrays, if anything: each step must be finite and non-negative, each figure
-    finite (an eval cost may be NaN: none)."""
+    finite (an eval cost or an accuracy where memory matters may be NaN: none)."""
     for key in HISTORY_COLUMNS if history is not None else ():
         values = arrays.get(f"history/{key}")
         if values is None:
             return f"history/{key} is missing"
         steps, figures = values[:, 0], values[:, 1:]
         fine = np.isfinite(figures).all() if key == "cost" else \
-            np.isfinite(figures[:, 0]).all() and not np.isinf(figures[:, 1]).any()
+            np.isfinite(figures[:, 0]).all() and not np.isinf(figures[:, 1:]).any()
         if not (fine and np.isfinite(steps).all() and (steps >= 0).all()):
             return f"history/{key} holds a negative or non-finite step or figure"
     return None

@@ -118,7 +118,7 @@ class Outputs:
             self.recorder.stepped(0, event.step, trainer.net.params)
         if self.metrics:
             self.metrics.writerow([0, event.step, event.loss, _blank(event.eval_cost), _blank(event.eval_accuracy),
-                                   reach.largest if reach else "", event.lr, ""])
+                                   _blank(event.eval_memory_use), reach.largest if reach else "", event.lr, ""])
 
     def __enter__(self):
         return self

@@ -15,6 +15,8 @@ ODD, EVEN = (1, 3, 5, 7), (2, 4, 6, 8)
 DIGITS = "0123456789"
 UNKNOWN = "\ufffd"  # stands for every character beyond the text vocabulary's limit
 STREAM_BPTT = 64  # chunk length for a text stream when the config asks for full BPTT
+MEMORY_MATTERS = 0.25  # the total variation between the optimal and the memoryless predictions that makes a target
+MIN_MEMORY_TARGETS = 10  # ... one where memory matters; a task with fewer has none
 
 
 @dataclass
@@ -77,14 +79,43 @@ class Dataset:
         of p_opt] / (size of that set): a tie counts as the fraction a random tie-break would get."""
         if self.oracle is None:
             return None
-        probs = np.concatenate([self.oracle(s) for s in self.eval])  # (targets, V)
-        targets = np.concatenate([s[1:] for s in self.eval])
+        probs, targets, current = self._oracle_rows
         picked = probs[np.arange(len(targets)), targets]
         best = np.isclose(probs, probs.max(1, keepdims=True), rtol=1e-9, atol=0)
         credit = best[np.arange(len(targets)), targets] / best.sum(1)
-        current = np.concatenate([s[:-1] for s in self.eval])
+        memory = self.memory_targets
         return Optimum(float(-np.log(picked).mean()), float(credit.mean()), len(targets),
-                       memoryless_loss(probs, current, targets))
+                       memoryless_loss(probs, current, targets), 0 if memory is None else int(memory.sum()))
+
+    @cached_property
+    def memory_targets(self) -> np.ndarray | None:
+        """(eval targets,) bool, in the eval set's order: the targets where memory matters, where the optimal
+        predictor and the best one without memory differ by a total variation of at least MEMORY_MATTERS. None
+        without an oracle, or with fewer than MIN_MEMORY_TARGETS of them (too few to measure a share on)."""
+        if self.oracle is None:
+            return None
+        probs, _, current = self._oracle_rows
+        matters = 0.5 * np.abs(probs - memoryless(probs, current)).sum(1) >= MEMORY_MATTERS
+        return matters if matters.sum() >= MIN_MEMORY_TARGETS else None
+
+    def memory_use(self, probs) -> float | None:
+        """The share of the targets where memory matters on which a network's prediction, `probs` (eval targets,
+        V) in the eval set's order, is nearer (in total variation) the optimal predictor's than the best one's
+        without memory: 0 for a network that has no memory yet, towards 1 as it finds one. Over every target the
+        accuracy hardly shows it, as most targets need no memory. None where no target needs memory."""
+        memory = self.memory_targets
+        if memory is None:
+            return None
+        best, current = self._oracle_rows[0][memory], self._oracle_rows[2]
+        without = memoryless(self._oracle_rows[0], current)[memory]
+        mine = probs[memory]
+        return float((np.abs(mine - best).sum(1) < np.abs(mine - without).sum(1)).mean())
+
+    @cached_property
+    def _oracle_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The oracle's row before each eval target (targets, V), the targets, the symbol each follows."""
+        probs = np.concatenate([self.oracle(s) for s in self.eval])
+        return probs, np.concatenate([s[1:] for s in self.eval]), np.concatenate([s[:-1] for s in self.eval])
 
     def optimal_costs(self, seq) -> np.ndarray | None:
         """(len(seq) - 1,): -ln p_opt of each target of one sequence; inf where the process cannot make
@@ -102,16 +133,23 @@ class Optimum:
     accuracy: float  # expected fraction of eval targets right, ties broken at random
     targets: int  # eval targets it is taken over
     memoryless_loss: float  # nats per eval target of the best predictor that sees only the current symbol
+    memory_targets: int = 0  # eval targets where memory matters (Dataset.memory_targets)
 
 
-def memoryless_loss(probs, current, targets) -> float:
-    """The cost on `targets` of the best predictor that sees only the current symbol, `probs` (targets, V)
-    being the oracle's rows: after each symbol it predicts the mean of the rows that follow that symbol,
-    which minimises the expected cost over them. A network's cost sits at this level until it finds a memory."""
+def memoryless(probs, current) -> np.ndarray:
+    """The rows of the best predictor that sees only the current symbol, `probs` (targets, V) being the
+    oracle's rows: after each symbol it predicts the mean of the rows that follow that symbol, which minimises
+    the expected cost over them."""
     mixed = np.empty_like(probs)
     for symbol in np.unique(current):
         mixed[current == symbol] = probs[current == symbol].mean(0)
-    return float(-np.log(mixed[np.arange(len(targets)), targets]).mean())
+    return mixed
+
+
+def memoryless_loss(probs, current, targets) -> float:
+    """The cost on `targets` of the best predictor that sees only the current symbol (`memoryless`). A
+    network's cost sits at this level until it finds a memory."""
+    return float(-np.log(memoryless(probs, current)[np.arange(len(targets)), targets]).mean())
 
 
 def process_oracle(vocab_size: int, first: np.ndarray, after: Callable) -> Callable:

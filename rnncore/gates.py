@@ -21,8 +21,9 @@ def projected(x, W, scale):
     (n, 1, 1), in the gates' layout (T, n, B, H). A batch of one, whose layout (T, n, 1, H) is (T, nH), takes one
     product; a batch of rows one matmul call."""
     (T, B, D), n = x.shape, len(scale)
-    if B == 1:
-        return (x.reshape(T, D) @ (W.reshape(D, n, -1) * scale[:, 0]).reshape(D, -1)).reshape(T, n, 1, -1)
+    if B == 1:  # H named, not -1: an empty sequence (T = 0) has no size to infer it from
+        H = W.shape[1] // n
+        return (x.reshape(T, D) @ (W.reshape(D, n, H) * scale[:, 0]).reshape(D, n * H)).reshape(T, n, 1, H)
     return np.matmul(x[:, None], by_gate(W, n) * scale)
 
 

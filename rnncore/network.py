@@ -137,6 +137,12 @@ class Network:
         correct = (logp.argmax(-1) == y.T) & mask
         return float(-picked[mask].sum()), int(correct.sum()), int(mask.sum())
 
+    def log_probs(self, x) -> np.ndarray:
+        """(B, T, V): the log-probabilities of the next symbol after each position of a (B, T) batch of ids, each
+        row from zeros (run_rows without the traces)."""
+        x, _, _ = self._check_batch(x, x, None)
+        return log_softmax(self._forward(x.T, None)[0]).swapaxes(0, 1)
+
     # --- inference (no side effects) ---------------------------------------
     def run(self, ids, state=None) -> Run:
         """One pass over a sequence of ids, from `state` (a Run's) or from zeros."""

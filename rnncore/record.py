@@ -42,7 +42,7 @@ EVENTS = {  # event: the fields it holds besides "event", "run" and "step", each
     "end": {"sha256": str},
 }
 MAX_RUN = 16
-CSV_COLUMNS = ["run", "step", "cost", "eval_cost", "accuracy", "reach", "lr", "marker"]  # the metrics a run exports
+CSV_COLUMNS = ["run", "step", "cost", "eval_cost", "accuracy", "memory_use", "reach", "lr", "marker"]  # metrics
 MAX_STEP = 2**63 - 1
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,6 +33,13 @@ class StepEvent:
     diverged: bool = False  # skipped, or the loss is far above a uniform guess
     eval_accuracy: float | None = None  # set every `eval_every` steps
     eval_cost: float | None = None  # mean cross-entropy per eval target
+    eval_memory_use: float | None = None  # where memory matters, the share predicted as with it (Dataset.memory_use)
+
+
+class Evaluation(NamedTuple):
+    accuracy: float  # over every eval target
+    cost: float  # mean cross-entropy per eval target
+    memory_use: float | None  # Dataset.memory_use; None if the data has no targets where memory matters
 
 
 class Trainer:
@@ -110,17 +118,26 @@ class Trainer:
         diverged = skipped or loss > DIVERGED_LOSS * math.log(self.net.vocab_size)
         if not diverged and self.step % cfg.keep_every == 0:
             self.keep_good()
-        evaluation = self.evaluate() if cfg.eval_every and self.step % cfg.eval_every == 0 else (None, None)
+        evaluation = self.evaluation() if cfg.eval_every and self.step % cfg.eval_every == 0 else (None,) * 3
         return StepEvent(self.step, self.epoch + self.chunk / max(len(self._plan), 1), loss, lr, norm, clipped,
                          tokens, tokens / max(seconds, 1e-9), skipped, diverged, *evaluation)
 
     def evaluate(self) -> tuple[float, float]:
         """(accuracy, mean cost) over every eval target."""
-        cost = correct = total = 0
+        return self.evaluation()[:2]
+
+    def evaluation(self) -> Evaluation:
+        """Accuracy and mean cost over every eval target, and the memory use (Dataset.memory_use)."""
+        costs, rights, probs = [np.zeros(0)], [np.zeros(0, bool)], []
         for x, y, mask in self.data.eval_batches():
-            c, k, n = self.net.evaluate(x, y, mask)
-            cost, correct, total = cost + c, correct + k, total + n
-        return correct / max(total, 1), cost / max(total, 1)
+            logp, kept = self.net.log_probs(x), mask.astype(bool)
+            costs.append(-np.take_along_axis(logp, y[..., None], -1)[..., 0][kept])
+            rights.append((logp.argmax(-1) == y)[kept])
+            if self.data.memory_targets is not None:
+                probs.append(np.exp(logp[kept]))
+        cost, right, count = np.concatenate(costs), np.concatenate(rights), max(sum(map(len, costs)), 1)
+        return Evaluation(float(right.sum()) / count, float(cost.sum(dtype=np.float64)) / count,
+                          self.data.memory_use(np.concatenate(probs)) if probs else None)
 
     # --- divergence --------------------------------------------------------
     def keep_good(self):

@@ -27,12 +27,12 @@ from rnncore import files
 
 from .actions import Actions
 from .changes import Changes
+from .helptext import COMMANDS
 from .insight import Lens
 from .jobs import Background
 from .lab import Lab
 from .lesson import Lesson, built_in
 from .models import DATA_CHOICES, task_about
-from .screens import COMMANDS
 from .session import Session
 from .tutor import Tutor
 from .widgets.charts import Curve, TrainingCharts

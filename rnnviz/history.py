@@ -67,6 +67,7 @@ class HistoryView:
     start: int = 0  # the step the run started from (0, or a loaded network's step)
     reach_steps: tuple = ()  # where the reach was measured (the Reach view was open) ...
     reach: tuple = ()  # ... and its largest n
+    eval_memory_use: tuple = ()  # the memory use at each eval step (Dataset.memory_use; NaN: the data has none)
 
 
 class History:
@@ -87,7 +88,7 @@ class History:
         with self._lock:
             self._start = start
             self._cost = _Series(4, self.max_points)  # step, loss, smoothed, lr
-            self._eval = _Series(3, self.max_points)  # step, accuracy, cost
+            self._eval = _Series(4, self.max_points)  # step, accuracy, cost, memory use
             self._reach = _Series(2, self.max_points)  # step, largest n right
             self._markers: list[tuple[int, str]] = []
             self._ema, self._ema_count = 0.0, 0
@@ -108,8 +109,7 @@ class History:
             if math.isfinite(event.loss):
                 self._cost.add(event.step, event.loss, self._smooth(event.loss), event.lr)
             if event.eval_accuracy is not None:
-                cost = event.eval_cost if event.eval_cost is not None else math.nan
-                self._eval.add(event.step, event.eval_accuracy, cost)
+                self._eval.add(event.step, event.eval_accuracy, _nan(event.eval_cost), _nan(event.eval_memory_use))
             self._version += 1
 
     def add_reach(self, step: int, largest: int) -> None:
@@ -128,19 +128,21 @@ class History:
             del self._markers[:-MAX_MARKERS]
             self._version += 1
 
-    def evaluated(self, step: int, accuracy: float, cost: float) -> None:
-        """An evaluation made outside a training step (at a save), unless the history has one at `step`."""
+    def evaluated(self, step: int, evaluation) -> None:
+        """An evaluation (Trainer.evaluation) made outside a training step (at a save), unless the history has one
+        at `step`."""
         with self._lock:
             steps = self._eval.columns()[0]
             if not steps or steps[-1] != step:
-                self._eval.add(step, accuracy, cost)
+                self._eval.add(step, evaluation.accuracy, evaluation.cost, _nan(evaluation.memory_use))
                 self._version += 1
 
     def saved(self) -> dict:
         """The history as a checkpoint keeps it (rnncore.save's `history`): arrays of points and the markers."""
         view = self.snapshot()
         return {"cost": np.array([view.steps, view.loss, view.smoothed, view.lr], np.float64).T.reshape(-1, 4),
-                "eval": np.array([view.eval_steps, view.eval_accuracy, view.eval_cost], np.float64).T.reshape(-1, 3),
+                "eval": np.array([view.eval_steps, view.eval_accuracy, view.eval_cost, view.eval_memory_use],
+                                 np.float64).T.reshape(-1, 4),
                 "start": view.start, "markers": list(view.markers)}
 
     @classmethod
@@ -160,12 +162,17 @@ class History:
     def snapshot(self) -> HistoryView:
         with self._lock:
             steps, loss, smoothed, lr = self._cost.columns()
-            eval_steps, accuracy, cost = self._eval.columns()
+            eval_steps, accuracy, cost, memory_use = self._eval.columns()
             reach_steps, reach = self._reach.columns()
             return HistoryView(steps, loss, smoothed, lr, eval_steps, accuracy, cost, list(self._markers),
-                               self._version, id(self), self._start, tuple(reach_steps), tuple(reach))
+                               self._version, id(self), self._start, tuple(reach_steps), tuple(reach),
+                               tuple(memory_use))
 
     def _smooth(self, loss: float) -> float:
         self._ema = SMOOTHING * self._ema + (1 - SMOOTHING) * loss
         self._ema_count += 1
         return self._ema / (1 - SMOOTHING**self._ema_count)
+
+
+def _nan(value: float | None) -> float:
+    return math.nan if value is None else value

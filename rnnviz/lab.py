@@ -259,8 +259,9 @@ class Lab:
             session.note("end", sha256=digest(session.net.params))
 
     def export_csv(self, path) -> int:
-        """One row per charted point of every run: run, step, cost, eval cost, accuracy, reach (where the Reach view
-        measured it), lr, marker, written through files.write_output. Returns the rows written."""
+        """One row per charted point of every run: run, step, cost, eval cost, accuracy, memory use,
+        reach (where the Reach view measured it), lr, marker, written through files.write_output. Returns the rows
+        written."""
         rows = []
 
         def fill(f) -> None:
@@ -277,15 +278,21 @@ class Lab:
 
 def _write_run(writer, label: str, session: Session) -> int:
     view = session.history.snapshot()
-    evals = dict(zip(view.eval_steps, zip(view.eval_cost, view.eval_accuracy, strict=True), strict=True))
+    memory = [_blank(value) for value in view.eval_memory_use]
+    evals = dict(zip(view.eval_steps, zip(view.eval_cost, view.eval_accuracy, memory, strict=True), strict=True))
     markers, reach = dict(view.markers), dict(zip(view.reach_steps, view.reach, strict=True))
     steps = sorted(set(view.steps) | set(evals) | set(markers) | set(reach))
     cost = dict(zip(view.steps, zip(view.loss, view.lr, strict=True), strict=True))
     for step in steps:
-        (loss, lr), (eval_cost, accuracy) = cost.get(step, ("", "")), evals.get(step, ("", ""))
-        writer.writerow([label, _number(step), loss, eval_cost, accuracy, _number(reach.get(step, "")), lr,
+        (loss, lr), (eval_cost, accuracy, memory) = cost.get(step, ("", "")), evals.get(step, ("", "", ""))
+        writer.writerow([label, _number(step), loss, eval_cost, accuracy, memory, _number(reach.get(step, "")), lr,
                          markers.get(step, "")])
     return len(steps)
+
+
+def _blank(value: float):
+    """NaN (none measured) as an empty cell."""
+    return "" if math.isnan(value) else value
 
 
 def _number(value):

@@ -306,10 +306,11 @@ class Session:
         show the eval of the weights saved (the last evaluation may be some steps older): a load shows the same."""
         with self.lock:
             self._use_wanted()
-            self.accuracy, self.eval_cost = self.trainer.evaluate()
-            self.history.evaluated(self.trainer.step, self.accuracy, self.eval_cost)
+            evaluation = self.trainer.evaluation()
+            self.accuracy, self.eval_cost = evaluation[:2]
+            self.history.evaluated(self.trainer.step, evaluation)
             try:
-                save(path, self.net, self.trainer, self.vocab)
+                save(path, self.net, self.trainer, self.vocab, history=self.history.saved())
             except OSError as e:
                 raise CheckpointError(f"{path}: cannot write ({e.strerror})") from None
             self.saved_step = self.trainer.step
@@ -330,6 +331,12 @@ class Session:
             self.wanted = trainer.config
             self.model = model_of(name, checkpoint.net)
             self._forget()
+            if checkpoint.history is not None:  # the charts as they were when it was saved
+                self._restore(checkpoint.history)
+
+    def _restore(self, charts: dict) -> None:
+        self.history = History.restored(charts)
+        self.memory_found_at = next((step for step, label in charts["markers"] if label == "memory found"), None)
 
     def _data_of(self, checkpoint, path, keep_data) -> tuple[str, object]:
         """(name, data set) the checkpoint was trained on: as it says, or (an older file) the current data."""

@@ -135,7 +135,7 @@ def test_a_member_whose_size_is_not_its_shapes_is_refused(saved):
 # --- issue 24: the app's charts, carried by a checkpoint ----------------------------------------------------
 def charts(n=5, m=2):
     cost = np.column_stack([np.arange(1.0, n + 1), np.linspace(2, 1, n), np.linspace(2, 1.5, n), np.full(n, 0.01)])
-    evals = np.array([[2.0, 0.5, 1.9], [4.0, 0.6, np.nan]])[:m]
+    evals = np.array([[2.0, 0.5, 1.9, 0.25], [4.0, 0.6, np.nan, np.nan]])[:m]
     return {"cost": cost, "eval": evals, "start": 0, "markers": [(2, "lr=0.01"), (4, "rollback to 0")]}
 
 
@@ -152,10 +152,10 @@ def test_the_charts_round_trip_bit_for_bit(tmp_path):
 
 
 def test_empty_charts_round_trip(tmp_path):
-    save(tmp_path / "m.npz", trained().net, history={"cost": np.zeros((0, 4)), "eval": np.zeros((0, 3)),
+    save(tmp_path / "m.npz", trained().net, history={"cost": np.zeros((0, 4)), "eval": np.zeros((0, 4)),
                                                      "start": 7, "markers": []})
     history = load(tmp_path / "m.npz").history
-    assert history["cost"].shape == (0, 4) and history["eval"].shape == (0, 3) and history["start"] == 7
+    assert history["cost"].shape == (0, 4) and history["eval"].shape == (0, 4) and history["start"] == 7
 
 
 BAD_FIELDS = [
@@ -185,11 +185,12 @@ def test_each_bad_field_of_the_charts_is_refused_by_its_name(tmp_path, change, s
 
 @pytest.mark.parametrize("member, value, says", [
     ("history/cost", np.zeros((4, 4)), r"history/cost is float64\(4, 4\), expected \(5, 4\)"),
-    ("history/eval", np.zeros((2, 2)), r"history/eval is float64\(2, 2\), expected \(2, 3\)"),
+    ("history/eval", np.zeros((2, 3)), r"history/eval is float64\(2, 3\), expected \(2, 4\)"),
     ("history/cost", np.full((5, 4), np.inf), "history/cost holds a negative or non-finite step or figure"),
     ("history/cost", np.full((5, 4), -1.0), "history/cost holds a negative or non-finite step or figure"),
-    ("history/eval", np.array([[1, 0.5, np.inf], [2, 0.5, 1]]), "history/eval holds a negative or non-finite"),
-    ("history/eval", np.array([[np.nan, 0.5, 1], [2, 0.5, 1]]), "history/eval holds a negative or non-finite"),
+    ("history/eval", np.array([[1, 0.5, np.inf, 1], [2, 0.5, 1, 1]]), "history/eval holds a negative or non-finite"),
+    ("history/eval", np.array([[1, 0.5, 1, 1], [2, 0.5, 1, -np.inf]]), "history/eval holds a negative or non-finite"),
+    ("history/eval", np.array([[np.nan, 0.5, 1, 1], [2, 0.5, 1, 1]]), "history/eval holds a negative or non-finite"),
 ])
 def test_charts_arrays_that_do_not_fit_their_field_are_refused(tmp_path, member, value, says):
     save(tmp_path / "m.npz", trained().net, history=charts())

@@ -161,7 +161,7 @@ def test_runs_fork_part_and_are_told_apart(tmp_path):
     lab = Lab(small())
     steps(lab, 5)
     lab.fork()
-    assert lab.labels() == ["run 0", "run 1"]
+    assert lab.labels() == ["run 1", "run 2"]  # as the header counts them
     lab.session.configure("lr", "0.003")
     steps(lab, 20)
     first, second = lab.runs
@@ -188,14 +188,15 @@ def test_the_charts_data_exports_as_csv_that_reads_back(tmp_path):
     rows = lab.export_csv(tmp_path / "m.csv")
     with open(tmp_path / "m.csv", newline="") as f:
         table = list(csv.DictReader(f))
-    assert len(table) == rows and list(table[0]) == ["run", "step", "cost", "eval_cost", "accuracy", "reach", "lr",
-                                                     "marker"]
-    assert {row["run"] for row in table} == {"run 0", "run 1"}
+    assert len(table) == rows and list(table[0]) == ["run", "step", "cost", "eval_cost", "accuracy", "memory_use",
+                                                     "reach", "lr", "marker"]
+    assert {row["run"] for row in table} == {"run 1", "run 2"}
     marked = [row for row in table if row["marker"]]
-    assert [(row["run"], row["step"], row["marker"]) for row in marked] == [("run 0", "12", "lr=0.02"),
-                                                                             ("run 1", "12", "lr=0.02")]
+    assert [(row["run"], row["step"], row["marker"]) for row in marked] == [("run 1", "12", "lr=0.02"),
+                                                                             ("run 2", "12", "lr=0.02")]
     evaluated = [row for row in table if row["accuracy"]]
     assert evaluated and all(0 <= float(row["accuracy"]) <= 1 and float(row["eval_cost"]) > 0 for row in evaluated)
+    assert all(row["memory_use"] == "" for row in table)  # toy has no targets where memory matters
     assert all(float(row["lr"]) in (0.01, 0.02) for row in table if row["cost"])
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from gradcheck import TOLERANCE, check_network, ragged_batch
 
-from rnncore import RNN, Dense, Embedding, Network, TrainConfig, Trainer, datasets
+from rnncore import RNN, Dense, Embedding, Network, TrainConfig, Trainer, datasets, parse_layers
 from rnncore.layers import MAX_SIZE
 from rnncore.network import MAX_LAYERS, MAX_VOCAB
 
@@ -257,3 +257,11 @@ def test_run_rows_gives_each_padded_row_what_run_gives_it_alone():
             np.testing.assert_allclose(trace["h"][row, :len(s)], alone.traces[name]["h"], rtol=1e-12)
     with pytest.raises(ValueError):
         net.run_rows([1, 2, 3])
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_an_empty_prefix_runs_in_every_cell(kind):
+    """The app asks for the prediction after nothing (an empty prefix box); a batch of one of no steps."""
+    net = Network(5, [Embedding(4), *parse_layers(f"{kind}:8")], seed=0)
+    run = net.run(np.zeros(0, np.int64))
+    assert run.logp.shape == (0, 5) and all(a.shape[0] == 0 for trace in run.traces.values() for a in trace.values())

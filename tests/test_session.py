@@ -246,4 +246,23 @@ def test_a_loaded_network_shows_its_epoch_its_accuracy_and_where_its_charts_star
     session.load(tmp_path / "m.npz")
     view = session.view()
     assert view.step == 33 and view.epoch == pytest.approx(epoch) and epoch % 1 > 0
-    assert view.accuracy == trained.trainer.evaluate()[0] and view.history.start == 33
+    assert view.accuracy == trained.trainer.evaluate()[0] and view.history.start == 0
+
+
+def test_a_loaded_checkpoint_brings_back_its_charts_and_the_figures_it_was_saved_with(tmp_path):
+    trained = Session(config=TrainConfig(eval_every=10))
+    steps(trained, 41)
+    trained.history.mark(41, "memory found")
+    trained.memory_found_at = 41
+    trained.save(tmp_path / "m.npz")
+    before = trained.view()
+    session = Session(data="toy", embed=8, layers="rnn:8")
+    session.load(tmp_path / "m.npz")
+    after = session.view()
+    assert (after.accuracy, after.eval_cost) == (before.accuracy, before.eval_cost)
+    assert after.history.steps == before.history.steps and after.history.loss == before.history.loss
+    assert after.history.eval_steps == before.history.eval_steps == [10, 20, 30, 40, 41]
+    assert after.history.eval_cost[-1] == before.eval_cost and after.history.markers == before.history.markers
+    assert after.memory_found_at == 41
+    session.step()
+    assert session.view().history.steps[-1] == 42  # the charts go on from where they were

@@ -27,6 +27,7 @@ AXIS_CELLS = 6  # of a plot's width taken by the y axis and its tick labels
 MIN_WIDTH, MIN_HEIGHT = 40, 12  # cells assumed before the first layout gives the real size
 SCALE_FROM = 0.1  # of the steps shown: the cost's y range fits the curves from there on (_cost_range)
 TITLE_HEIGHT = 10  # below this many rows the title goes: the curve needs them more
+TITLE_MARGIN = 4  # cells of the width a title cannot take (plotext leaves out a longer one)
 
 
 class TrainingCharts(Widget):
@@ -87,7 +88,7 @@ class TrainingCharts(Widget):
         curves = [*(c for c in curves if c is not current), current]  # the current run drawn last, on top
         frame = _Frame(max(last, 1), width, height, _visible_markers(current.history))
         _draw_cost(cost.plt, curves, frame, optimum)
-        _draw_accuracy(accuracy.plt, curves, frame, optimum and optimum.accuracy)
+        _draw_accuracy(accuracy.plt, curves, frame, optimum)
         cost.refresh()
         accuracy.refresh()
 
@@ -166,10 +167,11 @@ def _rich_color(color: str | tuple[int, int, int]) -> str:
 
 def _draw_cost(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None) -> None:
     current = curves[-1].history
-    title = "cost: raw (grey), smoothed" if len(curves) == 1 else "cost, smoothed; the current run's raw in grey"
+    title = ("cost: raw (grey), smoothed", "cost") if len(curves) == 1 else \
+        ("cost, smoothed; the current run's raw in grey", "cost; the current run's raw in grey", "cost")
     waiting = f"cost: from step {current.start:,}; press space to train" if current.start else \
         "cost: press space to train"
-    _start(plt, frame, title if current.steps else waiting, "cost")
+    _start(plt, frame, title if current.steps else (waiting, "press space to train"), "cost")
     if not any(c.history.steps for c in curves):
         return
     levels = [optimum.loss, optimum.memoryless_loss] if optimum else []
@@ -227,17 +229,26 @@ def _cost_ticks(bottom: float, top: float, most: int) -> list[float]:
     return ticks if len(ticks) > 1 else [round(bottom, 10), round(top, 10)]
 
 
-def _draw_accuracy(plt, curves: list[Curve], frame: _Frame, best: float | None) -> None:
+def _draw_accuracy(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None) -> None:
+    """The eval accuracy; on a task with targets where memory matters, the memory use there instead (the share
+    predicted as with memory, Dataset.memory_use): the accuracy over all targets barely moves when the memory is
+    found, as most targets need none; the memory use goes from 0 towards 1."""
+    memory = bool(optimum and optimum.memory_targets)
     evaluated = any(c.history.eval_steps for c in curves)
-    title = "eval accuracy"
-    _start(plt, frame, title if evaluated else "eval accuracy: none yet", "accuracy")
+    title = (f"memory use: {optimum.memory_targets} targets need it", f"memory use ({optimum.memory_targets} targets)",
+             "memory use") if memory else ("eval accuracy",)
+    _start(plt, frame, title if evaluated else (f"{title[-1]}: none yet", title[-1]),
+           "memory use" if memory else "accuracy")
     plt.ylim(0, 1)
+    best = optimum and (1.0 if memory else optimum.accuracy)
     if best is not None:
         plt.hline(best, BEST_COLOR)
     for curve in curves:
-        if curve.history.eval_steps:
-            plt.plot(_thin(curve.history.eval_steps, frame.points), _thin(curve.history.eval_accuracy, frame.points),
-                     marker="braille", color=RUN_COLORS[curve.color])
+        view = curve.history
+        if view.eval_steps:
+            accuracy = view.eval_memory_use if memory else view.eval_accuracy
+            plt.plot(_thin(view.eval_steps, frame.points), _thin(list(accuracy), frame.points), marker="braille",
+                     color=RUN_COLORS[curve.color])
     _draw_markers(plt, frame)
 
 
@@ -261,8 +272,10 @@ def _spaced_labels(frame: _Frame) -> list[tuple[float, str]]:
     return shown
 
 
-def _start(plt, frame: _Frame, title: str, ylabel: str) -> None:
+def _start(plt, frame: _Frame, titles: tuple[str, ...], ylabel: str) -> None:
+    """A chart begun: the first of `titles` that fits its width (plotext leaves out one that does not)."""
     plt.clear_data()
+    title = next((t for t in titles if len(t) <= frame.width - TITLE_MARGIN), titles[-1][:frame.width - TITLE_MARGIN])
     plt.title(title if frame.height >= TITLE_HEIGHT else "")
     plt.xlabel("step")
     plt.ylabel(ylabel)

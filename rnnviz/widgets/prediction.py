@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from rich.cells import cell_len
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,7 +14,6 @@ from textual.reactive import reactive
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from rnncore import glyph
-from rnncore.vocab import DOTTED_CIRCLE
 
 from ..inference import Prediction
 from ..insight import Lens, Saliency, UnitText
@@ -25,6 +22,7 @@ from .bars import ProbabilityBars, chosen_rows, moved
 from .cost import CostByPosition
 from .gradient import GradientView
 from .heatmap import HiddenHeatmap
+from .prefix import PrefixInput
 from .reach import ReachView
 from .runbars import PinnedComparison, RunComparison
 from .saliency import HowFarBack
@@ -37,23 +35,6 @@ HEATMAP_HINT = "type a prefix to see the hidden units"
 TABS = {"probs": ("Probs", "p"), "cost": ("Cost", "o"), "back": ("Back", "b"), "map": ("Map", "m"),
         "unit": ("Unit", "u"), "grad": ("Gradient", "g"),
         "reach": ("Reach", "e")}  # view -> (title, key); c, f, x: the runs side by side
-
-
-class PrefixInput(Input):
-    """The prefix box. What is typed stays as typed (the prediction reads it), but a character that takes no cell
-    of its own (a lone combining mark, a skin tone) is drawn as ◌, one for one: the box then takes exactly the cells
-    Rich measures, and its border stays where it is."""
-
-    @property
-    def _value(self) -> Text:
-        return Text(_in_cells(self.value), no_wrap=True, overflow="ignore", end="")
-
-    def _position_to_cell(self, position: int) -> int:
-        return cell_len(_in_cells(self.value[:position]))
-
-
-def _in_cells(text: str) -> str:
-    return "".join(c if cell_len(c) else DOTTED_CIRCLE for c in text)
 
 
 class PredictionPanel(Vertical):

@@ -5,7 +5,8 @@ from textual.widgets import Input, Label, Select
 
 from rnncore import TrainConfig
 from rnnviz.app import RnnvizApp
-from rnnviz.screens import HELP, HelpScreen, PathScreen
+from rnnviz.helptext import HELP
+from rnnviz.screens import HelpScreen, PathScreen
 from rnnviz.session import Session
 from rnnviz.widgets.footer import KeysTo
 

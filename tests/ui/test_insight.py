@@ -5,9 +5,9 @@ from textual.widgets import Input, TabbedContent
 
 from rnncore import Dataset, Run
 from rnnviz.app import RnnvizApp
+from rnnviz.helptext import COMMANDS
 from rnnviz.insight import Blank, Costs, Saliency, StateMap, UnitText
 from rnnviz.measures import most_varying, position_costs
-from rnnviz.screens import COMMANDS
 from rnnviz.session import Session
 from rnnviz.widgets.bars import ProbabilityBars
 from rnnviz.widgets.cost import CostByPosition

@@ -4,7 +4,7 @@ from textual.widgets import TabbedContent
 
 from rnncore import ModelConfig, Reach
 from rnnviz.app import RnnvizApp
-from rnnviz.screens import COMMANDS, HELP
+from rnnviz.helptext import COMMANDS, HELP
 from rnnviz.session import Session
 from rnnviz.widgets.prediction import TABS
 from rnnviz.widgets.reach import ReachView, reach_text

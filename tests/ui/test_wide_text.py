@@ -8,7 +8,7 @@ from rich.cells import cell_len
 from rnncore.vocab import DOTTED_CIRCLE, fit, glyph
 from rnnviz.widgets.bars import bars_text
 from rnnviz.widgets.heatmap import CELL, heatmap_lines
-from rnnviz.widgets.prediction import PrefixInput
+from rnnviz.widgets.prefix import PrefixInput
 from rnnviz.widgets.unittext import layout
 
 from .conftest import Harness
