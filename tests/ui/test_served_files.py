@@ -89,19 +89,19 @@ async def test_a_checkpoint_whose_data_lies_outside_is_refused_and_the_data_neve
 async def test_recording_never_writes_a_checkpoint_through_a_symlink(places):
     folder, private = places
     (private / "victim.npz").write_bytes(b"not yours")
-    (folder / "session.run0.npz").symlink_to(private / "victim.npz")
+    (folder / "session.run0.1.npz").symlink_to(private / "victim.npz")
     (folder / "kept.npz").write_bytes(b"mine")
-    (folder / "inner.run0.npz").symlink_to(folder / "kept.npz")  # inside, and still never written through
+    (folder / "inner.run0.1.npz").symlink_to(folder / "kept.npz")  # inside, and still never written through
     app = served(folder)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("n")
         await wait_until(pilot, lambda: app.session.trainer.step == 1)
         says = await in_dialog(pilot, action(pilot, "record"), "session.jsonl")
-        assert "session.run0.npz: outside the folder rnnviz serves" in says
+        assert "session.run0.1.npz: outside the folder rnnviz serves" in says
         await pilot.press("escape")
         says = await in_dialog(pilot, action(pilot, "record"), "inner.jsonl")
-        assert "inner.run0.npz: a symlink; a file is never written through one" in says
+        assert "inner.run0.1.npz: a symlink; a file is never written through one" in says
     assert (private / "victim.npz").read_bytes() == b"not yours" and (folder / "kept.npz").read_bytes() == b"mine"
     assert not (folder / "session.jsonl").exists() and not (folder / "inner.jsonl").exists()
 
