@@ -31,7 +31,7 @@ def rewrite(path, arrays, **header):
 
 
 # --- 3. an integer too large for a float in the training config ----------------------------------------------
-@pytest.mark.parametrize("setting", ["lr", "decay_steps"])
+@pytest.mark.parametrize("setting", ["lr", "decay_steps", "clip"])  # clip: a range with no top
 def test_an_integer_too_large_for_a_float_is_a_field_refused(saved, capsys, setting):
     arrays = arrays_of(saved)
     state = json.loads(arrays["header"].tobytes())["trainer"]

@@ -98,7 +98,7 @@ def test_a_record_of_more_runs_at_once_than_the_app_shows_is_refused_by_the_app_
 
 
 # --- 3. integers too large for a float --------------------------------------------------------------------
-@pytest.mark.parametrize("setting", ["lr", "decay_steps"])
+@pytest.mark.parametrize("setting", ["lr", "decay_steps", "clip"])  # clip: a range with no top
 def test_an_integer_too_large_for_a_float_is_a_setting_refused(record, capsys, setting):
     header, start, *rest = lines_of(record)
     write(record, [header, start, {"event": "configure", "run": 0, "step": 1, "changes": {setting: 10**400}},
