@@ -4,10 +4,11 @@ import os
 from functools import partial
 
 import pytest
+from helpers import run_cli
 from textual.widgets import Input
 
 from rnncore import files
-from rnnviz.__main__ import checked_args, lab_from_args
+from rnnviz.__main__ import StartError, checked_args, lab_from_args
 from rnnviz.app import RnnvizApp
 from rnnviz.screens import ConfirmScreen, PathScreen
 from rnnviz.session import Session
@@ -84,6 +85,19 @@ async def test_a_checkpoint_whose_data_lies_outside_is_refused_and_the_data_neve
         assert says is not None and "diary.txt: outside the folder rnnviz serves" in says
         assert app.session.model.data == "toy"
         assert not [path for path in opened if path.startswith(str(private))]
+
+
+def test_a_served_records_data_outside_the_folder_is_refused_unopened(places, opened, capsys):
+    folder, private = places
+    (private / "diary.txt").write_text(TEXT)
+    assert run_cli(capsys, "train", "--data", private / "diary.txt", "--embed", 4, "--layers", "rnn:4", "--steps", 2,
+                   "--record", folder / "s.jsonl")[0] == 0
+    args = checked_args(["--replay", str(folder / "s.jsonl"), "--served-from", str(folder)])  # the record is allowed
+    opened.clear()
+    with pytest.raises(StartError, match=f"s.jsonl:2: cannot replay this start event: {private / 'diary.txt'}: "
+                                         "outside the folder rnnviz serves"):
+        lab_from_args(args)
+    assert not [path for path in opened if path.startswith(str(private))]
 
 
 async def test_recording_never_writes_a_checkpoint_through_a_symlink(places):
