@@ -151,3 +151,25 @@ def test_a_served_lesson_reads_its_own_data_from_rnnviz_itself(places):
     folder, _ = places
     lab = lab_from_args(checked_args(["--lesson", "text", "--served-from", str(folder)]))
     assert lab.session.model.data.endswith("text.txt") and len(lab.session.vocab) > 20
+
+
+@pytest.mark.parametrize("opener, name, existing", [
+    ("ctrl+s", "theirs.npz", "theirs.npz"),
+    ("record", "theirs.jsonl", "theirs.jsonl"),
+    ("record", "notes.jsonl", "notes.run0.1.npz"),  # the checkpoint a record of a trained run writes beside it
+])
+async def test_a_save_or_a_record_asks_before_it_replaces_a_file(places, opener, name, existing):
+    folder, _ = places
+    (folder / existing).write_bytes(b"theirs")
+    app = served(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.session.trainer.step == 1)
+        open_it = key(pilot, opener) if opener.startswith("ctrl") else action(pilot, opener)
+        assert await in_dialog(pilot, open_it, name) is None  # the question is asked
+        assert isinstance(app.screen, ConfirmScreen) and f"Replace {existing}?" in str(app.screen.question)
+        await pilot.press("escape")  # no
+        await pilot.pause()
+        assert "Not replaced" in str(app.screen.query_one("#path-error").content)
+    assert (folder / existing).read_bytes() == b"theirs"
