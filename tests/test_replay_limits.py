@@ -136,6 +136,9 @@ def test_more_blas_threads_than_the_machine_has_are_clamped_and_said(record, cap
     code, out, _ = run_cli(capsys, "replay", record)
     cores = len(os.sched_getaffinity(0))
     assert code == 0 and f"made on 1024 BLAS threads; this machine has {cores} core(s), so it replays on {cores}" in out
+    lab = lab_from_args(checked_args(["--replay", str(record)]))  # the app says it at the replay's end
+    assert f"made on 1024 BLAS threads; this machine has {cores} core(s)" in lab.fewer_threads
+    assert (blas_threads() or 1) <= cores
 
 
 # --- messages -------------------------------------------------------------------------------------------
