@@ -166,3 +166,23 @@ def test_a_record_is_a_bounded_regular_file(tmp_path, capsys, monkeypatch):
     code, _, err = run_cli(capsys, "replay", tmp_path / "big.jsonl")
     assert code == 2 and err.count("\n") == 1
     assert "big.jsonl: cannot read it (1.1 kB; a session record is at most 1.0 kB)" in err
+
+
+# --- held (the end): every other malformed record is one line naming its line -----------------------
+@pytest.mark.parametrize("edit, line, says", [
+    (lambda header, start, end: [header, start, {**end, "step": 1e308}], 3, "field 'step' must be an integer"),
+    (lambda header, start, end: [header, start, {**end, "step": 10**400}], 3, "field 'step' is out of range"),
+    (lambda header, start, end: [header, start, {**end, "run": -1}], 3, "field 'run' is out of range"),
+    (lambda header, start, end: [header, start, {**end, "run": MAX_RUN}], 3, "field 'run' is out of range"),
+    (lambda header, start, end: [header, start, {"event": "explode", "run": 0, "step": 1}, end], 3,
+     "field 'event' must be one of"),
+    (lambda header, start, end: [header, start, end, end], 4, "run 0 has no start event before it, or it has ended"),
+])
+def test_every_other_malformed_record_is_still_one_line(record, capsys, edit, line, says):
+    write(record, edit(*lines_of(record)))
+    refused_everywhere(capsys, record, says, line)
+
+
+def test_a_record_behind_a_byte_order_mark_is_one_line(record, capsys):
+    record.write_bytes(b"\xef\xbb\xbf" + record.read_bytes())
+    refused_everywhere(capsys, record, "not a JSON object", 1)
