@@ -43,8 +43,8 @@ class Rule:
         numeric = numbers.Real if self.kind is float else numbers.Integral
         if isinstance(value, bool) or not isinstance(value, numeric):
             return False
-        if not isinstance(value, numbers.Integral) and not math.isfinite(value):  # an int too large for a float
-            return False                                                          # has no isfinite, and is finite
+        if self.kind is float and not _finite_float(value):  # 10**400 is a finite int but no float: clip's
+            return False                                          # range has no top to refuse it
         above = value > self.low if self.open_low else value >= self.low
         below = value < self.high if self.open_high else value <= self.high
         return above and below
@@ -72,6 +72,13 @@ class Rule:
         if not NUMBER.fullmatch(text):
             raise ValueError("must be a number")
         return float(text)
+
+
+def _finite_float(value) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def number(low, high=math.inf, open_low=False, open_high=False) -> Rule:

@@ -180,7 +180,8 @@ class RnnvizApp(Actions, Changes, Background, Tutor, App):
         if self.lab is None or isinstance(self.screen, ModalScreen):
             return
         others = " · ".join(keys for page, keys in self.PAGE_KEYS.items() if page != self.page) if self.small else ""
-        self.query_one(TrainingCharts).hint = self.query_one(PredictionPanel).hint = others
+        for panel in self.query("TrainingCharts, PredictionPanel"):  # none while the lab's panels are being mounted
+            panel.hint = others
 
     def _redraw_if_stale(self) -> None:
         if self._stale and self.is_running:

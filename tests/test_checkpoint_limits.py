@@ -31,7 +31,7 @@ def rewrite(path, arrays, **header):
 
 
 # --- 3. an integer too large for a float in the training config ----------------------------------------------
-@pytest.mark.parametrize("setting", ["lr", "decay_steps"])
+@pytest.mark.parametrize("setting", ["lr", "decay_steps", "clip"])  # clip: a range with no top
 def test_an_integer_too_large_for_a_float_is_a_field_refused(saved, capsys, setting):
     arrays = arrays_of(saved)
     state = json.loads(arrays["header"].tobytes())["trainer"]
@@ -57,6 +57,8 @@ def test_an_optimizer_state_saved_in_part_is_refused_on_load(saved, capsys, drop
         load(saved)
     code, out, err = run_cli(capsys, "train", "--load", saved, "--data", "digits", "--steps", 1)
     assert code == 2 and err.count("\n") == 1 and "is missing" in err and "step 1" not in out
+    with pytest.raises(StartError, match=f"optimizer state {missing} is missing"):  # rnnviz --load, before a screen
+        session_from_args(checked_args(["--load", str(saved)]))
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adagrad", "adam"])

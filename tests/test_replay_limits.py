@@ -98,7 +98,7 @@ def test_a_record_of_more_runs_at_once_than_the_app_shows_is_refused_by_the_app_
 
 
 # --- 3. integers too large for a float --------------------------------------------------------------------
-@pytest.mark.parametrize("setting", ["lr", "decay_steps"])
+@pytest.mark.parametrize("setting", ["lr", "decay_steps", "clip"])  # clip: a range with no top
 def test_an_integer_too_large_for_a_float_is_a_setting_refused(record, capsys, setting):
     header, start, *rest = lines_of(record)
     write(record, [header, start, {"event": "configure", "run": 0, "step": 1, "changes": {setting: 10**400}},
@@ -136,6 +136,9 @@ def test_more_blas_threads_than_the_machine_has_are_clamped_and_said(record, cap
     code, out, _ = run_cli(capsys, "replay", record)
     cores = len(os.sched_getaffinity(0))
     assert code == 0 and f"made on 1024 BLAS threads; this machine has {cores} core(s), so it replays on {cores}" in out
+    lab = lab_from_args(checked_args(["--replay", str(record)]))  # the app says it at the replay's end
+    assert f"made on 1024 BLAS threads; this machine has {cores} core(s)" in lab.fewer_threads
+    assert (blas_threads() or 1) <= cores
 
 
 # --- messages -------------------------------------------------------------------------------------------
@@ -163,3 +166,23 @@ def test_a_record_is_a_bounded_regular_file(tmp_path, capsys, monkeypatch):
     code, _, err = run_cli(capsys, "replay", tmp_path / "big.jsonl")
     assert code == 2 and err.count("\n") == 1
     assert "big.jsonl: cannot read it (1.1 kB; a session record is at most 1.0 kB)" in err
+
+
+# --- held (the end): every other malformed record is one line naming its line -----------------------
+@pytest.mark.parametrize("edit, line, says", [
+    (lambda header, start, end: [header, start, {**end, "step": 1e308}], 3, "field 'step' must be an integer"),
+    (lambda header, start, end: [header, start, {**end, "step": 10**400}], 3, "field 'step' is out of range"),
+    (lambda header, start, end: [header, start, {**end, "run": -1}], 3, "field 'run' is out of range"),
+    (lambda header, start, end: [header, start, {**end, "run": MAX_RUN}], 3, "field 'run' is out of range"),
+    (lambda header, start, end: [header, start, {"event": "explode", "run": 0, "step": 1}, end], 3,
+     "field 'event' must be one of"),
+    (lambda header, start, end: [header, start, end, end], 4, "run 0 has no start event before it, or it has ended"),
+])
+def test_every_other_malformed_record_is_still_one_line(record, capsys, edit, line, says):
+    write(record, edit(*lines_of(record)))
+    refused_everywhere(capsys, record, says, line)
+
+
+def test_a_record_behind_a_byte_order_mark_is_one_line(record, capsys):
+    record.write_bytes(b"\xef\xbb\xbf" + record.read_bytes())
+    refused_everywhere(capsys, record, "not a JSON object", 1)

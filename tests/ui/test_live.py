@@ -18,6 +18,7 @@ from rnnviz.lab import Lab
 from rnnviz.screens import HelpScreen, PathScreen
 from rnnviz.session import Session
 from rnnviz.widgets.bars import ProbabilityBars
+from rnnviz.widgets.charts import TrainingCharts
 from rnnviz.widgets.figures import Figures
 from rnnviz.widgets.model import ModelPanel
 from rnnviz.widgets.prediction import PredictionPanel
@@ -211,6 +212,25 @@ async def test_the_loading_screen_shows_until_the_lab_is_made_and_q_works_meanwh
         assert not app.query("#loading") and "PAUSED" in header(app)
         await pilot.press("n")
         await wait_until(pilot, lambda: app.session.trainer.step == 1)
+
+
+async def test_a_resize_after_the_lab_is_made_and_before_its_panels_are_mounted_is_no_error():
+    """serve_load.py's failed tabs (issue 26): a browser's resize handled in that gap ended the app (NoMatches)."""
+    gate = threading.Event()
+    app = RnnvizApp(start=lambda: gate.wait(30) and Lab(Session(data="toy", embed=8, layers="rnn:16")),
+                    starting="toy", speed=SPEED)
+    async with app.run_test(size=SIZE) as pilot:
+        mount = app.default_screen.mount_all
+
+        def resized_first(*args, **kwargs):
+            app._page_hints()  # what a resize calls: the lab is there, its panels are not
+            return mount(*args, **kwargs)
+
+        app.default_screen.mount_all = resized_first
+        gate.set()
+        await wait_until(pilot, lambda: app.query(Figures) or app.return_code is not None)
+        await settled(pilot)
+        assert app.return_code is None and app.query_one(TrainingCharts).hint == ""
 
 
 def bad_late(tmp_path):

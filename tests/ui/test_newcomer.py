@@ -236,3 +236,23 @@ async def test_the_palette_finds_the_tasks_by_data_task_or_name():
         for word in ("data", "task", "parity:64"):
             assert any(word in title for title in titles), word
         await pilot.pause()
+
+
+def footer_keys(app) -> list[str]:
+    """The keys the bottom line shows (it lies on the first screen, under any dialog)."""
+    return [key.key for key in app.screen_stack[0].query("FooterKey")]
+
+
+async def test_a_dialog_leaves_no_key_on_the_bottom_line_that_it_does_not_take():
+    """Issue 26: q did nothing while a dialog was open, though the bottom line showed it."""
+    app = toy_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await trained(pilot)
+        assert "q" in footer_keys(app)
+        for opener in ("r", "ctrl+s"):  # a question (reset a trained run?), a path
+            await pilot.press(opener)
+            await wait_until(pilot, lambda: len(app.screen_stack) == 2 and "q" not in footer_keys(app))
+            assert all(key in app.screen.active_bindings for key in footer_keys(app))
+            await pilot.press("q", "escape")
+            await wait_until(pilot, lambda: len(app.screen_stack) == 1 and "q" in footer_keys(app))
+        assert app.return_code is None and app.session.trainer.step >= 12

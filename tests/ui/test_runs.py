@@ -92,3 +92,17 @@ async def test_the_prediction_shows_every_runs_probabilities_side_by_side(tmp_pa
         await pilot.press("enter")  # "Close this run?" Yes: one run left, nothing to compare
         await pilot.pause()
         assert not app.query_one("#runs").display
+
+
+async def test_ten_fast_forks_and_a_close_while_training_leave_the_app_training():
+    """Held in issue 26's QA pass: forks past the fourth run are refused, a close while training takes."""
+    app = RnnvizApp(Session(data="toy", embed=4, layers="rnn:4"), speed=10)  # slow: each key waits for an idle app
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", *"f" * 10)
+        await wait_until(pilot, lambda: len(app.lab.runs) == 4 and app.job is None)
+        await pilot.press("x", "enter")  # close the current run: the yes button has the focus
+        await wait_until(pilot, lambda: len(app.lab.runs) == 3)
+        steps = [session.trainer.step for session in app.lab.runs]
+        await wait_until(pilot, lambda: all(s.trainer.step > step for s, step in zip(app.lab.runs, steps, strict=True)))
+        assert training(app) and app.return_code is None
+        await pilot.press("space")

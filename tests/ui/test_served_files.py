@@ -4,10 +4,11 @@ import os
 from functools import partial
 
 import pytest
+from helpers import run_cli
 from textual.widgets import Input
 
 from rnncore import files
-from rnnviz.__main__ import checked_args, lab_from_args
+from rnnviz.__main__ import StartError, checked_args, lab_from_args
 from rnnviz.app import RnnvizApp
 from rnnviz.screens import ConfirmScreen, PathScreen
 from rnnviz.session import Session
@@ -86,6 +87,19 @@ async def test_a_checkpoint_whose_data_lies_outside_is_refused_and_the_data_neve
         assert not [path for path in opened if path.startswith(str(private))]
 
 
+def test_a_served_records_data_outside_the_folder_is_refused_unopened(places, opened, capsys):
+    folder, private = places
+    (private / "diary.txt").write_text(TEXT)
+    assert run_cli(capsys, "train", "--data", private / "diary.txt", "--embed", 4, "--layers", "rnn:4", "--steps", 2,
+                   "--record", folder / "s.jsonl")[0] == 0
+    args = checked_args(["--replay", str(folder / "s.jsonl"), "--served-from", str(folder)])  # the record is allowed
+    opened.clear()
+    with pytest.raises(StartError, match=f"s.jsonl:2: cannot replay this start event: {private / 'diary.txt'}: "
+                                         "outside the folder rnnviz serves"):
+        lab_from_args(args)
+    assert not [path for path in opened if path.startswith(str(private))]
+
+
 async def test_recording_never_writes_a_checkpoint_through_a_symlink(places):
     folder, private = places
     (private / "victim.npz").write_bytes(b"not yours")
@@ -137,3 +151,25 @@ def test_a_served_lesson_reads_its_own_data_from_rnnviz_itself(places):
     folder, _ = places
     lab = lab_from_args(checked_args(["--lesson", "text", "--served-from", str(folder)]))
     assert lab.session.model.data.endswith("text.txt") and len(lab.session.vocab) > 20
+
+
+@pytest.mark.parametrize("opener, name, existing", [
+    ("ctrl+s", "theirs.npz", "theirs.npz"),
+    ("record", "theirs.jsonl", "theirs.jsonl"),
+    ("record", "notes.jsonl", "notes.run0.1.npz"),  # the checkpoint a record of a trained run writes beside it
+])
+async def test_a_save_or_a_record_asks_before_it_replaces_a_file(places, opener, name, existing):
+    folder, _ = places
+    (folder / existing).write_bytes(b"theirs")
+    app = served(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.session.trainer.step == 1)
+        open_it = key(pilot, opener) if opener.startswith("ctrl") else action(pilot, opener)
+        assert await in_dialog(pilot, open_it, name) is None  # the question is asked
+        assert isinstance(app.screen, ConfirmScreen) and f"Replace {existing}?" in str(app.screen.question)
+        await pilot.press("escape")  # no
+        await pilot.pause()
+        assert "Not replaced" in str(app.screen.query_one("#path-error").content)
+    assert (folder / existing).read_bytes() == b"theirs"
