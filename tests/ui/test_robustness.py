@@ -19,7 +19,7 @@ from textual.widgets import Input, Label
 from rnncore import RNN, Embedding, Network, StepEvent, Trainer, datasets
 from rnncore.network import BatchResult
 from rnnviz.app import RnnvizApp
-from rnnviz.screens import ConfirmScreen
+from rnnviz.screens import ConfirmScreen, QuitScreen
 from rnnviz.session import Session
 from rnnviz.widgets.charts import Curve, TrainingCharts
 from rnnviz.widgets.model import ModelPanel
@@ -206,7 +206,7 @@ async def test_after_100k_steps_the_history_and_the_plotted_points_stay_bounded(
 # --- 8. keys while training, resizing, quitting in the middle of a step --------------------------------
 MASH = ["n", "r", "y", "escape", "slash", *"1 3 5", "x", "backspace", "escape", "tab", "tab", "7", "shift+tab",
         "escape", "question_mark", "escape", "ctrl+s", "escape", "tab", "enter", "escape", "space", "2", "4", "ctrl+p",
-        "escape", "ctrl+o", "escape", "space"]
+        "escape", "ctrl+o", "escape", "escape", "space"]  # the dialog closed, the lr field has the keys: leave it
 
 
 async def test_keys_and_resizes_while_training_never_break_the_app(app):
@@ -250,6 +250,8 @@ async def test_quitting_in_the_middle_of_a_step_finishes_it_and_leaves_no_thread
         slow.set()
         await wait_until(pilot, inside.is_set)
         await type_fast(app, "q")
+        await wait_until(pilot, lambda: isinstance(app.screen, QuitScreen))  # the run has trained, unsaved
+        await type_fast(app, "q")  # q again quits
         while app.return_code is None:
             await asyncio.sleep(0.02)
     assert not training(app) and not app.loop.running and app.return_code == 0
