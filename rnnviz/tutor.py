@@ -126,14 +126,26 @@ async def follow(pilot, on_step=None, timeout: float = 300.0) -> list[int | None
     budget of steps (a step without one: within `timeout` seconds); `on_step(index, taken)` hears of each."""
     app, taken = pilot.app, []
     for index, step in enumerate(app.lesson.steps):
-        for item in step.do:
-            await pilot.press(*([item[1:-1]] if item.startswith("<") and item.endswith(">") else item))
-            await pilot.pause()
+        await _do(pilot, step.do)
         taken.append(await _met(pilot, step, time.monotonic() + timeout))
         if on_step is not None:
             on_step(index, taken[-1])
-        await pilot.press("]")
+        await _do(pilot, ["<]>"])
     return taken
+
+
+async def _do(pilot, keys: list[str]) -> None:
+    """Press what a step asks for. Training pauses meanwhile: a key waits for the app to be idle, which takes up to
+    a second while it trains at full speed, and the steps a learner's keys take are not what a budget counts."""
+    app = pilot.app
+    training = app.loop.running
+    if training:
+        await app.stop_training()
+    for item in keys:
+        await pilot.press(*([item[1:-1]] if item.startswith("<") and item.endswith(">") else item))
+        await pilot.pause()
+    if training and not app.loop.running:
+        app.action_start()
 
 
 async def _met(pilot, step, deadline: float) -> int | None:
