@@ -209,3 +209,8 @@ def _ask(port, request):
             if b"\r\n\r\n" in answer and answer.startswith(b"HTTP/1.1 403"):
                 break
         return answer.decode(errors="replace")
+
+
+def test_every_tab_gets_the_lesson_the_server_was_started_with():
+    command = serve.child_command(["--serve", "--lesson", "memory", "--port", "9000"], "/srv/class", "/tmp/starter")
+    assert shlex.split(command)[-4:] == ["--lesson", "memory", "--served-from", "/srv/class"]
