@@ -10,7 +10,8 @@ from dataclasses import fields
 from pathlib import Path
 
 from rnncore import ModelConfig, TrainConfig, datasets
-from rnnviz.lesson import CONDITIONS, built_in
+from rnnviz.conditions import CONDITIONS
+from rnnviz.lesson import built_in
 from rnnviz.models import DATA_CHOICES, task_about
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -55,7 +56,7 @@ def lessons_table() -> str:
 
 
 def conditions_table() -> str:
-    """What a step's `when` may ask, from rnnviz.lesson.CONDITIONS."""
+    """What a step's `when` may ask, from rnnviz.conditions.CONDITIONS."""
     kinds = {int: "a whole number", float: "a number", bool: "true", str: "text"}
     rows = ["| condition | takes | holds when |", "|---|---|---|"]
     rows += [f"| `{name}` | {kinds[c.kind]} | {c.about} |" for name, c in CONDITIONS.items()]

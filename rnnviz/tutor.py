@@ -2,11 +2,13 @@
 redraw, `]` and `[` to move on and back, and leaving it with the run kept. Mixed into RnnvizApp."""
 from __future__ import annotations
 
+import math
 import time
 
 from rnncore import ModelConfig
 
-from .lesson import NETWORK, PANELS, SETTINGS, Lesson, Progress, judge
+from .conditions import Progress, judge
+from .lesson import NETWORK, PANELS, SETTINGS, Lesson
 from .widgets.lesson import LessonPanel
 from .widgets.prediction import PredictionPanel
 from .widgets.training import TrainingPanel
@@ -116,7 +118,13 @@ class Tutor:
         kinds = tuple(spec.split(":")[0] for s in self.lab.runs for spec in s.model.layers.split(","))
         return Progress(view.step, view.step - self.step_began, view.eval_cost, optimum and optimum.loss,
                         optimum and optimum.memoryless_loss, view.accuracy, view.next_lr, self.lens.view,
-                        self.prefix, self.lens.pinned, kinds, len(self.lab.runs), view.memory_found_at is not None)
+                        self.prefix, self.lens.pinned, kinds, len(self.lab.runs), view.memory_found_at is not None,
+                        _latest(view.history.eval_memory_use))
+
+
+def _latest(values) -> float | None:
+    """The last of a chart's figures, None if there is none (or it is NaN: the task has no such figure)."""
+    return values[-1] if values and not math.isnan(values[-1]) else None
 
 
 async def follow(pilot, on_step=None, timeout: float = 300.0) -> list[int | None]:

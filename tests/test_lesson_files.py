@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from rnnviz.lesson import CONDITIONS, LessonError, Progress, built_in, find, judge, read
+from rnnviz.conditions import CONDITIONS, Progress, judge
+from rnnviz.lesson import LessonError, built_in, find, read
 
 GOOD = '''
 title = "A lesson"
@@ -81,6 +82,10 @@ def test_each_condition_is_judged_from_what_the_app_shows():
     when = {"trained": 40, "near_best": 0.06, "prefix_ends": "0 0", "run_with": "lstm", "memory_found": True}
     assert [holds for _, holds in judge(when, progress())] == [True, True, True, False, False]
     assert all(holds for _, holds in judge(when, progress(kinds=("rnn", "lstm"), memory_found=True)))
+    memory = {"memory_use": 0.5}
+    assert [holds for _, holds in judge(memory, progress())] == [False]  # none measured (a task without memory)
+    assert [holds for _, holds in judge(memory, progress(memory_use=0.4))] == [False]
+    assert judge(memory, progress(memory_use=0.6)) == [("memory use 50%", True)]
     assert not judge({"near_best": 0.06}, progress(eval_cost=None))[0][1]  # nothing evaluated yet
     assert judge({"compared": True}, progress(pinned="2 4 6 8 0 0"))[0][1]
     assert not judge({"compared": True}, progress(pinned="1 3 5 7 0 0"))[0][1]  # the same prefix twice
