@@ -17,6 +17,8 @@ UNKNOWN = "\ufffd"  # stands for every character beyond the text vocabulary's li
 STREAM_BPTT = 64  # chunk length for a text stream when the config asks for full BPTT
 MEMORY_MATTERS = 0.25  # the total variation between the optimal and the memoryless predictions that makes a target
 MIN_MEMORY_TARGETS = 10  # ... one where memory matters; a task with fewer has none
+MEMORY_MARGIN = 0.02  # nats below the best cost without memory: an eval cost there has found a memory, ...
+MEMORY_SHARE = 0.25  # ... or this share of what memory is worth on the task, if that is less (parity:64: 0.025 nats)
 
 
 @dataclass
@@ -134,6 +136,12 @@ class Optimum:
     targets: int  # eval targets it is taken over
     memoryless_loss: float  # nats per eval target of the best predictor that sees only the current symbol
     memory_targets: int = 0  # eval targets where memory matters (Dataset.memory_targets)
+
+    def found_memory(self, eval_cost: float) -> bool:
+        """Whether an eval cost has fallen a clear margin below the best cost without memory: MEMORY_MARGIN, or a
+        MEMORY_SHARE of what memory is worth where it is worth less. Never on a task that needs no memory."""
+        worth = self.memoryless_loss - self.loss
+        return worth > 0.01 and eval_cost <= self.memoryless_loss - min(MEMORY_MARGIN, MEMORY_SHARE * worth)
 
 
 def memoryless(probs, current) -> np.ndarray:

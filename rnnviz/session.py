@@ -39,8 +39,6 @@ from .insight import Insight, Lens
 from .models import load_data, model_of
 
 EXAMPLE_LENGTH = 4  # symbols of an example prefix
-MEMORY_MARGIN = 0.02  # nats below the best cost without memory: an eval cost there has found a memory, ...
-MEMORY_SHARE = 0.25  # ... or this share of what memory is worth on the task, if that is less (parity:64: 0.025 nats)
 
 
 @dataclass(frozen=True)
@@ -64,15 +62,6 @@ class SessionView:
     @property
     def architecture(self) -> str:
         return f"embed:{self.model.embed}" + (f",{self.model.layers}" if self.model.layers else "")
-
-
-def memory_found(optimum: Optimum | None, eval_cost: float) -> bool:
-    """Whether an eval cost has fallen a clear margin below the best cost without memory: MEMORY_MARGIN, or a
-    MEMORY_SHARE of what memory is worth where it is worth less. Never on a task that needs no memory."""
-    if optimum is None:
-        return False
-    worth = optimum.memoryless_loss - optimum.loss
-    return worth > 0.01 and eval_cost <= optimum.memoryless_loss - min(MEMORY_MARGIN, MEMORY_SHARE * worth)
 
 
 class Session:
@@ -156,7 +145,7 @@ class Session:
         self.last_event, self.weights_from = event, None
         if event.eval_accuracy is not None:
             self.accuracy, self.eval_cost = event.eval_accuracy, event.eval_cost
-            if self.memory_found_at is None and memory_found(self.data.optimum, event.eval_cost):
+            if self.memory_found_at is None and self.data.optimum and self.data.optimum.found_memory(event.eval_cost):
                 self.memory_found_at = event.step
                 self.history.mark(event.step, "memory found")
 

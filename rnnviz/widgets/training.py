@@ -108,7 +108,10 @@ class TrainingPanel(Widget):
 
     def accepted(self, name: str, value) -> None:
         """The app stored `value` for `name`: show it as stored (1e-400 becomes 0), clear the field's error, and
-        give the keys back to the app if the field still has them (after enter)."""
+        give the keys back to the app if the field still has them (after enter). A setting without a field here
+        (eval_every, set by a lesson) has nothing to show."""
+        if name not in FIELDS:
+            return
         self.show_error(name, "")
         self._set(name, _text(value))
         if self.screen.focused is self.query_one(f"#{name}"):

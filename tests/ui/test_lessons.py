@@ -30,3 +30,13 @@ async def test_each_built_in_lesson_is_followed_to_its_end_within_its_budgets(le
         budgets = [step.budget for step in lesson.steps]  # None: a step the learner's keys complete, not training
         assert all(t is not None and (b is None or t <= b) for t, b in zip(taken, budgets, strict=True)), taken
         assert app.lesson_step == len(lesson.steps) - 1 and app.step_done()
+
+
+async def test_a_lesson_may_set_a_setting_the_training_panel_does_not_show(tmp_path):
+    (tmp_path / "quiet.toml").write_text('title = "Quiet"\nsummary = "fewer evaluations"\n[start]\ndata = "toy"\n'
+                                         'eval_every = 20\nkeep_every = 50\n[[step]]\ntitle = "One"\ntext = "Train."\n')
+    app = lesson_app(str(tmp_path / "quiet.toml"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.lesson is not None)
+        await settled(pilot)
+        assert (app.session.config.eval_every, app.session.config.keep_every) == (20, 50)

@@ -1,8 +1,13 @@
 """The main screen as a picture, at the two sizes the app promises: 120x40 and 80x24.
 
 The network trains synchronously before the app starts (no worker, so no tokens/s or other timing on screen),
-in float64, so the figures and curves do not hang on the last bit of a float32 BLAS kernel.
+in float64, so the figures and curves do not hang on the last bit of a float32 BLAS kernel; once per process,
+then each picture's app loads it with its charts.
 """
+import functools
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from rnncore import ModelConfig, TrainConfig
@@ -16,10 +21,20 @@ from .conftest import settled
 STEPS = 150
 
 
-def trained_app() -> RnnvizApp:
+@functools.cache
+def trained_checkpoint() -> Path:
+    """The default network trained STEPS steps in float64, with its charts: trained once for every picture."""
     session = Session(config=TrainConfig(dtype="float64"))
     for _ in range(STEPS):
         session.step()
+    path = Path(tempfile.mkdtemp(prefix="rnnviz-snapshots-")) / "trained.npz"
+    session.save(path)
+    return path
+
+
+def trained_app() -> RnnvizApp:
+    session = Session(config=TrainConfig(dtype="float64"))
+    session.load(trained_checkpoint())
     return RnnvizApp(session)
 
 
