@@ -62,16 +62,21 @@ def chosen_by_user() -> bool:
     return any(os.environ.get(name) for name in ENVIRONMENT)
 
 
-SPLIT_FROM = 8  # rows of a batch from which its time loops run in two halves when the step has two threads
+# Rows of a batch from which its time loops run in two halves when the step has two threads; None: never. Off, as
+# measured on a quiet 2-core Xeon (benchmarks/throughput.py, 2 threads, against the loops before the split): the
+# split lost at every shape (LSTM (32, 32, 64) x0.66, (256, 64, 256) x1.01; GRU x0.59, x0.89), where the same loops
+# on one thread with a two-thread BLAS gained (x0.97, x1.27; x0.95, x1.22). `threads.SPLIT_FROM = 8` turns it on.
+SPLIT_FROM: int | None = None
 
 
 def batch_parts(rows: int) -> list:
-    """The parts of a batch whose time loops run side by side, one a thread: two halves when NumPy's BLAS runs
-    two threads or more and the batch has SPLIT_FROM rows, else the whole batch, or its one row (index 0: the
-    loops then run on vectors). Each row's numbers are the same either way: the loops treat the rows apart."""
+    """The parts of a batch whose time loops run side by side, one a thread: two halves when the split is on,
+    NumPy's BLAS runs two threads or more and the batch has SPLIT_FROM rows, else the whole batch, or its one row
+    (index 0: the loops then run on vectors). Each row's numbers are the same either way: the loops treat the rows
+    apart."""
     if rows == 1:
         return [0]
-    if rows < SPLIT_FROM or (blas_threads() or 1) < 2:
+    if SPLIT_FROM is None or rows < SPLIT_FROM or (blas_threads() or 1) < 2:
         return [slice(0, rows)]
     return [slice(0, (rows + 1) // 2), slice((rows + 1) // 2, rows)]
 

@@ -107,7 +107,11 @@ def test_a_half_the_worker_has_not_started_runs_on_the_callers_thread(one_thread
     assert blas_threads() == 2
 
 
-def test_batches_split_in_halves_on_two_threads_only_from_split_from_rows(one_thread):
+def test_batches_split_in_halves_on_two_threads_only_from_split_from_rows(one_thread, monkeypatch):
+    set_blas_threads(2)
+    assert threads.SPLIT_FROM is None and batch_parts(64) == [slice(0, 64)]  # off unless asked for (threads.py)
+    monkeypatch.setattr(threads, "SPLIT_FROM", 8)
+    set_blas_threads(1)
     assert batch_parts(64) == [slice(0, 64)]  # one BLAS thread: the whole batch
     set_blas_threads(2)
     assert batch_parts(33) == [slice(0, 17), slice(17, 33)]
