@@ -61,7 +61,7 @@ PICTURES = {
     "unit": Picture("view-unit.png", ("--data", "README.md", "--layers", "rnn:128"), steps=2000, keys=("u", "v"),
                     speed=40),
     "grad": Picture("view-grad.png", ("--data", "parity:64"), steps=500, keys=("g",), new_run="lstm", speed=30),
-    "reach": Picture("view-reach.png", ("--data", "anbn:10"), steps=800, keys=("e",), new_run="lstm", speed=40),
+    "reach": Picture("view-reach.png", ("--data", "anbn:10", "--layers", "lstm:32"), steps=800, keys=("e",), speed=40),
     "lesson": Picture("lesson.png", ("--lesson", "memory"), steps=200, keys=("]",), size=(140, 44), speed=20),
 }
 

@@ -50,3 +50,9 @@ def trained(steps=7, **config) -> Trainer:
     for _ in range(steps):
         trainer.train_step()
     return trainer
+
+
+def arrays_of(path) -> dict:
+    """Every array of a checkpoint, by member name."""
+    with np.load(path) as npz:
+        return {k: npz[k] for k in npz.files}

@@ -8,21 +8,9 @@ import zipfile
 
 import numpy as np
 import pytest
-from helpers import Payload, trained
+from helpers import Payload, arrays_of, trained
 
 from rnncore import CheckpointError, Embedding, Network, load, save
-
-
-@pytest.fixture
-def saved(tmp_path):
-    path = tmp_path / "model.npz"
-    save(path, trained().net, trained())
-    return path
-
-
-def arrays_of(path):
-    with np.load(path) as npz:
-        return {k: npz[k] for k in npz.files}
 
 
 def header_of(arrays):

@@ -4,22 +4,10 @@ import zipfile
 
 import numpy as np
 import pytest
-from helpers import run_cli, trained
+from helpers import arrays_of, run_cli, trained
 
 from rnncore import CheckpointError, Trainer, datasets, load, save
 from rnnviz.__main__ import StartError, checked_args, session_from_args
-
-
-@pytest.fixture
-def saved(tmp_path):
-    path = tmp_path / "model.npz"
-    save(path, trained().net, trained())
-    return path
-
-
-def arrays_of(path):
-    with np.load(path) as npz:
-        return {k: npz[k] for k in npz.files}
 
 
 def rewrite(path, arrays, **header):
