@@ -2,8 +2,11 @@
 redraw, `]` and `[` to move on and back, and leaving it with the run kept. Mixed into RnnvizApp."""
 from __future__ import annotations
 
+import asyncio
 import math
 import time
+
+from textual import events
 
 from rnncore import ModelConfig
 
@@ -131,29 +134,47 @@ async def follow(pilot, on_step=None, timeout: float = 300.0) -> list[int | None
     """Drive the app's lesson to its end as a learner would (tests, benchmarks/lessons.py): at each step, press the
     keys and type the text it asks for (`do`), wait until its condition holds, then press ]. Returns, for each step,
     the training steps its condition took (from the step's start), or None if it did not hold within twice the step's
-    budget of steps (a step without one: within `timeout` seconds); `on_step(index, taken)` hears of each."""
-    app, taken = pilot.app, []
-    for index, step in enumerate(app.lesson.steps):
-        await _do(pilot, step.do)
-        taken.append(await _met(pilot, step, time.monotonic() + timeout))
-        if on_step is not None:
-            on_step(index, taken[-1])
-        await _do(pilot, ["<]>"])
+    budget of steps (a step without one: within `timeout` seconds); `on_step(index, taken)` hears of each. Training
+    pauses from the moment a condition holds until the next step has begun, so that each step's count starts where
+    the last one's condition was met."""
+    app, taken, stopped = pilot.app, [], []
+
+    def stop_when_met() -> None:  # in the training thread, after each turn
+        app._met_yet()
+        if app.met_at is not None and app.loop.running:
+            stopped.append(app.met_at)
+            app.loop.stop()
+
+    app.loop.after_turn = stop_when_met
+    try:
+        for index, step in enumerate(app.lesson.steps):
+            await _press(pilot, step.do)
+            taken.append(await _met(pilot, step, time.monotonic() + timeout))
+            training = app.loop.running or bool(stopped)
+            stopped.clear()
+            await app.stop_training()
+            if on_step is not None:
+                on_step(index, taken[-1])
+            await _press(pilot, ["<]>"])
+            if training:
+                app.action_start()
+    finally:
+        app.loop.after_turn = app._met_yet if app.lesson is not None else None
     return taken
 
 
-async def _do(pilot, keys: list[str]) -> None:
-    """Press what a step asks for. Training pauses meanwhile: a key waits for the app to be idle, which takes up to
-    a second while it trains at full speed, and the steps a learner's keys take are not what a budget counts."""
-    app = pilot.app
-    training = app.loop.running
-    if training:
-        await app.stop_training()
+KEY_NAMES = {" ": "space", "/": "slash", "]": "right_square_bracket", "[": "left_square_bracket", ".": "full_stop"}
+
+
+async def _press(pilot, keys: list[str]) -> None:
+    """Press what a step asks for ("<space>" a key, anything else text typed), a key every 20 ms as a quick typist
+    would: Pilot's press waits for an idle app after each key, up to a second while it trains at full speed."""
     for item in keys:
-        await pilot.press(*([item[1:-1]] if item.startswith("<") and item.endswith(">") else item))
-        await pilot.pause()
-    if training and not app.loop.running:
-        app.action_start()
+        for name in [item[1:-1]] if item.startswith("<") and item.endswith(">") else list(item):
+            character = {"space": " "}.get(name, name if len(name) == 1 else None)
+            pilot.app.post_message(events.Key(KEY_NAMES.get(name, name), character))
+            await asyncio.sleep(0.02)
+    await pilot.pause()
 
 
 async def _met(pilot, step, deadline: float) -> int | None:
