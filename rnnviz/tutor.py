@@ -2,11 +2,8 @@
 redraw, `]` and `[` to move on and back, and leaving it with the run kept. Mixed into RnnvizApp."""
 from __future__ import annotations
 
-import asyncio
 import math
 import time
-
-from textual import events
 
 from rnncore import ModelConfig
 
@@ -156,25 +153,25 @@ async def follow(pilot, on_step=None, timeout: float = 300.0) -> list[int | None
             if on_step is not None:
                 on_step(index, taken[-1])
             await _press(pilot, ["<]>"])
-            if training:
+            if training and not app.loop.running:
                 app.action_start()
     finally:
         app.loop.after_turn = app._met_yet if app.lesson is not None else None
     return taken
 
 
-KEY_NAMES = {" ": "space", "/": "slash", "]": "right_square_bracket", "[": "left_square_bracket", ".": "full_stop"}
-
-
 async def _press(pilot, keys: list[str]) -> None:
-    """Press what a step asks for ("<space>" a key, anything else text typed), a key every 20 ms as a quick typist
-    would: Pilot's press waits for an idle app after each key, up to a second while it trains at full speed."""
+    """Press what a step asks for ("<space>" a key, anything else text typed), with training paused meanwhile: a
+    key waits for the app to be idle, which takes up to a second while it trains at full speed."""
+    app = pilot.app
+    training = app.loop.running
+    if training:
+        await app.stop_training()
     for item in keys:
-        for name in [item[1:-1]] if item.startswith("<") and item.endswith(">") else list(item):
-            character = {"space": " "}.get(name, name if len(name) == 1 else None)
-            pilot.app.post_message(events.Key(KEY_NAMES.get(name, name), character))
-            await asyncio.sleep(0.02)
-    await pilot.pause()
+        await pilot.press(*([item[1:-1]] if item.startswith("<") and item.endswith(">") else item))
+        await pilot.pause()
+    if training and not app.loop.running:
+        app.action_start()
 
 
 async def _met(pilot, step, deadline: float) -> int | None:
