@@ -48,9 +48,10 @@ def refusal(what: str, needed: float) -> str | None:
             f"{shown(available)} this machine has free")
 
 
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc's mallopt parameters
 KEEP_FREED = 1 << 30  # bytes of freed memory glibc keeps for reuse instead of handing back to the system
-HEAP_UP_TO = 1 << 25  # blocks up to this size come from the heap (reused) rather than fresh mmap'ed pages
+NO_MMAP = 0  # blocks of every size come from the heap (reused), none from fresh mmap'ed pages: glibc's mmap
+# threshold stops at 32 MB, and an LSTM's gates at (256, 64, 256) are 67 MB (benchmarks/README.md, "Issue 25")
 
 
 def keep_freed_memory() -> bool:
@@ -70,4 +71,4 @@ def _tell_glibc() -> bool:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:  # not glibc (macOS, musl): nothing to tune
         return False
-    return bool(libc.mallopt(M_TRIM_THRESHOLD, KEEP_FREED)) and bool(libc.mallopt(M_MMAP_THRESHOLD, HEAP_UP_TO))
+    return bool(libc.mallopt(M_TRIM_THRESHOLD, KEEP_FREED)) and bool(libc.mallopt(M_MMAP_MAX, NO_MMAP))

@@ -10,7 +10,12 @@ import numpy as np
 from .gates import blocks, by_gate, forget_bias_one, projected, sigmoid_scale
 from .layers import Layer, check_size, column_sums, flat, glorot, orthogonal
 from .loops import gru_back_steps, gru_steps, lstm_back_steps, lstm_steps, rnn_back_steps, rnn_steps
-from .threads import batch_parts, side_by_side
+
+
+def loop_rows(batch: int):
+    """The index that gives the time loops every row of the batch: its one row as vectors for a batch of one
+    (NumPy's vector products are quicker), else all of them."""
+    return 0 if batch == 1 else slice(None)
 
 
 class RNN(Layer):
@@ -45,15 +50,16 @@ class RNN(Layer):
         hs = np.empty((T + 1, B, self.hidden), p["Whh"].dtype)  # hs[0] = h_0 (carried in), hs[t] = h_t
         hs[0] = 0 if state is None else state
         np.matmul(flat(x), p["Wxh"], out=flat(hs[1:]))  # every step's input projection in one matmul
-        side_by_side(lambda rows: rnn_steps(hs[:, rows], p["Whh"], p["bh"]), batch_parts(B))
+        rows = loop_rows(B)
+        rnn_steps(hs[:, rows], p["Whh"], p["bh"])
         return hs[1:], (x, hs), hs[T]
 
     def backward(self, p, cache, dh_out):
         x, hs = cache
         dz = np.empty_like(dh_out)  # (T, B, H): dL/dz_t
         WhhT = p["Whh"].T.copy()  # contiguous: the per-step matmul runs faster on it
-        side_by_side(lambda rows: rnn_back_steps(hs[:, rows], dh_out[:, rows], WhhT, dz[:, rows]),
-                     batch_parts(dz.shape[1]))
+        rows = loop_rows(dz.shape[1])
+        rnn_back_steps(hs[:, rows], dh_out[:, rows], WhhT, dz[:, rows])
         dz2 = flat(dz)  # (T * B, H)
         grads = {"Wxh": flat(x).T @ dz2,  # dWxh = sum_t x_t^T dz_t
                  "Whh": flat(hs[:-1]).T @ dz2,  # dWhh = sum_t h_{t-1}^T dz_t
@@ -102,8 +108,8 @@ class LSTM(Layer):
         hs, cs = np.empty((2, T + 1, B, H), s.dtype)  # hs[0], cs[0] carried in; hs[t], cs[t] after step t
         hs[0], cs[0] = (0, 0) if state is None else np.hsplit(state, 2)
         tanh_c = np.empty((T, B, H), s.dtype)  # kept for the backward
-        side_by_side(lambda rows: lstm_steps(gates[:, :, rows], hs[:, rows], cs[:, rows], tanh_c[:, rows], Wh, b, s),
-                     batch_parts(B))
+        rows = loop_rows(B)
+        lstm_steps(gates[:, :, rows], hs[:, rows], cs[:, rows], tanh_c[:, rows], Wh, b, s)
         return hs[1:], (x, gates, hs, cs, tanh_c), np.concatenate((hs[T], cs[T]), axis=1)
 
     def backward(self, p, cache, dh_out):
@@ -112,12 +118,12 @@ class LSTM(Layer):
         WhT = p["Wh"].T.copy()  # (4H, H), contiguous: the per-step matmul runs faster on it
         dz = np.empty((T, B, 4 * H), WhT.dtype)  # dL/d(pre-activations), the gates side by side
 
-        def rows_back(rows):
-            def derivatives(steps):
-                cs_steps = cs[steps.start:steps.stop + 1, rows]  # c_{t-1} and c_t
-                return self.local_derivatives(gates[steps, :, rows], cs_steps, tanh_c[steps, rows])
-            lstm_back_steps(derivatives, dh_out[:, rows], gates[:, 1, rows], dz[:, rows], WhT)
-        side_by_side(rows_back, batch_parts(B))
+        rows = loop_rows(B)
+
+        def derivatives(steps):
+            cs_steps = cs[steps.start:steps.stop + 1, rows]  # c_{t-1} and c_t
+            return self.local_derivatives(gates[steps, :, rows], cs_steps, tanh_c[steps, rows])
+        lstm_back_steps(derivatives, dh_out[:, rows], gates[:, 1, rows], dz[:, rows], WhT)
         dz = flat(dz)  # (T * B, 4H)
         grads = {"Wx": flat(x).T @ dz,  # dWx = sum_t x_t^T dz_t
                  "Wh": flat(hs[:-1]).T @ dz,  # dWh = sum_t h_{t-1}^T dz_t
@@ -185,7 +191,8 @@ class GRU(Layer):
         hs = np.empty((T + 1, B, H), s.dtype)  # hs[0] carried in, hs[t] after step t
         hs[0] = 0 if state is None else state
         hn = np.empty((T, B, H), s.dtype)  # h_{t-1} @ Wh_n + bh_n, kept for the backward
-        side_by_side(lambda rows: gru_steps(gates[:, :, rows], hs[:, rows], hn[:, rows], Wh, b, bh_n), batch_parts(B))
+        rows = loop_rows(B)
+        gru_steps(gates[:, :, rows], hs[:, rows], hn[:, rows], Wh, b, bh_n)
         return hs[1:], (x, gates, hs, hn), hs[T]
 
     def backward(self, p, cache, dh_out):
@@ -195,12 +202,12 @@ class GRU(Layer):
         dg = np.empty((T, B, 3 * H), WhT.dtype)  # the gradient of h_{t-1} @ Wh + bh, the gates side by side
         dn = np.empty((T, B, H), WhT.dtype)  # ... and of n's pre-activation
 
-        def rows_back(rows):
-            def derivatives(steps):
-                hs_steps = hs[steps.start:steps.stop + 1, rows]  # h_{t-1} and h_t
-                return self.local_derivatives(gates[steps, :, rows], hs_steps, hn[steps, rows])
-            gru_back_steps(derivatives, dh_out[:, rows], gates[:, 1, rows], dg[:, rows], dn[:, rows], WhT)
-        side_by_side(rows_back, batch_parts(B))
+        rows = loop_rows(B)
+
+        def derivatives(steps):
+            hs_steps = hs[steps.start:steps.stop + 1, rows]  # h_{t-1} and h_t
+            return self.local_derivatives(gates[steps, :, rows], hs_steps, hn[steps, rows])
+        gru_back_steps(derivatives, dh_out[:, rows], gates[:, 1, rows], dg[:, rows], dn[:, rows], WhT)
         dg = flat(dg)  # (T * B, 3H)
         grads = {"Wh": flat(hs[:-1]).T @ dg,  # dWh = sum_t h_{t-1}^T d(h_{t-1} Wh + bh)
                  "bh": column_sums(dg)}

@@ -167,9 +167,10 @@ def column_sums(a):
     return a.sum(0) if len(a) < FEW_ROWS else np.ones(len(a), a.dtype) @ a
 
 
-def softmax_cross_entropy(p, x, y, mask):
+def softmax_cross_entropy(p, x, y, mask, count=None):
     """The output layer's training path in one pass: logits = x @ W + b, the mean of -log softmax(logits)[y] over
-    the unmasked targets, and its gradients: (loss, dx, {"W", "b"}). x (T, B, H); y and mask (T, B).
+    the unmasked targets, and its gradients: (loss, dx, {"W", "b"}). x (T, B, H); y and mask (T, B); `count`, the
+    targets the mean is over, if they are more than these (a part of a batch's): mask's sum by default.
     The logits are worked on as (V, N), whose sums run down contiguous rows (see log_softmax)."""
     xf, W = flat(x), p["W"]  # (N, H)
     z = np.ascontiguousarray((xf @ W).T)  # (V, N)
@@ -179,7 +180,7 @@ def softmax_cross_entropy(p, x, y, mask):
     picked = z.take(at_target)  # (N,) each target's shifted logit
     np.exp(z, out=z)
     total = z.sum(0)  # (N,)
-    weight = mask.ravel() / max(mask.sum(), 1)  # (N,): each target's share of the mean
+    weight = mask.ravel() / (count or max(mask.sum(), 1))  # (N,): each target's share of the mean
     loss = float(weight @ (np.log(total) - picked))  # -log softmax[y] = log(sum exp) - shifted logit
     z *= weight / total  # softmax * weight, then minus onehot * weight: dlogits, in place
     z.ravel()[at_target] -= weight  # (the ravel is a view: z is contiguous)

@@ -1,8 +1,6 @@
-"""The cells' time loops, the one sequential part of a step. Each runs every step for some rows of the batch, in
-place in the arrays it is given: the whole batch, its one row (a batch of one, as vectors: NumPy's vector
-products are quicker), or a half on each of two threads (threads.side_by_side). A loop treats its rows apart
-from the others, so a row's numbers are the same whichever part it ran in. Each step's views are made once, by
-`zip`: indexing costs as much as a small operation.
+"""The cells' time loops, the one sequential part of a step. Each runs every step for the rows of the batch, in
+place in the arrays it is given: the whole batch, or its one row (a batch of one, as vectors: NumPy's vector
+products are quicker). Each step's views are made once, by `zip`: indexing costs as much as a small operation.
 """
 from __future__ import annotations
 

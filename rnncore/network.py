@@ -10,6 +10,7 @@ from . import recurrence
 from .budget import OPTIMIZER_COPIES, refusal
 from .cells import GRU, LSTM, RNN
 from .layers import Dense, Embedding, log_softmax, softmax_cross_entropy
+from .threads import batch_parts, side_by_side
 
 MAX_LAYERS = 16  # recurrent and dense layers after the embedding
 MAX_VOCAB = 65536
@@ -116,10 +117,23 @@ class Network:
 
     # --- training ----------------------------------------------------------
     def run_batch(self, x, y, mask=None, state=None) -> BatchResult:
-        """Forward and backward over a (B, T) batch; `state` carries hidden states in (truncated BPTT)."""
+        """Forward and backward over a (B, T) batch; `state` carries hidden states in (truncated BPTT). With two
+        threads, a large batch runs in two halves side by side, whose losses and gradients add up (threads.py)."""
         x, y, mask = self._check_batch(x, y, mask)
+        parts = batch_parts(len(x), max((layer.dim for _, layer in self.recurrent()), default=0))
+        if len(parts) == 1:
+            return self._train_rows(x, y, mask, state)
+        count = max(mask.sum(), 1)
+        first, second = side_by_side(lambda rows: self._train_rows(
+            x[rows], y[rows], mask[rows], state and [s[rows] for s in state], count), parts)
+        for key, grad in first.grads.items():
+            grad += second.grads[key]
+        return BatchResult(first.loss + second.loss, first.grads,
+                           [np.concatenate(pair) for pair in zip(first.state, second.state, strict=True)])
+
+    def _train_rows(self, x, y, mask, state, count=None) -> BatchResult:
         h, caches, new_state = self._forward(x.T, state, self.layers)  # the output layer's is done in one pass:
-        loss, dh, out_grads = softmax_cross_entropy(self._local("out"), h, y.T, mask.T)
+        loss, dh, out_grads = softmax_cross_entropy(self._local("out"), h, y.T, mask.T, count)
         grads = {f"out.{key}": value for key, value in out_grads.items()}
         grads.update(self._backward(caches, dh, self.layers)[0])
         return BatchResult(loss, grads, new_state)

@@ -3,8 +3,8 @@
 A record replays bit for bit only with the BLAS threads it was made with, and small models train faster
 on one thread than on two: the time a second thread saves on a small matmul is less than what waking it
 costs. `threads_for` is that rule, measured (benchmarks/README.md, "Threads by model size"). With two
-threads, a step's time loops run in two halves of the batch side by side (`batch_parts`, `side_by_side`),
-so that the second core takes half of the element-wise work too, not only of the matmuls.
+threads, a large enough training step runs in two halves of the batch side by side (`batch_parts`,
+`side_by_side`), so that the second core takes half of the element-wise work too, not only of the matmuls.
 """
 from __future__ import annotations
 
@@ -39,9 +39,9 @@ TWO_THREADS_FROM = 256 * 256  # weights of the widest recurrence (H x gates H): 
 def threads_for(net) -> int:
     """The threads that train `net` fastest here: two from a recurrence of TWO_THREADS_FROM weights up
     (1.2-1.7x faster at H = 256 with BLAS alone), else one (a second thread gained at most 8% below that on a
-    quiet machine, and lost up to 6x on a busy one). Two threads also split the time loops in halves
-    (`batch_parts`), which a busy machine punishes as much: 3-20x slower than one thread at load 10-40
-    (benchmarks/README.md, "Issue 25"), so the threshold stays until a quiet machine says otherwise."""
+    quiet machine, and lost up to 6x on a busy one). The batch's split in halves (`batch_parts`) gains from
+    128 x 128 rows x units, which the app's batches of 32 reach only from 512 units: it does not move the
+    threshold (benchmarks/README.md, "Issue 25")."""
     widest = max((w.size for name, w in net.params.items() if name.endswith((".Whh", ".Wh"))), default=0)
     return 2 if widest >= TWO_THREADS_FROM and (os.cpu_count() or 1) > 1 else 1
 
@@ -62,44 +62,40 @@ def chosen_by_user() -> bool:
     return any(os.environ.get(name) for name in ENVIRONMENT)
 
 
-# Rows of a batch from which its time loops run in two halves when the step has two threads; None: never. Off, as
-# measured on a quiet 2-core Xeon (benchmarks/throughput.py, 2 threads, against the loops before the split): the
-# split lost at every shape (LSTM (32, 32, 64) x0.66, (256, 64, 256) x1.01; GRU x0.59, x0.89), where the same loops
-# on one thread with a two-thread BLAS gained (x0.97, x1.27; x0.95, x1.22). `threads.SPLIT_FROM = 8` turns it on.
-SPLIT_FROM: int | None = None
+# The work from which a training step's batch splits in two halves, one a thread, when the step has two threads:
+# rows x the widest recurrence's units, what each element-wise operation of the time loops' steps works on. Below
+# it NumPy's calls are too short to let go of Python's lock for long, and the halves wait for each other. Measured
+# on a quiet 2-core Xeon (benchmarks/README.md, "Issue 25"): from 128 x 128 the split gained (x0.94-1.32 against a
+# two-thread BLAS, x1.03-1.59 against one thread), below it lost (x0.55-0.98).
+SPLIT_WORK = 128 * 128
 
 
-def batch_parts(rows: int) -> list:
-    """The parts of a batch whose time loops run side by side, one a thread: two halves when the split is on,
-    NumPy's BLAS runs two threads or more and the batch has SPLIT_FROM rows, else the whole batch, or its one row
-    (index 0: the loops then run on vectors). Each row's numbers are the same either way: the loops treat the rows
-    apart."""
-    if rows == 1:
-        return [0]
-    if SPLIT_FROM is None or rows < SPLIT_FROM or (blas_threads() or 1) < 2:
+def batch_parts(rows: int, row_work: int) -> list[slice]:
+    """The parts of a batch that train side by side, one a thread: two halves when NumPy's BLAS runs two threads
+    or more and rows x row_work (the widest recurrence's units) reaches SPLIT_WORK, else the whole batch."""
+    if rows < 2 or rows * row_work < SPLIT_WORK or (blas_threads() or 1) < 2:
         return [slice(0, rows)]
     return [slice(0, (rows + 1) // 2), slice((rows + 1) // 2, rows)]
 
 
-def side_by_side(loop, parts: list) -> None:
-    """loop(rows) for each part: the first on this thread, the second on a worker, with BLAS on one thread
-    meanwhile. NumPy lets go of the GIL inside its matmuls and ufuncs, so the halves' small operations run on
-    both cores, where a two-thread BLAS would speed up only the matmuls. A worker that has not started by the
-    time the first half is done (a busy machine gives it no core) is not waited for: its half runs here."""
+def side_by_side(run, parts: list) -> list:
+    """[run(part) for part in parts]: the first on this thread, the second on a worker, with BLAS on one thread
+    meanwhile. NumPy lets go of Python's lock inside its matmuls and element-wise functions, so both cores work
+    on every part of the step, where a two-thread BLAS would split only the matmuls (and its idle threads, spinning,
+    take the core the element-wise work needs). A worker that has not started by the time the first part is done
+    (a busy machine gives it no core) is not waited for: its part runs here."""
     if len(parts) == 1:
-        return loop(parts[0])
+        return [run(parts[0])]
     blas = blas_threads()
     set_blas_threads(1)
-    other = _worker().submit(contextvars.copy_context().run, loop, parts[1])  # with the caller's np.errstate
+    other = _worker().submit(contextvars.copy_context().run, run, parts[1])  # with the caller's np.errstate
     try:
-        loop(parts[0])
-        if other.cancel():
-            loop(parts[1])
+        first = run(parts[0])
+        second = run(parts[1]) if other.cancel() else None
     finally:
-        other.cancel() or other.exception()  # waits for a started half, whatever happened here
+        other.cancel() or other.exception()  # waits for a started part, whatever happened here
         set_blas_threads(blas)
-    if not other.cancelled():
-        other.result()  # its error, if it had one
+    return [first, second if other.cancelled() else other.result()]
 
 
 @functools.cache

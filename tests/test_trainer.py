@@ -296,3 +296,25 @@ def test_importing_rnncore_leaves_malloc_alone_and_a_trainer_tunes_it_at_its_fir
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).parent,
                           env={**os.environ, **environment}, check=True)
     assert done.stdout == f"0 {says} "  # after the import, after a pass outside a Trainer, after a Trainer's step
+
+
+FAULTS_OF_A_FRESH_ARRAY = """
+import resource, sys, numpy as np
+from rnncore import keep_freed_memory
+if sys.argv[1] == "tuned":
+    keep_freed_memory()
+def faults():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    np.ones(1 << 24, np.float32)  # 64 MB, as an LSTM's gates at (256, 64, 256): above glibc's largest mmap threshold
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+faults()
+print(faults())
+"""
+
+
+@pytest.mark.parametrize("malloc, most", [("tuned", 8), ("system", None)])
+def test_tuned_malloc_serves_a_large_array_again_from_memory_it_kept(malloc, most):
+    done = subprocess.run([sys.executable, "-c", FAULTS_OF_A_FRESH_ARRAY, malloc], capture_output=True, text=True,
+                          check=True)
+    faults = int(done.stdout)
+    assert faults < most if most else faults >= 32  # untuned, each of its pages (2 MB ones, or 4 kB) is faulted in again
