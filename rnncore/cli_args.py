@@ -76,7 +76,8 @@ def add_train_parser(commands):
 
 def add_threads(parser) -> None:
     parser.add_argument("--threads", type=whole(1), metavar="N",
-                        help="BLAS threads to train on (default: 1, or 2 from a recurrence of 256x256 weights up; "
+                        help="threads to train on: BLAS's, and with 2, a batch of 128x128 rows x units or more in "
+                             "two halves side by side (default: 1, or 2 from a recurrence of 256x256 weights up; "
                              "OPENBLAS_NUM_THREADS also sets it)")
 
 

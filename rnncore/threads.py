@@ -65,8 +65,8 @@ def chosen_by_user() -> bool:
 # The work from which a training step's batch splits in two halves, one a thread, when the step has two threads:
 # rows x the widest recurrence's units, what each element-wise operation of the time loops' steps works on. Below
 # it NumPy's calls are too short to let go of Python's lock for long, and the halves wait for each other. Measured
-# on a quiet 2-core Xeon (benchmarks/README.md, "Issue 25"): from 128 x 128 the split gained (x0.94-1.32 against a
-# two-thread BLAS, x1.03-1.59 against one thread), below it lost (x0.55-0.98).
+# on a quiet 2-core Xeon (benchmarks/README.md, "Issue 25"): from 128 x 128 the split ran x0.94-1.32 the rate of a
+# two-thread BLAS (x1.03-1.59 of one thread), below it x0.55-0.98.
 SPLIT_WORK = 128 * 128
 
 
