@@ -82,6 +82,7 @@ class GradientView(Vertical):
         super().__init__(**kwargs)
         self.runs: list[RunGradient] = []
         self.depth = 0  # the depth of the recurrent layer shown, among each run's
+        self.redraw_due = False  # the gradients are drawn again once laid out (_redraw_laid_out)
 
     @property
     def fades(self) -> list[tuple[str, int | None]]:
@@ -97,6 +98,7 @@ class GradientView(Vertical):
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.height)
+        self._redraw_laid_out()
 
     def show(self, runs: list[RunGradient], layer: int = 0) -> None:
         self.runs, self.depth = runs, layer
@@ -104,13 +106,26 @@ class GradientView(Vertical):
         _update(self.query_one("#grad-title", Static), title_text(runs))
         _update(self.query_one("#saturation-legend", Static), saturation_legend(gated, layer) if gated else Text())
         self._fit(self.size.height)
-        plot = self.query_one("#grad-plot", Plot)
-        draw_gradients(plot.plt, runs, layer, plot.size.height or 12)
-        plot.refresh()
+        self._draw_gradients()
+        self._redraw_laid_out()
         if gated:
             scatter = self.query_one("#saturation-plot", Plot)
             draw_saturation(scatter.plt, picked(gated, layer))
             scatter.refresh()
+
+    def _redraw_laid_out(self) -> None:
+        """Draw the gradients again once the layout _fit asked for is done: their ticks hang on the plot's height."""
+        self.redraw_due = True
+
+        def redraw():
+            self._draw_gradients()
+            self.redraw_due = False
+        self.call_after_refresh(redraw)
+
+    def _draw_gradients(self) -> None:
+        plot = self.query_one("#grad-plot", Plot)
+        draw_gradients(plot.plt, self.runs, self.depth, plot.size.height or 12)
+        plot.refresh()
 
     def _gated(self) -> RunGradient | None:
         """The run whose gates the scatter shows: the first (the current run first) whose layer has gates."""
@@ -155,7 +170,9 @@ def draw_gradients(plt, runs: list[RunGradient], layer: int, height: int) -> Non
     for color, decades in curves:
         plt.plot(list(range(len(decades))), decades.tolist(), marker="braille", color=RUN_COLORS[color])
     plt.ylim(bottom - 0.2, 0.2)
-    every = 3 if -bottom > max(height - 3, 2) else 1
+    # A tick every other row at most: of two ticks in one row, plotext keeps one, not always the same one.
+    decades, rows = -bottom, max(height - 3, 2)  # rows: the plot's between its frame lines, about
+    every = next(n for n in range(1, decades + 2) if decades / n <= rows / 2)
     ticks = list(range(0, bottom - 1, -every))
     plt.yticks(ticks, ["1" if t == 0 else f"1e{t}" for t in ticks])
     last = max((len(c) - 1 for _, c in curves), default=0)

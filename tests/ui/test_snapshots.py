@@ -15,8 +15,9 @@ from rnnviz.app import RnnvizApp
 from rnnviz.lab import Lab
 from rnnviz.lesson import find
 from rnnviz.session import Session
+from rnnviz.widgets.gradient import GradientView
 
-from .conftest import settled
+from .conftest import settled, wait_until
 
 STEPS = 150
 
@@ -110,6 +111,8 @@ def rnn_and_lstm_app() -> RnnvizApp:
 async def gradient_opened(pilot):
     await pilot.press("g")
     await settled(pilot)
+    view = pilot.app.query_one(GradientView)
+    await wait_until(pilot, lambda: not view.redraw_due)  # its ticks drawn for the plot's height once laid out
     await without_notes(pilot)
 
 
