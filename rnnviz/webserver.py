@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import sys
+import time
+from asyncio import base_subprocess
 
 from aiohttp import web
 from textual_serve.server import Server
@@ -105,3 +108,18 @@ class RnnvizServer(Server):
             with contextlib.suppress(ProcessLookupError):  # Ctrl+C in a terminal has ended it already
                 self.starter.terminate()
             await self.starter.wait()
+            self.starter.stdin.close()  # its transport closes now, not when collected after the loop has closed
+        await close_child_processes(SHUTDOWN_WAIT)
+
+
+async def close_child_processes(within: float) -> None:
+    """Close the pipes of every child process once it has exited, or after `within` seconds (closing kills it).
+    textual-serve leaves a tab's to the garbage collector, which may come to them after the loop has closed, and
+    then prints "Event loop is closed"."""
+    children = [found for found in gc.get_objects()
+                if isinstance(found, base_subprocess.BaseSubprocessTransport) and not found.is_closing()]
+    deadline = time.monotonic() + within
+    while any(child.get_returncode() is None for child in children) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    for child in children:
+        child.close()
