@@ -317,4 +317,4 @@ def test_tuned_malloc_serves_a_large_array_again_from_memory_it_kept(malloc, mos
     done = subprocess.run([sys.executable, "-c", FAULTS_OF_A_FRESH_ARRAY, malloc], capture_output=True, text=True,
                           check=True)
     faults = int(done.stdout)
-    assert faults < most if most else faults >= 32  # untuned, each of its pages (2 MB ones, or 4 kB) is faulted in again
+    assert faults < most if most else faults >= 32  # untuned, each of its pages (2 MB or 4 kB) is faulted in again
