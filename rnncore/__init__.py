@@ -6,10 +6,11 @@ from .checkpoint import Checkpoint, CheckpointError, load, save
 from .config import ModelConfig, SettingError, TrainConfig
 from .datasets import Dataset, Optimum
 from .layers import MAX_SIZE, Dense, Embedding
-from .network import MAX_LAYERS, STACKABLE, Network, Run
+from .network import Network, Run
 from .reach import Reach
 from .recurrence import gate_saturation, gradient_through_time, jacobian_norms, recurrent_spectrum
 from .spec import format_layers, parse_layers
+from .stack import MAX_LAYERS, STACKABLE
 from .trainer import StepEvent, Trainer
 from .vocab import Vocab, glyph
 

@@ -13,8 +13,9 @@ from .archive import Archive, ArchiveError
 from .config import MAX_BATCH, TrainConfig
 from .header import FieldError, checked_history, checked_network, checked_source, checked_trainer, checked_vocab, shown
 from .layers import MAX_SIZE
-from .network import MAX_LAYERS, Network
+from .network import Network
 from .optim import make_optimizer, scheduled_lr
+from .stack import MAX_LAYERS
 from .vocab import Vocab
 
 FORMAT = "rnncore-checkpoint"

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field, fields, replace
 
 from .layers import MAX_SIZE
-from .network import STACKABLE
 from .optim import OPTIMIZERS, SCHEDULES
 from .spec import parse_layers
+from .stack import STACKABLE
 from .tasks import TASKS
 
 MAX_BATCH = 4096

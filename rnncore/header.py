@@ -9,8 +9,9 @@ import re
 
 from .config import TrainConfig
 from .dataset import DIGITS, UNKNOWN
-from .network import LAYER_TYPES, MAX_LAYERS, MAX_VOCAB, Network
+from .network import MAX_VOCAB, Network
 from .optim import OPTIMIZERS
+from .stack import LAYER_TYPES, MAX_LAYERS
 from .vocab import Vocab
 
 MAX_COUNT = 2**63 - 1  # seeds (as the training config's and the app's), steps, epochs and chunks: far past any run

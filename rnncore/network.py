@@ -8,16 +8,13 @@ import numpy as np
 
 from . import recurrence
 from .budget import OPTIMIZER_COPIES, refusal
-from .cells import GRU, LSTM, RNN
-from .layers import Dense, Embedding, log_softmax, softmax_cross_entropy
+from .layers import Dense, log_softmax, softmax_cross_entropy
+from .stack import layers_from_spec, name_layers
 from .threads import batch_parts, side_by_side
 
-MAX_LAYERS = 16  # recurrent and dense layers after the embedding
 MAX_VOCAB = 65536
 OUTPUT_FLOATS = 6  # the logits, their log-softmax and its gradient, with their transposed copies, per symbol
 INIT_BYTES_PER_PARAM = 24  # drawing weights: float64 draws and the orthogonal init's QR, before the cast
-STACKABLE = {layer.kind: layer for layer in (RNN, LSTM, GRU, Dense)}  # what may follow the embedding, by spec name
-LAYER_TYPES = {"embed": Embedding, **STACKABLE}
 
 
 class BatchResult(NamedTuple):
@@ -42,7 +39,7 @@ class Run(NamedTuple):
 class Network:
     def __init__(self, vocab_size: int, layers: list, seed: int = 0, dtype=np.float32):
         self.vocab_size = _check_vocab(vocab_size)
-        self.layers = _name_layers(layers)
+        self.layers = name_layers(layers)
         self.output = Dense(self.vocab_size, "identity", MAX_VOCAB)
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
@@ -69,14 +66,14 @@ class Network:
 
     @classmethod
     def from_spec(cls, spec: dict) -> Network:
-        return cls(spec["vocab_size"], _layers_from_spec(spec), seed=spec["seed"], dtype=spec["dtype"])
+        return cls(spec["vocab_size"], layers_from_spec(spec), seed=spec["seed"], dtype=spec["dtype"])
 
     @staticmethod
     def param_shapes(spec: dict) -> dict:
         """name -> shape of every parameter `from_spec(spec)` would have, without drawing a single weight."""
         vocab_size = _check_vocab(spec["vocab_size"])
         shapes, in_dim = {}, vocab_size
-        for name, layer in [*_name_layers(_layers_from_spec(spec)), ("out", Dense(vocab_size, "identity", MAX_VOCAB))]:
+        for name, layer in [*name_layers(layers_from_spec(spec)), ("out", Dense(vocab_size, "identity", MAX_VOCAB))]:
             shapes.update({f"{name}.{key}": shape for key, shape in layer.shapes(in_dim).items()})
             in_dim = layer.dim
         return shapes
@@ -295,30 +292,3 @@ def _check_vocab(vocab_size):
     if not is_int or not 2 <= vocab_size <= MAX_VOCAB:
         raise ValueError(f"vocab_size must be an integer from 2 to {MAX_VOCAB}, got {vocab_size!r}")
     return int(vocab_size)
-
-
-def _layers_from_spec(spec):
-    return [_layer_from_spec(s) for s in spec["layers"]]
-
-
-def _layer_from_spec(spec):
-    if spec["type"] not in LAYER_TYPES:
-        raise ValueError(f"unknown layer type {spec['type']!r}")
-    return LAYER_TYPES[spec["type"]](**{k: v for k, v in spec.items() if k != "type"})
-
-
-def _name_layers(layers):
-    """[("embed", Embedding), ("rnn0", RNN), ("dense0", Dense), ("rnn1", RNN), ...]: numbered by kind."""
-    layers = list(layers)
-    if not layers or not isinstance(layers[0], Embedding):
-        raise ValueError("the first layer must be an Embedding, e.g. [Embedding(32), RNN(64)]")
-    rest = layers[1:]
-    if len(rest) > MAX_LAYERS:
-        raise ValueError(f"at most {MAX_LAYERS} layers after the embedding, got {len(rest)}")
-    named, counts = [("embed", layers[0])], dict.fromkeys(STACKABLE, 0)
-    for layer in rest:
-        if type(layer) not in STACKABLE.values():
-            raise ValueError(f"after the embedding only {', '.join(STACKABLE)} layers stack, got {layer!r}")
-        named.append((f"{layer.kind}{counts[layer.kind]}", layer))
-        counts[layer.kind] += 1
-    return named

@@ -9,7 +9,7 @@ softmax directly.
 from __future__ import annotations
 
 from .layers import MAX_SIZE
-from .network import MAX_LAYERS, STACKABLE
+from .stack import MAX_LAYERS, STACKABLE
 
 
 def parse_layers(text: str) -> list:

@@ -5,7 +5,8 @@ from gradcheck import TOLERANCE, check_network, ragged_batch
 
 from rnncore import RNN, Dense, Embedding, Network, TrainConfig, Trainer, datasets, parse_layers
 from rnncore.layers import MAX_SIZE
-from rnncore.network import MAX_LAYERS, MAX_VOCAB
+from rnncore.network import MAX_VOCAB
+from rnncore.stack import MAX_LAYERS
 
 V = 7
 

@@ -2,8 +2,8 @@ import pytest
 
 from rnncore import RNN, Dense, Embedding, Network
 from rnncore.layers import MAX_SIZE
-from rnncore.network import MAX_LAYERS
 from rnncore.spec import format_layers, parse_layers
+from rnncore.stack import MAX_LAYERS
 
 
 def test_parses_a_stack_in_order():
