@@ -170,9 +170,10 @@ def draw_gradients(plt, runs: list[RunGradient], layer: int, height: int) -> Non
     for color, decades in curves:
         plt.plot(list(range(len(decades))), decades.tolist(), marker="braille", color=RUN_COLORS[color])
     plt.ylim(bottom - 0.2, 0.2)
-    # A tick every other row at most: of two ticks in one row, plotext keeps one, not always the same one.
+    # A tick every other row at most (of two ticks in one row, plotext keeps one, not always the same one), and
+    # one on the fade line: every 1, 3, 6 or 12 decades.
     decades, rows = -bottom, max(height - 3, 2)  # rows: the plot's between its frame lines, about
-    every = next(n for n in range(1, decades + 2) if decades / n <= rows / 2)
+    every = next((n for n in (1, 3, 6) if decades / n <= rows / 2), 12)
     ticks = list(range(0, bottom - 1, -every))
     plt.yticks(ticks, ["1" if t == 0 else f"1e{t}" for t in ticks])
     last = max((len(c) - 1 for _, c in curves), default=0)
