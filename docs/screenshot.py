@@ -163,12 +163,13 @@ def click(tab: Tab, pattern: str, size: tuple) -> re.Match:
 def new_run(tab: Tab, kind: str, size: tuple) -> None:
     """Pick `kind` for the Model panel's first layer (its list by keys: a click does not open it) and press New run:
     a second run beside the first."""
-    for key in ["1", "Tab", "Enter", *["ArrowDown"] * LAYER_KINDS.index(kind), "Enter"]:
+    for key in ["1", *["Tab"] * 3, "Enter", *["ArrowDown"] * LAYER_KINDS.index(kind), "Enter"]:  # data, ▼, embed
         tab.press(key)
         time.sleep(SETTLE)
     click(tab, r"(New run)", size)
     tab.wait_for(r"run 2/2")
-    tab.page.mouse.move(0, 0)  # away from the button, whose tooltip would stay in the picture
+    box = tab.page.locator(".xterm-screen").bounding_box()  # away from the button, whose tooltip would stay in
+    tab.page.mouse.move(box["x"] + 2, box["y"] + box["height"] * 0.75)  # the picture: to the blank under Training
     tab.press("Escape")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .gates import blocks, by_gate, forget_bias_one, projected, sigmoid_scale
-from .layers import Layer, check_size, column_sums, flat, glorot, orthogonal
+from .layers import Layer, check_size, column_sums, flat, glorot, input_gradients, orthogonal, project_into
 from .loops import gru_back_steps, gru_steps, lstm_back_steps, lstm_steps, rnn_back_steps, rnn_steps
 
 
@@ -49,7 +49,7 @@ class RNN(Layer):
         T, B, _ = x.shape
         hs = np.empty((T + 1, B, self.hidden), p["Whh"].dtype)  # hs[0] = h_0 (carried in), hs[t] = h_t
         hs[0] = 0 if state is None else state
-        np.matmul(flat(x), p["Wxh"], out=flat(hs[1:]))  # every step's input projection in one matmul
+        project_into(hs[1:], x, p["Wxh"])  # every step's input projection at once
         rows = loop_rows(B)
         rnn_steps(hs[:, rows], p["Whh"], p["bh"])
         return hs[1:], (x, hs), hs[T]
@@ -61,10 +61,11 @@ class RNN(Layer):
         rows = loop_rows(dz.shape[1])
         rnn_back_steps(hs[:, rows], dh_out[:, rows], WhhT, dz[:, rows])
         dz2 = flat(dz)  # (T * B, H)
-        grads = {"Wxh": flat(x).T @ dz2,  # dWxh = sum_t x_t^T dz_t
+        dWxh, dx = input_gradients(x, dz2, p["Wxh"])  # dWxh = sum_t x_t^T dz_t, dx_t = dz_t Wxh^T
+        grads = {"Wxh": dWxh,
                  "Whh": flat(hs[:-1]).T @ dz2,  # dWhh = sum_t h_{t-1}^T dz_t
                  "bh": column_sums(dz2)}  # dbh = sum_t dz_t
-        return (dz2 @ p["Wxh"].T).reshape(x.shape), grads  # dx_t = dz_t Wxh^T
+        return dx, grads
 
     @staticmethod
     def traces(cache) -> dict:
@@ -125,10 +126,11 @@ class LSTM(Layer):
             return self.local_derivatives(gates[steps, :, rows], cs_steps, tanh_c[steps, rows])
         lstm_back_steps(derivatives, dh_out[:, rows], gates[:, 1, rows], dz[:, rows], WhT)
         dz = flat(dz)  # (T * B, 4H)
-        grads = {"Wx": flat(x).T @ dz,  # dWx = sum_t x_t^T dz_t
+        dWx, dx = input_gradients(x, dz, p["Wx"])  # dWx = sum_t x_t^T dz_t, dx_t = dz_t Wx^T
+        grads = {"Wx": dWx,
                  "Wh": flat(hs[:-1]).T @ dz,  # dWh = sum_t h_{t-1}^T dz_t
                  "b": column_sums(dz)}  # db = sum_t dz_t
-        return (dz @ p["Wx"].T).reshape(x.shape), grads  # dx_t = dz_t Wx^T
+        return dx, grads
 
     @staticmethod
     def local_derivatives(gates, cs, tanh_c):
@@ -212,9 +214,9 @@ class GRU(Layer):
         grads = {"Wh": flat(hs[:-1]).T @ dg,  # dWh = sum_t h_{t-1}^T d(h_{t-1} Wh + bh)
                  "bh": column_sums(dg)}
         dg.reshape(T, B, 3, H)[:, :, 2] = dn  # now the gradient of x_t @ Wx + bx: only n's part differs
-        grads.update(Wx=flat(x).T @ dg,  # dWx = sum_t x_t^T d(x_t Wx + bx)
-                     bx=column_sums(dg))
-        return (dg @ p["Wx"].T).reshape(x.shape), grads  # dx_t = d(x_t Wx + bx) Wx^T
+        dWx, dx = input_gradients(x, dg, p["Wx"])  # dWx = sum_t x_t^T d(x_t Wx + bx), dx_t = d(x_t Wx + bx) Wx^T
+        grads.update(Wx=dWx, bx=column_sums(dg))
+        return dx, grads
 
     @staticmethod
     def local_derivatives(gates, hs, hn):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .layers import Embedded
+
 
 def by_gate(W, n):
     """(in, n * H) -> (n, in, H), contiguous: each gate's columns as a matrix of its own."""
@@ -19,7 +21,11 @@ def by_gate(W, n):
 def projected(x, W, scale):
     """Every step's input projection x_t @ W (x (T, B, D)), each gate's columns multiplied by its scale
     (n, 1, 1), in the gates' layout (T, n, B, H). A batch of one, whose layout (T, n, 1, H) is (T, nH), takes one
-    product; a batch of rows one matmul call."""
+    product; a batch of rows one matmul call. For an Embedded x, a lookup in each gate's table @ W."""
+    if isinstance(x, Embedded):  # row k V + i of `rows` is gate k's for symbol i
+        V, n = len(x.table), len(scale)
+        rows = (x.table @ by_gate(W, n) * scale).reshape(n * V, -1)
+        return rows[x.ids[:, None] + V * np.arange(n)[:, None]]
     (T, B, D), n = x.shape, len(scale)
     if B == 1:  # H named, not -1: an empty sequence (T = 0) has no size to infer it from
         H = W.shape[1] // n

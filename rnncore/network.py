@@ -8,7 +8,7 @@ import numpy as np
 
 from . import recurrence
 from .budget import OPTIMIZER_COPIES, refusal
-from .layers import Dense, log_softmax, softmax_cross_entropy
+from .layers import ONE_HOT_LIMIT, Dense, Embedded, log_softmax, softmax_cross_entropy
 from .stack import layers_from_spec, name_layers
 from .threads import batch_parts, side_by_side
 
@@ -129,11 +129,21 @@ class Network:
                            [np.concatenate(pair) for pair in zip(first.state, second.state, strict=True)])
 
     def _train_rows(self, x, y, mask, state, count=None) -> BatchResult:
-        h, caches, new_state = self._forward(x.T, state, self.layers)  # the output layer's is done in one pass:
+        inputs, above, looked_up = x.T, self.layers, []
+        if self._looks_up_late(inputs):  # the cell above the embedding does its lookup: layers.Embedded
+            (name, _), *above = self.layers
+            inputs, looked_up = Embedded(inputs, self._local(name)["E"]), [inputs]
+        h, caches, new_state = self._forward(inputs, state, above)  # the output layer's is done in one pass:
         loss, dh, out_grads = softmax_cross_entropy(self._local("out"), h, y.T, mask.T, count)
         grads = {f"out.{key}": value for key, value in out_grads.items()}
-        grads.update(self._backward(caches, dh, self.layers)[0])
+        grads.update(self._backward(looked_up + caches, dh, self.layers)[0])
         return BatchResult(loss, grads, new_state)
+
+    def _looks_up_late(self, ids) -> bool:
+        """Whether training hands the embedding's ids to the recurrent cell above it (layers.Embedded): when the
+        vocabulary has no more symbols than the batch has ids, and their one-hot matrix is small."""
+        return (len(self.layers) > 1 and self.layers[1][1].recurrent
+                and self.vocab_size <= ids.size and self.vocab_size * ids.size <= ONE_HOT_LIMIT)
 
     def loss_and_grads(self, x, y, mask=None, state=None):
         result = self.run_batch(x, y, mask, state)
@@ -224,7 +234,7 @@ class Network:
 
     def _forward(self, ids_tb, state, layers=None):
         """(T, B) ids -> logits (T, B, V), every layer's cache, and each recurrent layer's final state.
-        `layers` a part of the stack from the bottom: its output instead of the logits."""
+        `layers` a part of the stack from the bottom, given its input: its output instead of the logits."""
         h, caches, new_state = ids_tb, [], []
         for name, layer in layers or self._stack():
             layer_state = state[len(new_state)] if (layer.recurrent and state) else None

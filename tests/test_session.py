@@ -24,7 +24,7 @@ def test_default_session_is_built_from_the_defaults():
 def test_the_defaults_find_the_default_tasks_memory_within_a_few_hundred_steps():
     session = Session()
     best = session.data.optimum
-    events = [e for e in steps(session, 300) if e.eval_accuracy is not None]
+    events = [e for e in steps(session, 500) if e.eval_accuracy is not None]  # 215 to 470 on seeds 0-23
     assert events[0].eval_cost > best.loss + 0.1  # a memory task: a few steps learn the bigrams, not the memory
     assert any(e.eval_accuracy >= 0.99 * best.accuracy and e.eval_cost <= best.loss + 0.02 for e in events)
     assert session.accuracy == events[-1].eval_accuracy
