@@ -9,7 +9,8 @@ import re
 
 from .config import TrainConfig
 from .dataset import DIGITS, UNKNOWN
-from .network import MAX_VOCAB, Network
+from .inputs import MAX_VOCAB
+from .network import Network
 from .optim import OPTIMIZERS
 from .stack import LAYER_TYPES, MAX_LAYERS
 from .vocab import Vocab

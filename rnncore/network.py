@@ -8,11 +8,11 @@ import numpy as np
 
 from . import recurrence
 from .budget import OPTIMIZER_COPIES, refusal
+from .inputs import MAX_VOCAB, check_batch, check_prefix, check_target, check_vocab
 from .layers import ONE_HOT_LIMIT, Dense, Embedded, log_softmax, softmax_cross_entropy
 from .stack import layers_from_spec, name_layers
 from .threads import batch_parts, side_by_side
 
-MAX_VOCAB = 65536
 OUTPUT_FLOATS = 6  # the logits, their log-softmax and its gradient, with their transposed copies, per symbol
 INIT_BYTES_PER_PARAM = 24  # drawing weights: float64 draws and the orthogonal init's QR, before the cast
 
@@ -38,7 +38,7 @@ class Run(NamedTuple):
 
 class Network:
     def __init__(self, vocab_size: int, layers: list, seed: int = 0, dtype=np.float32):
-        self.vocab_size = _check_vocab(vocab_size)
+        self.vocab_size = check_vocab(vocab_size)
         self.layers = name_layers(layers)
         self.output = Dense(self.vocab_size, "identity", MAX_VOCAB)
         self.dtype = np.dtype(dtype)
@@ -71,7 +71,7 @@ class Network:
     @staticmethod
     def param_shapes(spec: dict) -> dict:
         """name -> shape of every parameter `from_spec(spec)` would have, without drawing a single weight."""
-        vocab_size = _check_vocab(spec["vocab_size"])
+        vocab_size = check_vocab(spec["vocab_size"])
         shapes, in_dim = {}, vocab_size
         for name, layer in [*name_layers(layers_from_spec(spec)), ("out", Dense(vocab_size, "identity", MAX_VOCAB))]:
             shapes.update({f"{name}.{key}": shape for key, shape in layer.shapes(in_dim).items()})
@@ -116,7 +116,7 @@ class Network:
     def run_batch(self, x, y, mask=None, state=None) -> BatchResult:
         """Forward and backward over a (B, T) batch; `state` carries hidden states in (truncated BPTT). With two
         threads, a large batch runs in two halves side by side, whose losses and gradients add up (threads.py)."""
-        x, y, mask = self._check_batch(x, y, mask)
+        x, y, mask = check_batch(x, y, mask, self.vocab_size, self.dtype)
         parts = batch_parts(len(x), max((layer.dim for _, layer in self.recurrent()), default=0))
         if len(parts) == 1:
             return self._train_rows(x, y, mask, state)
@@ -151,7 +151,7 @@ class Network:
 
     def evaluate(self, x, y, mask=None) -> tuple[float, int, int]:
         """(summed cost, correct, targets) over the unmasked targets of a (B, T) batch."""
-        x, y, mask = self._check_batch(x, y, mask)
+        x, y, mask = check_batch(x, y, mask, self.vocab_size, self.dtype)
         logp = log_softmax(self._forward(x.T, None)[0])
         picked = np.take_along_axis(logp, y.T[..., None], -1)[..., 0]
         mask = mask.T.astype(bool)
@@ -161,13 +161,13 @@ class Network:
     def log_probs(self, x) -> np.ndarray:
         """(B, T, V): the log-probabilities of the next symbol after each position of a (B, T) batch of ids, each
         row from zeros (run_rows without the traces)."""
-        x, _, _ = self._check_batch(x, x, None)
+        x, _, _ = check_batch(x, x, None, self.vocab_size, self.dtype)
         return log_softmax(self._forward(x.T, None)[0]).swapaxes(0, 1)
 
     # --- inference (no side effects) ---------------------------------------
     def run(self, ids, state=None) -> Run:
         """One pass over a sequence of ids, from `state` (a Run's) or from zeros."""
-        ids = self._check_prefix(ids)
+        ids = check_prefix(ids, self.vocab_size)
         logp, traces, new_state = self._traced(ids[:, None], state)
         return Run(logp[:, 0], {name: {key: a[:, 0] for key, a in trace.items()} for name, trace in traces.items()},
                    new_state)
@@ -176,7 +176,7 @@ class Network:
         """One pass over a (B, T) batch of ids, each row from zeros: the log-probabilities (B, T, V) and every
         recurrent layer's traces, {name: {"h": (B, T, H), ...}}. Padding after a row's end changes only the
         positions after it, so padded rows of unequal length give each row's own numbers."""
-        x, _, _ = self._check_batch(x, x, None)
+        x, _, _ = check_batch(x, x, None, self.vocab_size, self.dtype)
         logp, traces, _ = self._traced(x.T, None)
         return logp.swapaxes(0, 1), {name: {key: a.swapaxes(0, 1) for key, a in trace.items()}
                                      for name, trace in traces.items()}
@@ -185,12 +185,12 @@ class Network:
         """(T,): how much each input sways the prediction after the last one. The L2 norm, over the embedding, of
         the gradient of log p(target | ids) at the last position with respect to each input's embedding vector;
         `target` None is the most likely next symbol. One forward and one backward pass; the weights are untouched."""
-        ids = self._check_prefix(ids)
+        ids = check_prefix(ids, self.vocab_size)
         if ids.size == 0:
             raise ValueError("input_saliency needs a prefix of at least one symbol")
         logits, caches, _ = self._forward(ids[:, None], None)
         last = log_softmax(logits[-1, 0])  # (V,)
-        target = int(np.argmax(last)) if target is None else self._check_target(target)
+        target = int(np.argmax(last)) if target is None else check_target(target, self.vocab_size)
         dlogits = np.zeros_like(logits)  # (T, 1, V): only the last prediction is differentiated
         dlogits[-1, 0] = -np.exp(last)
         dlogits[-1, 0, target] += 1  # d log p(target) / d logits = onehot(target) - softmax
@@ -212,7 +212,7 @@ class Network:
     def generate(self, prefix, n: int, temperature: float = 1.0, rng=None, run: Run | None = None) -> list[int]:
         """Continue `prefix` by `n` symbols; temperature 0 is greedy. `run`, the prefix's own Run if the caller
         has it, spares a second pass over the prefix."""
-        ids = self._check_prefix(prefix)
+        ids = check_prefix(prefix, self.vocab_size)
         if ids.size == 0:
             raise ValueError("generate needs a prefix of at least one symbol")
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
@@ -264,30 +264,6 @@ class Network:
     def _local(self, name):
         return {key: self.params[full] for key, full in self._keys[name]}
 
-    def _check_prefix(self, prefix):
-        ids = np.asarray(prefix).reshape(-1)
-        if ids.size == 0:
-            return ids.astype(np.int64)
-        if ids.dtype.kind not in "iu" or ids.min() < 0 or ids.max() >= self.vocab_size:
-            raise ValueError(f"symbols must be integer ids from 0 to {self.vocab_size - 1}, got {prefix!r}")
-        return ids.astype(np.int64)
-
-    def _check_target(self, target) -> int:
-        if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= target < self.vocab_size:
-            raise ValueError(f"target must be a symbol id from 0 to {self.vocab_size - 1}, got {target!r}")
-        return int(target)
-
-    def _check_batch(self, x, y, mask):
-        x, y = np.asarray(x), np.asarray(y)
-        mask = np.ones(x.shape, self.dtype) if mask is None else np.asarray(mask, self.dtype)
-        if x.ndim != 2 or x.shape != y.shape or x.shape != mask.shape:
-            shapes = f"{x.shape}, {y.shape}, {mask.shape}"
-            raise ValueError(f"x, y and mask must be (B, T) arrays of one shape, got {shapes}")
-        for name, a in (("x", x), ("y", y)):  # seen as unsigned, a negative id is huge: one max finds both kinds
-            if a.size and (a.dtype.kind not in "iu" or a.view(f"u{a.itemsize}").max() >= self.vocab_size):
-                raise ValueError(f"{name} holds ids outside the integers 0..{self.vocab_size - 1}")
-        return x, y, mask
-
 
 def _pick(logp, temperature, rng):
     if temperature == 0:
@@ -296,9 +272,3 @@ def _pick(logp, temperature, rng):
     p = np.exp(z - z.max())
     return int(rng.choice(len(p), p=p / p.sum()))
 
-
-def _check_vocab(vocab_size):
-    is_int = isinstance(vocab_size, (int, np.integer)) and not isinstance(vocab_size, bool)
-    if not is_int or not 2 <= vocab_size <= MAX_VOCAB:
-        raise ValueError(f"vocab_size must be an integer from 2 to {MAX_VOCAB}, got {vocab_size!r}")
-    return int(vocab_size)

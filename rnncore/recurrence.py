@@ -18,6 +18,7 @@ import copy
 import numpy as np
 
 from .budget import refusal
+from .inputs import check_batch
 from .layers import ACTIVATIONS, log_softmax
 from .linearised import STEPS, matmul
 
@@ -68,7 +69,7 @@ def gradient_through_time(net, x, y, mask=None, max_lag=None) -> dict[str, np.nd
     contiguous slice of it, and all of them go one step back through the same local derivatives at once: a matmul
     of (live targets x B) rows. That is T steps of a dozen NumPy calls, where a backward pass per target position
     takes T passes of T steps; and lags beyond max_lag cost nothing. Memory: targets x B x S floats per layer."""
-    x, y, mask = net._check_batch(x, y, mask)
+    x, y, mask = check_batch(x, y, mask, net.vocab_size, net.dtype)
     T = x.shape[1]
     if max_lag is None:
         max_lag = max(T - 1, 0)
@@ -173,7 +174,7 @@ def jacobian_norms(net, x, mask=None, steps=LANCZOS_STEPS, seed=0) -> dict[str, 
     cheap), from one random start (`seed`): each of `steps` rounds is a step forth and one back through the
     linearised cell, and the Ritz values converge on the largest eigenvalue far faster than power iteration's
     estimate (from below). With `steps` at least the state's size it is exact to rounding."""
-    x, _, mask = net._check_batch(x, x, mask)
+    x, _, mask = check_batch(x, x, mask, net.vocab_size, net.dtype)
     where, rng, norms = (mask != 0).T, np.random.default_rng(seed), {}  # where: (T, B)
     for name, step in _Pass(net, x).steps.items():
         local = _at(step, where)
@@ -223,7 +224,7 @@ def gate_saturation(net, x, mask=None, low=0.1, high=0.9) -> dict[str, dict[str,
     fraction of the positions with `mask` set at which the gate is below `low` (left-saturated: shut) and the
     fraction at which it is above `high` (right-saturated: open); Karpathy, Johnson & Fei-Fei (2015), figure 3.
     nan with no position. A plain RNN has no gates: it is left out."""
-    x, _, mask = net._check_batch(x, x, mask)
+    x, _, mask = check_batch(x, x, mask, net.vocab_size, net.dtype)
     _, traces = net.run_rows(x)
     real, saturation = mask != 0, {}
     count = real.sum() or np.nan

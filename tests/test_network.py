@@ -4,8 +4,8 @@ import pytest
 from gradcheck import TOLERANCE, check_network, ragged_batch
 
 from rnncore import RNN, Dense, Embedding, Network, TrainConfig, Trainer, datasets, parse_layers
+from rnncore.inputs import MAX_VOCAB
 from rnncore.layers import MAX_SIZE
-from rnncore.network import MAX_VOCAB
 from rnncore.stack import MAX_LAYERS
 
 V = 7
