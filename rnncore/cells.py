@@ -81,6 +81,7 @@ class LSTM(Layer):
     kind = "lstm"
     recurrent = True
     floats_per_unit = 20
+    LOOP_ORDER = [0, 1, 3, 2]  # the gates in the time loops: i, f, o, g, the three sigmoids side by side in one block
 
     def __init__(self, hidden: int):
         self.hidden = check_size("LSTM", hidden)
@@ -103,14 +104,14 @@ class LSTM(Layer):
 
     def forward(self, p, x, state):
         T, B, _ = x.shape
-        H, s = self.hidden, sigmoid_scale("ssts", p["Wh"].dtype)
-        gates = projected(x, p["Wx"], s)  # (T, 4, B, H): (scaled) pre-activations, then i, f, g, o in place
-        Wh, b = by_gate(p["Wh"], 4) * s, p["b"].reshape(4, H) * s[:, 0]  # (4, H, H), (4, H)
+        H, s, order = self.hidden, sigmoid_scale("ssts", p["Wh"].dtype), self.LOOP_ORDER
+        gates = projected(x, p["Wx"], s, order)  # (T, 4, B, H): (scaled) pre-activations, then i, f, o, g in place
+        Wh, b = (by_gate(p["Wh"], 4) * s)[order], (p["b"].reshape(4, H) * s[:, 0])[order]  # (4, H, H), (4, H)
         hs, cs = np.empty((2, T + 1, B, H), s.dtype)  # hs[0], cs[0] carried in; hs[t], cs[t] after step t
         hs[0], cs[0] = (0, 0) if state is None else np.hsplit(state, 2)
         tanh_c = np.empty((T, B, H), s.dtype)  # kept for the backward
         rows = loop_rows(B)
-        lstm_steps(gates[:, :, rows], hs[:, rows], cs[:, rows], tanh_c[:, rows], Wh, b, s)
+        lstm_steps(gates[:, :, rows], hs[:, rows], cs[:, rows], tanh_c[:, rows], Wh, b)
         return hs[1:], (x, gates, hs, cs, tanh_c), np.concatenate((hs[T], cs[T]), axis=1)
 
     def backward(self, p, cache, dh_out):
@@ -134,12 +135,15 @@ class LSTM(Layer):
 
     @staticmethod
     def local_derivatives(gates, cs, tanh_c):
-        """Every step at once, what the loop multiplies by dc_t or dh_t: dz (T, 4, B, H), each gate's
-        d(pre-activation) per unit of dc_t (i, f, g) or of dh_t (o); and dc_t/dh_t = o tanh'(c_t) (T, B, H)."""
-        i, f, g, o = gates.swapaxes(0, 1)
-        dz = np.subtract(1, gates)
-        dz *= gates  # sigmoid' = a (1 - a): i, f, o (g's is replaced next)
+        """Every step at once, from the gates in the loops' order (i, f, o, g), what the loop multiplies by dc_t
+        or dh_t: dz (T, 4, B, H) in the parameters' order, each gate's d(pre-activation) per unit of dc_t (i, f, g)
+        or of dh_t (o); and dc_t/dh_t = o tanh'(c_t) (T, B, H)."""
+        i, f, o, g = gates.swapaxes(0, 1)
+        dz = np.empty_like(gates)
         dzi, dzf, dzg, dzo = dz.swapaxes(0, 1)
+        for a, da in ((gates[:, :2], dz[:, :2]), (o, dzo)):  # sigmoid' = a (1 - a): i and f side by side, o
+            np.subtract(1, a, out=da)
+            da *= a
         np.square(g, out=dzg)
         np.subtract(1, dzg, out=dzg)  # tanh' = 1 - g^2
         dzi *= g  # c_t = f c_{t-1} + i g
@@ -155,7 +159,8 @@ class LSTM(Layer):
     def traces(cache) -> dict:
         """h, c and each gate's activation at each step: (T, B, H) each."""
         x, gates, hs, cs, _ = cache
-        return {"h": hs[1:], "c": cs[1:], **dict(zip("ifgo", gates.swapaxes(0, 1), strict=True))}
+        i, f, o, g = gates.swapaxes(0, 1)  # the loops' order
+        return {"h": hs[1:], "c": cs[1:], "i": i, "f": f, "g": g, "o": o}
 
 
 class GRU(Layer):

@@ -18,19 +18,21 @@ def by_gate(W, n):
     return np.ascontiguousarray(W.reshape(len(W), n, -1).swapaxes(0, 1))
 
 
-def projected(x, W, scale):
+def projected(x, W, scale, order=slice(None)):
     """Every step's input projection x_t @ W (x (T, B, D)), each gate's columns multiplied by its scale
-    (n, 1, 1), in the gates' layout (T, n, B, H). A batch of one, whose layout (T, n, 1, H) is (T, nH), takes one
-    product; a batch of rows one matmul call. For an Embedded x, a lookup in each gate's table @ W."""
+    (n, 1, 1), in the gates' layout (T, n, B, H), the gates in `order` (indices into W's). A batch of one, whose
+    layout (T, n, 1, H) is (T, nH), takes one product; a batch of rows one matmul call. For an Embedded x, a lookup
+    in each gate's table @ W."""
+    (D, G), n = W.shape, len(scale)
+    W = by_gate(W, n) * scale
     if isinstance(x, Embedded):  # row k V + i of `rows` is gate k's for symbol i
-        V, n = len(x.table), len(scale)
-        rows = (x.table @ by_gate(W, n) * scale).reshape(n * V, -1)
+        V = len(x.table)
+        rows = (x.table @ W[order]).reshape(n * V, -1)
         return rows[x.ids[:, None] + V * np.arange(n)[:, None]]
-    (T, B, D), n = x.shape, len(scale)
+    T, B, _ = x.shape
     if B == 1:  # H named, not -1: an empty sequence (T = 0) has no size to infer it from
-        H = W.shape[1] // n
-        return (x.reshape(T, D) @ (W.reshape(D, n, H) * scale[:, 0]).reshape(D, n * H)).reshape(T, n, 1, H)
-    return np.matmul(x[:, None], by_gate(W, n) * scale)
+        return (x.reshape(T, D) @ W.swapaxes(0, 1).reshape(D, G)).reshape(T, n, 1, G // n)[:, order]
+    return np.matmul(x[:, None], W[order])
 
 
 def blocks(init, n):
