@@ -165,7 +165,10 @@ class RnnvizApp(Actions, Changes, Background, Tutor, App):
     # --- a small screen: one page at a time ---------------------------------------------------------
     @property
     def small(self) -> bool:
-        return self.screen.has_class("-narrow") and self.screen.has_class("-short")
+        """Narrow and short (80x24), from the size: the screen's breakpoint classes change only once it has handled
+        the resize itself, after this app's `on_resize`."""
+        width, height = self.size
+        return width < self.HORIZONTAL_BREAKPOINTS[1][0] and height < self.VERTICAL_BREAKPOINTS[1][0]
 
     def watch_page(self, page: str) -> None:
         for body in self.query("#body"):

@@ -191,6 +191,7 @@ async def test_resize_to_80x24_and_back(app):
             return {s for s in ("#controls", "#charts", "#prediction") if app.query_one(s).region.width > 0}
         assert shown() == {"#charts"} and app.query_one("#charts").region.width == 80  # one page at a time
         assert app.query_one("#cost-chart").region.height >= 10
+        assert app.query_one(TrainingCharts).hint == "4 prediction · 1 2 settings"  # the keys to the other pages
         await pilot.press("4")
         await pilot.pause()
         assert shown() == {"#prediction"}
@@ -200,6 +201,7 @@ async def test_resize_to_80x24_and_back(app):
         await pilot.resize_terminal(*SIZE)
         await pilot.pause(0.1)
         assert app.screen.has_class("-wide") and shown() == {"#controls", "#charts", "#prediction"}
+        assert app.query_one(TrainingCharts).hint == app.query_one(PredictionPanel).hint == ""  # every page shown
         await pilot.press("space")
         await wait_until(pilot, lambda: not training(app))
 
