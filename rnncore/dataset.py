@@ -100,18 +100,10 @@ class Dataset:
         matters = 0.5 * np.abs(probs - memoryless(probs, current)).sum(1) >= MEMORY_MATTERS
         return matters if matters.sum() >= MIN_MEMORY_TARGETS else None
 
-    def memory_use(self, probs) -> float | None:
-        """The share of the targets where memory matters on which a network's prediction, `probs` (eval targets,
-        V) in the eval set's order, is nearer (in total variation) the optimal predictor's than the best one's
-        without memory: 0 for a network that has no memory yet, towards 1 as it finds one. Over every target the
-        accuracy hardly shows it, as most targets need no memory. None where no target needs memory."""
-        memory = self.memory_targets
-        if memory is None:
-            return None
-        best, current = self._oracle_rows[0][memory], self._oracle_rows[2]
-        without = memoryless(self._oracle_rows[0], current)[memory]
-        mine = probs[memory]
-        return float((np.abs(mine - best).sum(1) < np.abs(mine - without).sum(1)).mean())
+    def memory_use(self, eval_cost: float) -> float | None:
+        """On a task with targets where memory matters, how much of what memory is worth an eval cost has gained
+        (Optimum.memory_use); None on the other tasks."""
+        return None if self.memory_targets is None else self.optimum.memory_use(eval_cost)
 
     @cached_property
     def _oracle_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -142,6 +134,14 @@ class Optimum:
         MEMORY_SHARE of what memory is worth where it is worth less. Never on a task that needs no memory."""
         worth = self.memoryless_loss - self.loss
         return worth > 0.01 and eval_cost <= self.memoryless_loss - min(MEMORY_MARGIN, MEMORY_SHARE * worth)
+
+    def memory_use(self, eval_cost: float) -> float:
+        """The share of what memory is worth (the best cost without memory minus the best possible) that an eval cost
+        has gained: 0 on the line without memory or above it, towards 1 as the cost nears the best. It moves when the
+        memory is found (`found_memory`), where the accuracy hardly does, as most targets need no memory. Taken from
+        the cost of every target, it counts a memory however thinly its worth is spread (README, parity:64)."""
+        worth = self.memoryless_loss - self.loss
+        return float(np.clip((self.memoryless_loss - eval_cost) / worth, 0, 1)) if worth > 0 else 0.0
 
 
 def memoryless(probs, current) -> np.ndarray:

@@ -33,7 +33,7 @@ class StepEvent:
     diverged: bool = False  # skipped, or the loss is far above a uniform guess
     eval_accuracy: float | None = None  # set every `eval_every` steps
     eval_cost: float | None = None  # mean cross-entropy per eval target
-    eval_memory_use: float | None = None  # where memory matters, the share predicted as with it (Dataset.memory_use)
+    eval_memory_use: float | None = None  # where memory matters, the share of its worth gained (Dataset.memory_use)
 
 
 class Evaluation(NamedTuple):
@@ -128,16 +128,14 @@ class Trainer:
 
     def evaluation(self) -> Evaluation:
         """Accuracy and mean cost over every eval target, and the memory use (Dataset.memory_use)."""
-        costs, rights, probs = [np.zeros(0)], [np.zeros(0, bool)], []
+        costs, rights = [np.zeros(0)], [np.zeros(0, bool)]
         for x, y, mask in self.data.eval_batches():
             logp, kept = self.net.log_probs(x), mask.astype(bool)
             costs.append(-np.take_along_axis(logp, y[..., None], -1)[..., 0][kept])
             rights.append((logp.argmax(-1) == y)[kept])
-            if self.data.memory_targets is not None:
-                probs.append(np.exp(logp[kept]))
         cost, right, count = np.concatenate(costs), np.concatenate(rights), max(sum(map(len, costs)), 1)
-        return Evaluation(float(right.sum()) / count, float(cost.sum(dtype=np.float64)) / count,
-                          self.data.memory_use(np.concatenate(probs)) if probs else None)
+        mean_cost = float(cost.sum(dtype=np.float64)) / count
+        return Evaluation(float(right.sum()) / count, mean_cost, self.data.memory_use(mean_cost))
 
     # --- divergence --------------------------------------------------------
     def keep_good(self):

@@ -35,9 +35,9 @@ Training panels beside the charts; `/` and the view keys go to the prediction. E
 - **Charts**: the runs on the current run's task, each in its own colour: its eval cost bright, its training cost
   (smoothed) darker, the current run's raw cost faint grey; white, the best possible; violet, the best without
   memory, where the cost sits until the network finds a memory. Below it the memory use, on a task with targets where
-  memory matters: of those, the share on which the network predicts nearer the best than the best without memory,
-  0 until the memory is found, then towards 1 (over every target the accuracy hardly moves); on the other tasks,
-  the eval accuracy. Runs on other tasks are named in the title (`c` goes to them).
+  memory matters: the share of what memory is worth (the gap between the violet line and the white) that the eval
+  cost has gained, 0 until the memory is found, then towards 1 (over every target the accuracy hardly moves); on
+  the other tasks, the eval accuracy. Runs on other tasks are named in the title (`c` goes to them).
 - **Prediction**: type a prefix such as `1 3 5`; the bars show the next-symbol probabilities, the line below the greedy
   continuation, and each heatmap the hidden units (rows) after each symbol (columns), from -1 (blue) to +1 (red).
   `PgUp`/`PgDn` scroll a view that does not fit.

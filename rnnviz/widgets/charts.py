@@ -230,12 +230,12 @@ def _cost_ticks(bottom: float, top: float, most: int) -> list[float]:
 
 
 def _draw_accuracy(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None) -> None:
-    """The eval accuracy; on a task with targets where memory matters, the memory use there instead (the share
-    predicted as with memory, Dataset.memory_use): the accuracy over all targets barely moves when the memory is
-    found, as most targets need none; the memory use goes from 0 towards 1."""
+    """The eval accuracy; on a task with targets where memory matters, the memory use instead (the share of what
+    memory is worth that the eval cost has gained, Dataset.memory_use): the accuracy over all targets barely moves
+    when the memory is found, as most targets need none; the memory use goes from 0 towards 1."""
     memory = bool(optimum and optimum.memory_targets)
     evaluated = any(c.history.eval_steps for c in curves)
-    title = (f"memory use: {optimum.memory_targets} targets need it", f"memory use ({optimum.memory_targets} targets)",
+    title = ("memory use: the share of its worth gained", "memory use: share of its worth",
              "memory use") if memory else ("eval accuracy",)
     _start(plt, frame, title if evaluated else (f"{title[-1]}: none yet", title[-1]),
            "memory use" if memory else "accuracy")
