@@ -143,9 +143,13 @@ class RnnvizApp(Actions, Changes, Background, Tutor, App):
         self.query_one(ModelPanel).show(view.model, view.config.seed)
         self.check_lesson()
         if full:
-            self._stale = False
-            self._draw_charts(view)
-            self._predict()
+            self._redraw(view)
+
+    def _redraw(self, view) -> None:
+        """The charts and the prediction: what lags behind the session while it trains."""
+        self._stale = False
+        self._draw_charts(view)
+        self._predict()
 
     def _draw_charts(self, view) -> None:
         """The runs on the current run's task, with its best lines; the runs on other tasks only named."""
@@ -187,8 +191,8 @@ class RnnvizApp(Actions, Changes, Background, Tutor, App):
             panel.hint = others
 
     def _redraw_if_stale(self) -> None:
-        if self._stale and self.is_running:
-            self._render()
+        if self._stale and self.is_running:  # not the header (the steps' messages draw it): in one frame with the
+            self._redraw(self.session.view())  # charts, the screen would redraw from its top row to their bottom
 
     def check_action(self, action: str, parameters) -> bool:
         """Space runs or pauses: the footer shows whichever it does now; a dialog's keys are its own (ctrl+c still

@@ -116,3 +116,19 @@ def recording(session):
 
     session.step = record
     return events
+
+
+@pytest.fixture(autouse=True)
+def quick_keys(monkeypatch):
+    """Pilot waits after each key it presses until the process looks idle, or 1 s: a training app never looks
+    idle (its worker steps), so each key cost 1-2 s. The keys keep their order at any wait (one queue), and `press`
+    still ends once the screen has handled them; a test that needs more waits for it (`pilot.pause`, `settled`)."""
+    import textual._wait
+    import textual.app
+
+    def wait(min_sleep=textual._wait.SLEEP_GRANULARITY, max_sleep=1):
+        return textual._wait.wait_for_idle(min_sleep, min(max_sleep, KEY_IDLE_WAIT))
+    monkeypatch.setattr(textual.app, "wait_for_idle", wait)
+
+
+KEY_IDLE_WAIT = 0.1  # seconds
