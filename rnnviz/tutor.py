@@ -2,6 +2,7 @@
 redraw, `]` and `[` to move on and back, and leaving it with the run kept. Mixed into RnnvizApp."""
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 
@@ -180,5 +181,5 @@ async def _met(pilot, step, deadline: float) -> int | None:
     while app.met_at is None:
         if (limit and app.progress().trained > limit) or time.monotonic() > deadline:
             return None
-        await pilot.pause(0.02)
+        await asyncio.sleep(0.02)  # not pilot.pause: each of those queues a call on every widget, and waits for them
     return app.met_at - app.step_began

@@ -47,8 +47,14 @@ class LessonPanel(Vertical):
         yield Static(id="lesson-when")
         yield Static(KEYS, id="lesson-keys")
 
+    shown: tuple | None = None  # what `show` was last given
+
     def show(self, lesson: Lesson, index: int, judged: list[tuple[str, bool]]) -> None:
-        """Step `index` of `lesson`, with each of its conditions as `judge` found it."""
+        """Step `index` of `lesson`, with each of its conditions as `judge` found it. The app asks at every redraw
+        while it trains; only a change is drawn (each of the texts' updates lays out the screen again)."""
+        if (lesson, index, judged) == self.shown:
+            return
+        self.shown = (lesson, index, judged)
         step = lesson.steps[index]
         self.border_title = f"Lesson {index + 1}/{len(lesson.steps)}: {lesson.title}"
         self.query_one("#lesson-title", Static).update(step.title)

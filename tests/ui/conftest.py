@@ -1,3 +1,4 @@
+import asyncio
 import io
 import sys
 import time
@@ -32,11 +33,14 @@ def app():
 
 
 async def wait_until(pilot, condition, timeout=10.0):
-    """Let the app run until `condition()` holds; fails the test after `timeout` seconds."""
+    """Let the app run until `condition()` holds, then until the screen has handled what is pending; fails the
+    test after `timeout` seconds. It polls with a sleep: a pilot.pause queues a call on every widget and waits for
+    them, which cost a lesson's test half its time."""
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.02)
+        await asyncio.sleep(0.02)
+    await pilot.pause(0)
 
 
 async def settled(pilot, timeout=60.0):

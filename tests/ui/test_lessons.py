@@ -3,6 +3,7 @@ the lesson states (seed 0, training at full speed); a lesson file with any kind 
 from functools import partial
 
 import pytest
+from textual.widgets import Static
 
 from rnnviz.__main__ import checked_args, lab_from_args
 from rnnviz.app import RnnvizApp
@@ -40,3 +41,21 @@ async def test_a_lesson_may_set_a_setting_the_training_panel_does_not_show(tmp_p
         await wait_until(pilot, lambda: app.lesson is not None)
         await settled(pilot)
         assert (app.session.config.eval_every, app.session.config.keep_every) == (20, 50)
+
+
+async def test_the_lesson_panel_is_drawn_again_only_when_it_changes():
+    """The app shows the lesson at every redraw while it trains; each text's update lays the whole screen out again,
+    which took the training thread's share of the one core that Python's lock leaves (10 times a second)."""
+    app = lesson_app("memory")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.lesson is not None)
+        await settled(pilot)
+        text, updates = app.query_one("#lesson-when", Static), []
+        update = text.update
+        text.update = lambda *args, **kwargs: (updates.append(args), update(*args, **kwargs))
+        app.set_speed(200)
+        await pilot.press("space")
+        await wait_until(pilot, lambda: app.session.view().step >= 40)
+        await pilot.press("space")
+        assert len(updates) == 1  # the step's condition, trained 30 steps, came true: once
+        assert "Done" in str(text.render())
