@@ -2,7 +2,8 @@
 
 1. Training throughput inside the app (headless, the worker running at full speed) over Session.step() alone: with
    the bars open and no prefix (as the app starts), then with each insight view open over a 100-symbol prefix, so
-   that every redraw (4 a second) computes it.
+   that every redraw (4 a second) computes it; and the forgetting lesson's two runs (rnn:64 and lstm:64 on
+   parity:64, in turns) with the lesson judged at every redraw, over the same lab stepped alone.
 2. Latency from a typed character to the prediction panel showing the new prefix, paused and while training; and
    from a typed character to the screen showing it, while two runs train on parity:64 (rnn:64 and lstm:64) at full
    speed with the Gradient view open, refreshing (the prediction itself waits there for a training step to end).
@@ -23,6 +24,7 @@ from textual import events
 from textual.widgets import Input
 
 from rnncore import ModelConfig
+from rnnviz.__main__ import checked_args, lab_from_args
 from rnnviz.app import RnnvizApp
 from rnnviz.session import Session
 from rnnviz.widgets.prediction import PredictionPanel
@@ -59,6 +61,39 @@ async def app_steps_per_second(data: str, layers: str, seconds: float, view: str
         rate = (app.session.trainer.step - steps) / (time.perf_counter() - start)
         await app.stop_training()
     return rate
+
+
+def lesson_lab(name: str, beside: str):
+    """The lab a lesson starts with, and a second run of `beside` (what the forgetting lesson's second step adds)."""
+    args = checked_args(["--lesson", name])
+    lab = lab_from_args(args)
+    lab.new_run(ModelConfig(lab.session.model.data, lab.session.model.embed, beside), seed=0)
+    return lab, args.lesson
+
+
+async def lesson_turns_per_second(name: str, beside: str, seconds: float) -> float:
+    """Turns/s (a step of every run) of the app's worker following lesson `name` with a run of `beside` added."""
+    lab, lesson = lesson_lab(name, beside)
+    app = RnnvizApp(lab=lab, speed=0, lesson=lesson)
+    async with app.run_test(size=SIZE):
+        app.action_start()
+        await asyncio.sleep(1.0)
+        start, steps = time.perf_counter(), lab.runs[0].trainer.step
+        await asyncio.sleep(seconds)
+        rate = (lab.runs[0].trainer.step - steps) / (time.perf_counter() - start)
+        await app.stop_training()
+    return rate
+
+
+def lab_turns_per_second(name: str, beside: str, seconds: float) -> float:
+    lab, _ = lesson_lab(name, beside)
+    for _ in range(5):
+        lab.step()
+    start, turns = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        lab.step()
+        turns += 1
+    return turns / (time.perf_counter() - start)
 
 
 def session_steps_per_second(data: str, layers: str, seconds: float) -> float:
@@ -148,6 +183,8 @@ def main() -> None:
     alone = session_steps_per_second(args.data, args.layers, args.seconds)
     views = [v for v in args.views.split(",") if v]
     with_views = {view: asyncio.run(app_steps_per_second(args.data, args.layers, args.seconds, view)) for view in views}
+    lesson = asyncio.run(lesson_turns_per_second("forgetting", "lstm:64", args.seconds))
+    lesson_alone = lab_turns_per_second("forgetting", "lstm:64", args.seconds)
     paused = asyncio.run(keystroke_latencies(args.data, args.layers, training=False))
     busy = asyncio.run(keystroke_latencies(args.data, args.layers, training=True))
     gradient = asyncio.run(keystroke_to_screen("parity:64", "rnn:64", "lstm:64", "grad"))
@@ -157,6 +194,8 @@ def main() -> None:
          in_app / alone >= 0.7),
         *((f"... with the {view} view open / alone", f"{rate:,.0f} / {alone:,.0f} steps/s", rate / alone, ">= 0.70",
            rate / alone >= 0.7) for view, rate in with_views.items()),
+        ("forgetting lesson, 2 runs, in the app / alone", f"{lesson:,.1f} / {lesson_alone:,.1f} turns/s",
+         lesson / lesson_alone, ">= 0.70", lesson / lesson_alone >= 0.7),
         ("keystroke -> prediction, paused (median, max)", _ms(paused), max(paused) * 1000, "<= 100 ms",
          max(paused) <= 0.1),
         ("keystroke -> prediction, training (median, max)", _ms(busy), max(busy) * 1000, "<= 100 ms",
