@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.markup import escape
 from textual.app import ComposeResult
@@ -88,7 +88,8 @@ class TrainingCharts(Widget):
         curves = [*(c for c in curves if c is not current), current]  # the current run drawn last, on top
         frame = _Frame(max(last, 1), width, height, _visible_markers(current.history))
         _draw_cost(cost.plt, curves, frame, optimum)
-        _draw_accuracy(accuracy.plt, curves, frame, optimum)
+        own = replace(frame, width=accuracy.size.width or width, height=accuracy.size.height or height)
+        _draw_accuracy(accuracy.plt, curves, own, optimum)  # its own size for its title: beside the cost, narrower
         cost.refresh()
         accuracy.refresh()
 
