@@ -86,25 +86,22 @@ async def lesson_turns_per_second(name: str, beside: str, seconds: float) -> flo
 
 
 def lab_turns_per_second(name: str, beside: str, seconds: float) -> float:
-    lab, _ = lesson_lab(name, beside)
-    for _ in range(5):
-        lab.step()
-    start, turns = time.perf_counter(), 0
-    while time.perf_counter() - start < seconds:
-        lab.step()
-        turns += 1
-    return turns / (time.perf_counter() - start)
+    return calls_per_second(lesson_lab(name, beside)[0].step, seconds, warm_up=5)
 
 
 def session_steps_per_second(data: str, layers: str, seconds: float) -> float:
-    session = Session(data=data, layers=layers)
-    for _ in range(20):
-        session.step()
-    start, steps = time.perf_counter(), 0
+    return calls_per_second(Session(data=data, layers=layers).step, seconds, warm_up=20)
+
+
+def calls_per_second(step, seconds: float, warm_up: int) -> float:
+    """`step()` in a plain loop for `seconds`, after `warm_up` untimed calls."""
+    for _ in range(warm_up):
+        step()
+    start, calls = time.perf_counter(), 0
     while time.perf_counter() - start < seconds:
-        session.step()
-        steps += 1
-    return steps / (time.perf_counter() - start)
+        step()
+        calls += 1
+    return calls / (time.perf_counter() - start)
 
 
 async def keystroke_latencies(data: str, layers: str, training: bool, keys: str = "1 3 5 7 1 3 5 7 ") -> list[float]:
