@@ -1,4 +1,7 @@
 """What the app says about itself: the help screen's text and the command palette's entries."""
+from functools import cache
+
+from .lesson import built_in
 
 HELP = """\
 # rnnviz
@@ -20,6 +23,15 @@ run back, until the next of them. Quitting asks if a run has trained since it wa
 
 **On a small terminal** (80x24), one page at a time: `3` the charts, `4` the prediction, `1` / `2` the Model and
 Training panels beside the charts; `/` and the view keys go to the prediction. Each panel's border names the others.
+
+## Lessons: a guided start
+
+A lesson walks you through one experiment a step at a time: `ctrl+p`, type `lesson` and pick one (from the shell,
+`rnnviz --lesson memory`). Its panel, top left, says what to do and what to look at, and ticks each thing to see as
+it happens; `]` goes on to the next step, `[` back. *Leave the lesson* in the palette ends it and keeps the run. A
+teacher can write one in a TOML file (README: Lessons).
+
+{lessons}
 
 ## What you see
 
@@ -77,6 +89,13 @@ panel's title.
 GETTING_AROUND = ("Press space to train, / to type a prefix, 1 for the Model panel, 2 for the Training panel, "
                   "tab to move on, escape to leave a field, ? for help.")
 HELP = HELP.replace("{getting_around}", GETTING_AROUND)
+
+
+@cache
+def help_text() -> str:
+    """The help screen's text, the built-in lessons listed: read when first asked, as reading them takes ~0.1 s."""
+    return HELP.replace("{lessons}", "\n".join(f"- **{lesson.title}** (`{lesson.name}`): {lesson.summary}"
+                                                for lesson in built_in()))
 
 
 COMMANDS = [  # the command palette's entries: (title, help, action)

@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from rnncore import CheckpointError
 
-from .helptext import HELP
+from .helptext import help_text
 from .jobs import off_thread
 
 
@@ -25,7 +25,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             with VerticalScroll(id="help"):
-                yield Markdown(HELP)
+                yield Markdown(help_text())
             yield Static("[dim]↑/↓, PgUp/PgDn, Home/End scroll · escape, q or ? closes this help[/]", classes="keys")
 
     def on_mount(self) -> None:

@@ -10,6 +10,7 @@ from rnncore import ModelConfig
 
 from .conditions import Progress, judge
 from .lesson import NETWORK, PANELS, SETTINGS, Lesson
+from .widgets.charts import TrainingCharts
 from .widgets.lesson import LessonPanel
 from .widgets.prediction import PredictionPanel
 from .widgets.training import TrainingPanel
@@ -32,6 +33,7 @@ class Tutor:
         self.loop.after_turn = self._met_yet
         self.query_one(LessonPanel).set_class(True, "-on")
         self.query_one("#body").set_class(True, "lesson")
+        self.query_one(TrainingCharts).invite = False
         start = {k: v for k, v in lesson.start.items() if not (built and k in NETWORK)}
         self._set_up({**start, "hide": lesson.start.get("hide", ())})
         self._begin(0)
@@ -52,6 +54,7 @@ class Tutor:
         self._hide(())
         self.query_one(LessonPanel).set_class(False, "-on")
         self.query_one("#body").set_class(False, "lesson")
+        self.query_one(TrainingCharts).invite = True
         self.notify("You left the lesson; the run goes on as it is.")
 
     def _begin(self, index: int) -> None:

@@ -28,6 +28,7 @@ MIN_WIDTH, MIN_HEIGHT = 40, 12  # cells assumed before the first layout gives th
 SCALE_FROM = 0.1  # of the steps shown: the cost's y range fits the curves from there on (_cost_range)
 TITLE_HEIGHT = 10  # below this many rows the title goes: the curve needs them more
 TITLE_MARGIN = 4  # cells of the width a title cannot take (plotext leaves out a longer one)
+INVITATION = ("New here? A lesson guides", "you through an experiment:", "ctrl+p, then type lesson")
 
 
 class TrainingCharts(Widget):
@@ -46,6 +47,7 @@ class TrainingCharts(Widget):
     """
 
     hint = reactive("")  # on a small screen, the keys to the other pages, after the title
+    invite = reactive(True, init=False)  # the empty cost chart points to the lessons (none is being followed)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -71,6 +73,10 @@ class TrainingCharts(Widget):
         self._title = title(curves, elsewhere)
         self.watch_hint()
 
+    def watch_invite(self) -> None:
+        if self.drawn:
+            self._draw(self.drawn, self._optimum)
+
     def watch_hint(self) -> None:
         self.border_title = self._title + (f"  [dim]{self.hint}[/]" if self.hint else "")
 
@@ -87,7 +93,7 @@ class TrainingCharts(Widget):
         last = max((c.history.steps[-1] for c in curves if c.history.steps), default=1)
         curves = [*(c for c in curves if c is not current), current]  # the current run drawn last, on top
         frame = _Frame(max(last, 1), width, height, _visible_markers(current.history))
-        _draw_cost(cost.plt, curves, frame, optimum)
+        _draw_cost(cost.plt, curves, frame, optimum, self.invite)
         own = replace(frame, width=accuracy.size.width or width, height=accuracy.size.height or height)
         _draw_accuracy(accuracy.plt, curves, own, optimum)  # its own size for its title: beside the cost, narrower
         cost.refresh()
@@ -166,7 +172,7 @@ def _rich_color(color: str | tuple[int, int, int]) -> str:
     return "rgb({},{},{})".format(*color) if isinstance(color, tuple) else color
 
 
-def _draw_cost(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None) -> None:
+def _draw_cost(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None, invite: bool) -> None:
     current = curves[-1].history
     title = ("cost: raw (grey), smoothed", "cost") if len(curves) == 1 else \
         ("cost, smoothed; the current run's raw in grey", "cost; the current run's raw in grey", "cost")
@@ -174,6 +180,8 @@ def _draw_cost(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None)
         "cost: press space to train"
     _start(plt, frame, title if current.steps else (waiting, "press space to train"), "cost")
     if not any(c.history.steps for c in curves):
+        if invite:
+            _invite(plt, frame)
         return
     levels = [optimum.loss, optimum.memoryless_loss] if optimum else []
     bottom, top = _cost_range(curves, levels, frame.last_step)
@@ -271,6 +279,17 @@ def _spaced_labels(frame: _Frame) -> list[tuple[float, str]]:
             shown.append((cell / cells_per_step, text))
             free_from = cell + len(text) + 1
     return shown
+
+
+def _invite(plt, frame: _Frame) -> None:
+    """Before any run has trained, the cost chart's empty plot tells a newcomer where a guided start is, if it fits."""
+    rows = frame.height - (5 if frame.height >= TITLE_HEIGHT else 4)  # inside the box: the title, its two sides,
+    if frame.width - 2 < max(map(len, INVITATION)) or rows < len(INVITATION) + 2:  # the ticks and the labels
+        return  # take the others
+    plt.ylim(0, rows - 1)  # a row a unit
+    plt.yticks([])
+    for row, line in enumerate(INVITATION):
+        plt.text(line, frame.last_step / 2, (rows + len(INVITATION)) // 2 - row, alignment="center")
 
 
 def _start(plt, frame: _Frame, titles: tuple[str, ...], ylabel: str) -> None:

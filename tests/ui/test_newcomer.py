@@ -4,8 +4,11 @@ import pytest
 from helpers import same_params
 
 from rnnviz.app import RnnvizApp
+from rnnviz.helptext import help_text
+from rnnviz.lesson import built_in
 from rnnviz.screens import ChoiceScreen, ConfirmScreen, TaskScreen
 from rnnviz.session import Session
+from rnnviz.widgets.charts import INVITATION
 from rnnviz.widgets.footer import KeysTo
 from rnnviz.widgets.prediction import PredictionPanel
 
@@ -256,3 +259,33 @@ async def test_a_dialog_leaves_no_key_on_the_bottom_line_that_it_does_not_take()
             await pilot.press("q", "escape")
             await wait_until(pilot, lambda: len(app.screen_stack) == 1 and "q" in footer_keys(app))
         assert app.return_code is None and app.session.trainer.step >= 12
+
+
+async def test_the_empty_cost_chart_points_to_the_lessons_until_a_run_trains_or_a_lesson_is_followed():
+    app = toy_app()
+    async with app.run_test(size=SIZE) as pilot:
+        def invites() -> bool:
+            return all(line in app.query_one("#cost-chart").plt.build() for line in INVITATION)
+        await settled(pilot)
+        assert invites()
+        await pilot.press("ctrl+p", *"lesson")  # as the chart says
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.lesson is not None)
+        await settled(pilot)
+        assert app.lesson.name == "predicts" and not invites()  # its panel says what to do
+        await pilot.press("ctrl+p", *"leave the lesson")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.lesson is None)
+        await settled(pilot)
+        assert app.session.trainer.step == 0 and invites()
+        await trained(pilot, steps=1)
+        assert not invites()
+
+
+def test_the_help_says_how_to_follow_a_lesson_and_lists_every_built_in_one():
+    text = help_text()
+    assert "## Lessons" in text and "`ctrl+p`, type `lesson`" in text and "`]`" in text and "{lessons}" not in text
+    for lesson in built_in():
+        assert f"**{lesson.title}** (`{lesson.name}`): {lesson.summary}" in text
