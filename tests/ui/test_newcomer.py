@@ -274,7 +274,7 @@ async def test_the_empty_cost_chart_points_to_the_lessons_until_a_run_trains_or_
         await wait_until(pilot, lambda: app.lesson is not None)
         await settled(pilot)
         assert app.lesson.name == "predicts" and not invites()  # its panel says what to do
-        await pilot.press("ctrl+p", *"leave the lesson")
+        await pilot.press("ctrl+p", *"leave")
         await pilot.pause(0.3)
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.lesson is None)
