@@ -40,7 +40,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-import rnnviz  # noqa: E402, F401, I001  (first: like the app, one BLAS thread, set before NumPy loads)
 from _common import machine, print_table  # noqa: E402
 from textual.widgets import Input  # noqa: E402
 from textual_plotext import PlotextPlot  # noqa: E402

@@ -24,6 +24,7 @@ from textual import events
 from textual.widgets import Input
 
 from rnncore import ModelConfig
+from rnncore.threads import use_threads
 from rnnviz.__main__ import checked_args, lab_from_args
 from rnnviz.app import RnnvizApp
 from rnnviz.session import Session
@@ -90,7 +91,9 @@ def lab_turns_per_second(name: str, beside: str, seconds: float) -> float:
 
 
 def session_steps_per_second(data: str, layers: str, seconds: float) -> float:
-    return calls_per_second(Session(data=data, layers=layers).step, seconds, warm_up=20)
+    session = Session(data=data, layers=layers)
+    use_threads([session.net])  # the BLAS threads the app's lab gives it
+    return calls_per_second(session.step, seconds, warm_up=20)
 
 
 def calls_per_second(step, seconds: float, warm_up: int) -> float:

@@ -28,19 +28,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-import rnnviz  # noqa: E402, F401, I001  (first: like the app, one BLAS thread, set before NumPy loads)
 import numpy as np  # noqa: E402
 from _common import machine, print_table  # noqa: E402
 
 from rnncore import Embedding, Network, datasets, parse_layers  # noqa: E402
 from rnncore.recurrence import _Pass, _sweep  # noqa: E402
+from rnncore.threads import use_threads  # noqa: E402
 from rnnviz.app import RnnvizApp  # noqa: E402
 from rnnviz.forgetting import GradientWatch  # noqa: E402
 from rnnviz.insight import VIEWS  # noqa: E402
 from rnnviz.measures import principal_axes  # noqa: E402
 from rnnviz.session import Session  # noqa: E402
-from rnnviz.widgets.plot import Plot  # noqa: E402
 from rnnviz.widgets.gradient import GradientView  # noqa: E402
+from rnnviz.widgets.plot import Plot  # noqa: E402
 from rnnviz.widgets.prediction import PredictionPanel  # noqa: E402
 
 SIZE = (120, 40)
@@ -127,6 +127,7 @@ def sweep_times(repeats: int = 3) -> list[list[str]]:
     x, y = seq[None, :-1], seq[None, 1:]
     for layers in ("rnn:64", "lstm:64"):
         net = Network(len(data.vocab), [Embedding(32), *parse_layers(layers)], seed=0)
+        use_threads([net])  # as the app would train it
         run = _Pass(net, x)
         top, targets, lags = run.top_gradients(y, np.ones(x.shape, net.dtype)), np.arange(x.shape[1]), x.shape[1] - 1
         sweep, each = [], []

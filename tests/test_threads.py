@@ -1,4 +1,8 @@
 """The BLAS threads a run trains on: the rule by model size, and what wins over it."""
+import os
+import subprocess
+import sys
+
 import pytest
 from helpers import run_cli
 
@@ -79,3 +83,15 @@ def test_a_replay_in_the_app_runs_on_the_threads_it_was_recorded_with(tmp_path):
     set_blas_threads(1)
     ReplayLab(Replayer(tmp_path / "session.jsonl"))
     assert blas_threads() == 2
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the rule gives one thread to every model on one core")
+def test_the_app_started_as_its_command_is_applies_the_rule_not_a_default_of_its_own():
+    """rnnviz once put OPENBLAS_NUM_THREADS=1 in its environment on import: the rule then took it for the user's
+    choice, and every model trained on one thread."""
+    env = {k: v for k, v in os.environ.items() if k not in threads.ENVIRONMENT}
+    code = ("import rnnviz.__main__ as m; from rnncore.threads import blas_threads; "
+            "lab = m.lab_from_args(m.checked_args(['--data', 'xor', '--layers', 'rnn:256'])); "
+            "print(lab.threads_note, blas_threads())")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "2 BLAS thread(s), for this model's size 2"
