@@ -283,9 +283,9 @@ def _spaced_labels(frame: _Frame) -> list[tuple[float, str]]:
 
 def _invite(plt, frame: _Frame) -> None:
     """Before any run has trained, the cost chart's empty plot tells a newcomer where a guided start is, if it fits."""
-    rows = frame.height - (5 if frame.height >= TITLE_HEIGHT else 4)  # inside the box: the title, its two sides,
-    if frame.width - 2 < max(map(len, INVITATION)) or rows < len(INVITATION) + 2:  # the ticks and the labels
-        return  # take the others
+    rows = frame.height - (5 if frame.height >= TITLE_HEIGHT else 4)  # less the title, the box, ticks and labels
+    if frame.width - 2 < max(map(len, INVITATION)) or rows < len(INVITATION) + 2:
+        return
     plt.ylim(0, rows - 1)  # a row a unit
     plt.yticks([])
     for row, line in enumerate(INVITATION):
