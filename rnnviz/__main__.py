@@ -106,10 +106,16 @@ def session_from_args(args: argparse.Namespace) -> Session:
     return session
 
 
+def threads_asked(args: argparse.Namespace) -> int | None:
+    """--threads; in a served tab, one, as the other tabs of the class have: a second BLAS thread would take a core
+    from another learner's tab. None: the rule decides (`rnncore.threads.threads_for`)."""
+    return args.threads or (1 if args.served_from else None)
+
+
 def lab_from_args(args: argparse.Namespace) -> Lab:
     """The runs to show: a replay's, or one new session; recorded if asked. StartError if that cannot be."""
     try:
-        lab = ReplayLab(Replayer(args.replay)) if args.replay else Lab(session_from_args(args), args.threads)
+        lab = ReplayLab(Replayer(args.replay)) if args.replay else Lab(session_from_args(args), threads_asked(args))
         if args.record:
             lab.record(args.record, blas_threads())
     except OSError as e:

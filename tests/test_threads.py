@@ -9,6 +9,7 @@ from helpers import run_cli
 from rnncore import Embedding, Network, parse_layers, threads
 from rnncore.replay import Replayer
 from rnncore.threads import blas_threads, set_blas_threads, threads_for, use_threads
+from rnnviz.__main__ import parse_args, threads_asked
 from rnnviz.lab import Lab
 from rnnviz.replaylab import ReplayLab
 from rnnviz.session import Session
@@ -95,3 +96,10 @@ def test_the_app_started_as_its_command_applies_the_rule_not_a_default_of_its_ow
             "print(lab.threads_note, blas_threads())")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "2 BLAS thread(s), for this model's size 2"
+
+
+def test_a_served_tab_trains_on_one_thread_unless_told_otherwise():
+    app = ["--data", "xor", "--layers", "rnn:256"]
+    assert threads_asked(parse_args(app)) is None  # the rule: two for this model
+    assert threads_asked(parse_args([*app, "--served-from", "/srv/class"])) == 1
+    assert threads_asked(parse_args([*app, "--threads", "2", "--served-from", "/srv/class"])) == 2
