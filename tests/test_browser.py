@@ -68,6 +68,18 @@ def test_a_tab_trains_and_predicts(browser, served):
     tab.close()
 
 
+def test_the_empty_charts_invitation_leads_to_a_lesson_in_a_browser_too(browser, served):
+    """ctrl+p reaches the app, not the browser's print dialog."""
+    tab = Tab(browser, served.url)
+    tab.wait_for(r"New here\? A lesson guides")
+    tab.press("Control+p")
+    tab.type("lesson")
+    tab.wait_for(r"Lesson: What a network predicts")
+    tab.press("Enter")
+    tab.wait_for(r"Lesson 1/3")
+    tab.close()
+
+
 def test_the_save_dialog_refuses_a_path_outside_the_served_folder(browser, served, tmp_path):
     tab = Tab(browser, served.url)
     for outside in ("../outside.npz", str(tmp_path.parent / "absolute.npz")):
