@@ -57,7 +57,11 @@ class RnnvizApp(Actions, Changes, Background, Tutor, App):
     PAGE_KEYS = {"charts": "3 charts", "prediction": "4 prediction", "controls": "1 2 settings"}
     page = reactive("charts", init=False)  # on a small screen, what the body shows: charts, prediction or controls
     BINDINGS = [
-        Binding("space", "start", "Run"), Binding("space", "pause", "Pause"), Binding("n", "one_step", "Step"),
+        Binding("space", "start", "Run"), Binding("space", "pause", "Pause"),
+        # a lesson's keys early: a narrow footer (80x24) leaves out its last keys
+        Binding("right_square_bracket", "lesson_next", "Next step", key_display="]"),
+        Binding("left_square_bracket", "lesson_back", "Step back", key_display="[", show=False),
+        Binding("n", "one_step", "Step"),
         Binding("r", "reset", "Reset", show=False), Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+o", "load", "Load", show=False),
         Binding("slash", "type_prefix", "Prefix", key_display="/"), Binding("f", "fork", "Fork"),
@@ -67,8 +71,6 @@ class RnnvizApp(Actions, Changes, Background, Tutor, App):
         Binding("escape", "leave_field", "Leave field", show=False), *PredictionPanel.APP_KEYS,
         Binding("1", "focus_panel('model')", "Model", show=False), Binding("2", "focus_panel('training')", show=False),
         Binding("3", "show_page('charts')", show=False), Binding("4", "show_page('prediction')", show=False),
-        Binding("right_square_bracket", "lesson_next", "Next step", key_display="]"),
-        Binding("left_square_bracket", "lesson_back", "Step back", key_display="[", show=False),
         Binding("ctrl+c", "interrupt", "Quit", show=False, priority=True),
     ]
 

@@ -54,6 +54,7 @@ class LessonPanel(Vertical):
         while it trains; only a change is drawn (each of the texts' updates lays out the screen again)."""
         if (lesson, index, judged) == self.shown:
             return
+        new_step, done = self.shown is None or self.shown[:2] != (lesson, index), all(h for _, h in judged)
         self.shown = (lesson, index, judged)
         step = lesson.steps[index]
         self.border_title = f"Lesson {index + 1}/{len(lesson.steps)}: {lesson.title}"
@@ -61,6 +62,9 @@ class LessonPanel(Vertical):
         self.query_one("#lesson-text", Static).update(step.text)
         self.query_one("#lesson-do", Static).update(Text("Do: ", "dim") + doing(step.do) if step.do else "")
         self.query_one("#lesson-when", Static).update(self._status(judged, index == len(lesson.steps) - 1))
+        if new_step or done:  # a long text on a short screen scrolls: the step from its title, then what to press
+            shown = self if new_step else self.query_one("#lesson-keys")
+            self.call_after_refresh(shown.scroll_visible, animate=False, top=new_step)
 
     @staticmethod
     def _status(judged: list[tuple[str, bool]], last: bool) -> Text:

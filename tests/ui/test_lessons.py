@@ -59,3 +59,29 @@ async def test_the_lesson_panel_is_drawn_again_only_when_it_changes():
         await pilot.press("space")
         assert len(updates) == 1  # the step's condition, trained 30 steps, came true: once
         assert "Done" in str(text.render())
+
+
+async def test_on_a_short_screen_a_long_step_shows_its_title_then_when_done_the_key_to_go_on(tmp_path):
+    text = " ".join(f"Sentence {i} of a step too long for a short screen." for i in range(20))
+    (tmp_path / "long.toml").write_text(
+        f'title = "Long"\nsummary = "long steps"\n[start]\ndata = "toy"\n[[step]]\ntitle = "One"\ntext = "{text}"\n'
+        f'do = ["<space>"]\n[step.when]\ntrained = 3\n[[step]]\ntitle = "Two"\ntext = "{text}"\n')
+    app = lesson_app(str(tmp_path / "long.toml"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.lesson is not None)
+        await settled(pilot)
+        shown = app.query_one("#controls").content_region
+
+        def visible(widget_id: str) -> bool:
+            return shown.contains_region(app.query_one(widget_id).region)
+        assert visible("#lesson-title") and not visible("#lesson-keys")
+        keys = [key.key for key in app.screen_stack[0].query("FooterKey")]
+        assert keys.index("right_square_bracket") < 2  # after space, before the keys a narrow footer leaves out
+        await pilot.press("space")
+        await wait_until(pilot, app.step_done)
+        await pilot.press("space")
+        await settled(pilot)
+        await wait_until(pilot, lambda: visible("#lesson-keys"), timeout=2)
+        assert "Done" in str(app.query_one("#lesson-when", Static).render())
+        await pilot.press("right_square_bracket")
+        await wait_until(pilot, lambda: app.lesson_step == 1 and visible("#lesson-title"), timeout=2)
