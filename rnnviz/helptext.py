@@ -87,7 +87,8 @@ panel's title.
 
 
 GETTING_AROUND = ("Press space to train, / to type a prefix, 1 for the Model panel, 2 for the Training panel, "
-                  "tab to move on, escape to leave a field, ? for help.")
+                  "tab to move on, escape to leave a field, ? for help. New here? ctrl+p and type lesson for a "
+                  "guided experiment (Lessons, below).")
 HELP = HELP.replace("{getting_around}", GETTING_AROUND)
 
 
