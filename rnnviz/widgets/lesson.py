@@ -63,8 +63,8 @@ class LessonPanel(Vertical):
         self.query_one("#lesson-do", Static).update(Text("Do: ", "dim") + doing(step.do) if step.do else "")
         self.query_one("#lesson-when", Static).update(self._status(judged, index == len(lesson.steps) - 1))
         if new_step or done:  # a long text on a short screen scrolls: the step from its title, then what to press
-            shown = self if new_step else self.query_one("#lesson-keys")
-            self.call_after_refresh(shown.scroll_visible, animate=False, top=new_step)
+            target = self if new_step else self.query_one("#lesson-keys")
+            self.call_after_refresh(target.scroll_visible, animate=False, top=new_step)
 
     @staticmethod
     def _status(judged: list[tuple[str, bool]], last: bool) -> Text:
