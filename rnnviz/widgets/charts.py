@@ -13,6 +13,7 @@ from textual_plotext import PlotextPlot
 from rnncore import Optimum
 
 from ..history import History, HistoryView
+from .axes import cost_range, cost_ticks, short, step_ticks, thin
 from .plot import Plot
 
 RAW_COLOR = (110, 110, 110)  # faint: the noisy per-step cost sits behind the smoothed curve
@@ -25,7 +26,6 @@ VISIBLE_MARKERS = 8  # more would hide the curves behind labels
 LABEL_CHARS = 14
 AXIS_CELLS = 6  # of a plot's width taken by the y axis and its tick labels
 MIN_WIDTH, MIN_HEIGHT = 40, 12  # cells assumed before the first layout gives the real size
-SCALE_FROM = 0.1  # of the steps shown: the cost's y range fits the curves from there on (_cost_range)
 TITLE_HEIGHT = 10  # below this many rows the title goes: the curve needs them more
 TITLE_MARGIN = 4  # cells of the width a title cannot take (plotext leaves out a longer one)
 INVITATION = ("New here? A lesson guides", "you through an experiment:", "ctrl+p, then type lesson")
@@ -133,12 +133,6 @@ def _visible_markers(view: HistoryView) -> list[tuple[int, str]]:
     return [m for m in view.markers if m[0] <= last][-VISIBLE_MARKERS:]
 
 
-def _thin(values: list[float], limit: int) -> list[float]:
-    """Every k-th value (the last always kept), at most about `limit` of them; keeps the raw curve's noise."""
-    stride = -(-len(values) // limit)
-    return values[::-1][::stride][::-1] if stride > 1 else values
-
-
 LEGENDS = [("eval cost", "training cost", "best possible", "best without memory"),
            ("eval", "training", "best possible", "no memory"), ("eval", "train", "best", "no memory")]  # longest first
 
@@ -184,9 +178,9 @@ def _draw_cost(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None,
             _invite(plt, frame)
         return
     levels = [optimum.loss, optimum.memoryless_loss] if optimum else []
-    bottom, top = _cost_range(curves, levels, frame.last_step)
+    bottom, top = cost_range([c.history for c in curves], levels, frame.last_step)
     plt.ylim(bottom, top)
-    ticks = _cost_ticks(bottom, top, most=max(2, (frame.height - 3) // 2))
+    ticks = cost_ticks(bottom, top, most=max(2, (frame.height - 3) // 2))
     decimals = max(2, -math.floor(math.log10(ticks[1] - ticks[0]) + 1e-9)) if len(ticks) > 1 else 2
     plt.yticks(ticks, [f"{t:.{decimals}f}" for t in ticks])  # our own, one a row: of two labels on one row
     # plotext shows either, differently from one process to the next
@@ -194,48 +188,19 @@ def _draw_cost(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None,
         plt.hline(optimum.memoryless_loss, MEMORYLESS_COLOR)
         plt.hline(optimum.loss, BEST_COLOR)
     if current.steps:
-        plt.scatter(_thin(current.steps, frame.points), _thin(current.loss, frame.points), marker="braille",
+        plt.scatter(thin(current.steps, frame.points), thin(current.loss, frame.points), marker="braille",
                     color=RAW_COLOR)
     for curve in curves:
         if curve.history.steps:
-            plt.plot(_thin(curve.history.steps, frame.points), _thin(curve.history.smoothed, frame.points),
+            plt.plot(thin(curve.history.steps, frame.points), thin(curve.history.smoothed, frame.points),
                      marker="braille", color=training_color(curve.color))
     for curve in curves:  # on top: the same targets each time, so it moves only when the network does
         if curve.history.eval_steps:
-            plt.plot(_thin(curve.history.eval_steps, frame.points), _thin(curve.history.eval_cost, frame.points),
+            plt.plot(thin(curve.history.eval_steps, frame.points), thin(curve.history.eval_cost, frame.points),
                      marker="braille", color=RUN_COLORS[curve.color])
     _draw_markers(plt, frame)
     for step, label in _spaced_labels(frame):
         plt.text(label, step, top, color=MARKER_COLOR, alignment="left")
-
-
-def _cost_range(curves: list[Curve], levels: list[float], last_step: float) -> tuple[float, float]:
-    """The cost chart's y range: the curves past the first SCALE_FROM of the steps and the `levels` (the best
-    possible, the best without memory), with a margin. The first steps' fall from ln V then runs off the top
-    instead of squashing the rest of the run, where the memory is learnt, into one row (TensorBoard ignores
-    such outliers the same way)."""
-    values = list(levels)
-    for curve in curves:  # a run that has not reached the window yet (a young fork) is fitted whole
-        values += _window(curve.history.steps, curve.history.smoothed, SCALE_FROM * last_step)
-        values += _window(curve.history.eval_steps, curve.history.eval_cost, SCALE_FROM * last_step)
-    values = [v for v in values if math.isfinite(v)] or [0.0, 1.0]  # a text file's eval cost may be NaN
-    low, high = min(values), max(values)
-    margin = max(high - low, 0.1 * high, 1e-3) * 0.15
-    return max(low - margin, 0.0), high + margin
-
-
-def _window(steps: list[float], values: list[float], start: float) -> list[float]:
-    """The values from step `start` on; all of them if none is that late."""
-    return [v for step, v in zip(steps, values, strict=True) if step >= start] or values
-
-
-def _cost_ticks(bottom: float, top: float, most: int) -> list[float]:
-    """Round values from `bottom` to `top`, at most `most` of them (two on one row: plotext shows either)."""
-    magnitude = 10 ** math.floor(math.log10(top - bottom))
-    step = next(f * magnitude for f in (0.1, 0.2, 0.5, 1, 2, 5, 10)
-                if (top - bottom) / (f * magnitude) <= most - 1 + 1e-9)
-    ticks = [round(k * step, 10) for k in range(math.ceil(bottom / step - 1e-9), math.floor(top / step + 1e-9) + 1)]
-    return ticks if len(ticks) > 1 else [round(bottom, 10), round(top, 10)]
 
 
 def _draw_accuracy(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None) -> None:
@@ -256,7 +221,7 @@ def _draw_accuracy(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | N
         view = curve.history
         if view.eval_steps:
             accuracy = view.eval_memory_use if memory else view.eval_accuracy
-            plt.plot(_thin(view.eval_steps, frame.points), _thin(list(accuracy), frame.points), marker="braille",
+            plt.plot(thin(view.eval_steps, frame.points), thin(list(accuracy), frame.points), marker="braille",
                      color=RUN_COLORS[curve.color])
     _draw_markers(plt, frame)
 
@@ -300,20 +265,5 @@ def _start(plt, frame: _Frame, titles: tuple[str, ...], ylabel: str) -> None:
     plt.xlabel("step")
     plt.ylabel(ylabel)
     plt.xlim(0, frame.last_step)
-    ticks = _ticks(frame.last_step)
-    plt.xticks(ticks, [_short(t) for t in ticks])
-
-
-def _ticks(last: float) -> list[int]:
-    """Round steps from 0, four or five of them: 0, 500, 1000, ..."""
-    rough = last / 4
-    magnitude = 10 ** math.floor(math.log10(rough)) if rough > 0 else 1
-    spacing = max(next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= rough), 1)
-    return list(range(0, int(last) + 1, int(spacing)))
-
-
-def _short(n: int) -> str:
-    for limit, suffix in ((1_000_000, "M"), (1000, "k")):
-        if n >= limit:
-            return f"{n / limit:g}{suffix}"
-    return str(n)
+    ticks = step_ticks(frame.last_step)
+    plt.xticks(ticks, [short(t) for t in ticks])

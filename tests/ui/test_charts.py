@@ -7,7 +7,8 @@ from rich.text import Text
 
 from rnncore import StepEvent, datasets
 from rnnviz.history import History
-from rnnviz.widgets.charts import Curve, TrainingCharts, _cost_range, _thin, legend
+from rnnviz.widgets.axes import cost_range, thin
+from rnnviz.widgets.charts import Curve, TrainingCharts, legend
 from rnnviz.widgets.plot import _decode
 
 from .conftest import Harness
@@ -55,20 +56,20 @@ async def test_charts_decode_plotext_output_like_rich():
 
 def test_the_cost_axis_fits_the_run_past_its_first_steps_and_the_levels():
     history = history_of(100, lambda step: 0.6 + 2 / step)  # 2.6 at first, 0.62 at the end
-    bottom, top = _cost_range([Curve("", history.snapshot())], levels=[0.5], last_step=100)
+    bottom, top = cost_range([history.snapshot()], levels=[0.5], last_step=100)
     later = [v for s, v in zip(history.snapshot().steps, history.snapshot().smoothed, strict=True) if s >= 10]
     assert top < 2.0 and top > max(later) and 0 < bottom < 0.5  # the fall from 2.6 runs off the top
-    assert _cost_range([Curve("", history.snapshot())], [0.5, 1.2], 100)[1] > 1.2  # the line without memory
-    whole = _cost_range([Curve("", history.snapshot())], levels=[], last_step=1)
+    assert cost_range([history.snapshot()], [0.5, 1.2], 100)[1] > 1.2  # the line without memory
+    whole = cost_range([history.snapshot()], levels=[], last_step=1)
     assert whole[1] > max(history.snapshot().smoothed) and whole[0] >= 0
     young = history_of(5, lambda step: 2.3).snapshot()  # a new run beside it: drawn whole, or plotext fails
-    assert _cost_range([Curve("a", history.snapshot()), Curve("b", young)], [0.5], 100)[1] > 2.3
+    assert cost_range([history.snapshot(), young], [0.5], 100)[1] > 2.3
 
 
 def test_the_cost_axis_fits_the_eval_cost_too():
     history = history_of(100, lambda step: 0.6, every=10).snapshot()  # its eval cost is its loss, 0.6 ...
     evaluated = replace(history, eval_cost=[0.3] * len(history.eval_steps))  # ... but for this one
-    bottom, top = _cost_range([Curve("", evaluated)], [], 100)
+    bottom, top = cost_range([evaluated], [], 100)
     assert bottom < 0.3 and top > 0.6
 
 
@@ -102,9 +103,9 @@ def test_the_legend_names_the_lines_in_the_longest_words_that_fit():
 
 def test_long_series_are_thinned_to_the_points_a_chart_can_show():
     values = list(range(5000))
-    thinned = _thin(values, 160)
+    thinned = thin(values, 160)
     assert 0 < len(thinned) <= 160 and thinned[-1] == 4999  # the newest point always stays
-    assert _thin(values[:100], 160) == values[:100]
+    assert thin(values[:100], 160) == values[:100]
 
 
 async def test_charts_with_empty_history():
