@@ -24,6 +24,7 @@ from textual.widgets import Static
 from textual.worker import Worker
 
 from rnncore import files
+from rnncore.threads import blas_threads
 
 from .actions import Actions
 from .changes import Changes
@@ -140,7 +141,7 @@ class RnnvizApp(Actions, Changes, Background, Tutor, App):
     def _render(self, full: bool = True) -> None:
         view, lab = self.session.view(), self.lab
         run = (lab.current, len(lab.runs), lab.labels()[lab.current]) if len(lab.runs) > 1 else None
-        self.query_one(Figures).show(view, self.state, self.loop.tokens_per_sec, run)
+        self.query_one(Figures).show(view, self.state, self.loop.tokens_per_sec, run, blas_threads())
         self.query_one(TrainingPanel).show(view.config)
         self.query_one(ModelPanel).show(view.model, view.config.seed)
         self.check_lesson()

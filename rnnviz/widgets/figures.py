@@ -15,7 +15,8 @@ GAP = "  "
 LEGEND = ("step: optimizer steps done · epoch: passes over the training data · cost: the training cost of the last "
           "step, -ln p in nats · acc: the share of "
           "eval targets predicted right · to best: the eval cost minus the best possible cost, in nats: 0 is the best "
-          "any predictor does on average, a little below 0 happens by chance on a finite eval set")
+          "any predictor does on average, a little below 0 happens by chance on a finite eval set · tok/s: symbols "
+          "trained per second · threads: the threads NumPy's matrix products run on, two for a large model")
 STATES = {"running": (" ▶ RUNNING ", "bold black on green"), "stepping": (" ▶ STEPPING ", "bold black on green"),
           "paused": (" ⏸ PAUSED ", "bold black on yellow")}
 WORKING_STYLE = "bold black on cyan"
@@ -23,7 +24,7 @@ WORKING_STYLE = "bold black on cyan"
 Piece = tuple[str, list[Text]]  # a name in SHED and its forms, longest first; an empty form is the piece left out
 # What gives way first when the line is too narrow: each mention is one step of that piece to its next shorter
 # form (`fit` grows the line back in the reverse order). Never dropped: state, run i/n, step, cost, acc, to best.
-SHED = ("epoch", "tok/s", "best", "memory", "model", "lr", "run", "step", "model", "step", "state")
+SHED = ("threads", "epoch", "tok/s", "best", "memory", "model", "lr", "run", "step", "model", "step", "state")
 
 
 class Figures(Static):
@@ -42,10 +43,10 @@ class Figures(Static):
         self.text = Text()  # the line as shown
 
     def show(self, view: SessionView, state: str, tokens_per_sec: float | None,
-             run: tuple[int, int, str] | None = None) -> None:
+             run: tuple[int, int, str] | None = None, threads: int | None = None) -> None:
         """`state`: one of STATES, or what the app is working on ("building the network"); `run`: (index, count,
-        label) of the current run when there are several."""
-        self.pieces = pieces(view, state, tokens_per_sec, run)
+        label) of the current run when there are several; `threads`: NumPy's BLAS threads, if known."""
+        self.pieces = pieces(view, state, tokens_per_sec, run, threads)
         self._show()
 
     def on_resize(self) -> None:
@@ -56,8 +57,8 @@ class Figures(Static):
         self.update(self.text, layout=False)  # one line whatever it says: a re-layout would cost the worker ~5%
 
 
-def pieces(view: SessionView, state: str, tokens_per_sec: float | None, run: tuple[int, int, str] | None
-           ) -> list[Piece]:
+def pieces(view: SessionView, state: str, tokens_per_sec: float | None, run: tuple[int, int, str] | None,
+           threads: int | None = None) -> list[Piece]:
     """Every figure the header can show, in the order it shows them, each with its shorter forms."""
     data, step = Path(view.model.data).name, _figure("step", f"{view.step:,}")
     rollback = "" if view.weights_from is None else f" (weights of {view.weights_from:,})"
@@ -74,6 +75,7 @@ def pieces(view: SessionView, state: str, tokens_per_sec: float | None, run: tup
                         Text()])]
           if view.memory_found_at is not None else []),
         ("tok/s", [_figure("tok/s", "–" if tokens_per_sec is None else _si(tokens_per_sec)), Text()]),
+        *([("threads", [_figure("threads", str(threads)), Text()])] if threads else []),
         ("lr", [_figure("lr", f"{view.next_lr:.3g}"), Text()]),
     ]
 

@@ -5,6 +5,7 @@ from dataclasses import replace
 import pytest
 
 from rnncore import ModelConfig
+from rnncore.threads import blas_threads, set_blas_threads
 from rnnviz.session import Session
 from rnnviz.widgets.figures import Figures, fit, pieces
 
@@ -22,8 +23,8 @@ THREE_DIGIT_STEP = re.compile(r"step \d[\d,]{2}")
 GAP = f"+{0.6123 - Session(data='toy', embed=4, layers='rnn:4').data.optimum.loss:.3f}"  # TRAINED's, to the best
 
 
-def header_at(width, view=None, state="running", tokens_per_sec=22000.0, run=TWO_RUNS) -> str:
-    line = fit(pieces(view or session_view(**TRAINED), state, tokens_per_sec, run), width)
+def header_at(width, view=None, state="running", tokens_per_sec=22000.0, run=TWO_RUNS, threads=2) -> str:
+    line = fit(pieces(view or session_view(**TRAINED), state, tokens_per_sec, run, threads), width)
     assert line.cell_len <= width
     return line.plain
 
@@ -36,19 +37,19 @@ def full_width(**kwargs) -> int:
 def test_a_wide_header_shows_every_figure_in_order():
     line = header_at(200)
     shown = ["RUNNING", "run 2/2 lr=0.003", "toy embed:4,rnn:4", "step 1,234,567", "epoch 12345.67", "cost 0.6522",
-             "acc 69.2%", f"eval cost 0.612, best 0.020 ({GAP})", "tok/s 22.0k", "lr 0.008"]
+             "acc 69.2%", f"eval cost 0.612, best 0.020 ({GAP})", "tok/s 22.0k", "threads 2", "lr 0.008"]
     assert [line.index(figure) for figure in shown] == sorted(line.index(figure) for figure in shown)
 
 
-def test_the_epoch_goes_first_then_tokens_per_second_then_the_best_in_full_then_the_architecture():
+def test_the_threads_go_first_then_the_epoch_then_tokens_per_second_then_the_best_in_full_then_the_architecture():
     full = full_width()
     gone = {}  # the widest width at which each figure is first missing
     for width in range(full, 60, -1):
         line = header_at(width)
-        for figure in ("epoch", "tok/s", "eval cost", "embed:4"):
+        for figure in ("threads", "epoch", "tok/s", "eval cost", "embed:4"):
             if figure not in line and figure not in gone:
                 gone[figure] = width
-    assert full - 1 == gone["epoch"] > gone["tok/s"] > gone["eval cost"] > gone["embed:4"]
+    assert full - 1 == gone["threads"] > gone["epoch"] > gone["tok/s"] > gone["eval cost"] > gone["embed:4"]
     assert "toy" in header_at(gone["embed:4"]) and "lr 0.008" in header_at(gone["embed:4"])
 
 
@@ -56,7 +57,7 @@ def test_at_80_columns_what_a_user_needs_most_stays_whole():
     line = header_at(78)  # 80 columns less the header's padding
     for figure in ("RUNNING", "run 2/2", "step 1,234,567", "cost 0.6522", "acc 69.2%", f"to best {GAP}"):
         assert figure in line
-    for gone in ("epoch", "tok/s", "embed:4", "lr=0.003"):
+    for gone in ("threads", "epoch", "tok/s", "embed:4", "lr=0.003"):
         assert gone not in line
 
 
@@ -144,3 +145,17 @@ async def test_the_header_stays_one_line_while_it_trains_with_two_runs(app, size
         await pilot.pause()
         assert header.region.height == 1 and body.region.y == top == 1
         assert header.text.cell_len <= size[0] - 2
+
+
+async def test_the_header_says_how_many_threads_numpy_trains_on(app):
+    """They once stayed at one for every model, unseen (rnnviz set them on import): on screen, that shows."""
+    before = blas_threads()
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert f"threads {before}" in app.query_one(Figures).text.plain
+            set_blas_threads(3 - before)
+            await pilot.press("n")  # a step: the header is drawn again
+            await wait_until(pilot, lambda: f"threads {3 - before}" in app.query_one(Figures).text.plain)
+    finally:
+        set_blas_threads(before)
