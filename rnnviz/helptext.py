@@ -49,7 +49,8 @@ teacher can write one in a TOML file (README: Lessons).
   memory, where the cost sits until the network finds a memory. Below it the memory use, on a task with targets where
   memory matters: the share of what memory is worth (the gap between the violet line and the white) that the eval
   cost has gained, 0 until the memory is found, then towards 1 (over every target the accuracy hardly moves); on
-  the other tasks, the eval accuracy. Runs on other tasks are named in the title (`c` goes to them).
+  the other tasks, the eval accuracy. Runs on other tasks are named in the title (`c` goes to them). The cost's
+  scale fits the steps after the first tenth, so the first fall, from ln V (a guess among V symbols), runs off the top.
 - **Prediction**: type a prefix such as `1 3 5`; the bars show the next-symbol probabilities, the line below the greedy
   continuation, and each heatmap the hidden units (rows) after each symbol (columns), from -1 (blue) to +1 (red).
   `PgUp`/`PgDn` scroll a view that does not fit.

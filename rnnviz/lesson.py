@@ -20,7 +20,8 @@ BUILT_IN = Path(__file__).with_name("lessons")  # the lessons rnnviz comes with,
 PANELS = ("model", "training", "charts", "prediction")  # what `hide` may name, with the settings' fields
 NETWORK = ("data", "embed", "layers", "seed")  # a set-up naming one of these builds a new network if it differs
 SETTINGS = tuple(f.name for f in fields(TrainConfig) if f.name != "seed")  # set at once, as the Training panel does
-SETUP = (*NETWORK, *SETTINGS, "speed", "view", "prefix", "hide", "new_run")  # what a start or a step may set up
+PAGES = ("charts", "prediction", "controls")  # what a small screen (80x24) shows, one at a time
+SETUP = (*NETWORK, *SETTINGS, "speed", "view", "prefix", "page", "hide", "new_run")  # what a start or step may set up
 STEP = ("title", "text", "do", "budget", "when")  # a step's other fields
 
 class LessonError(ValueError):
@@ -183,6 +184,8 @@ def _setting(where: _Where, key: str, value, folder: Path):
             return parse_speed(_typed(value))
         if key == "view":
             return _choice(value, VIEWS)
+        if key == "page":
+            return _choice(value, PAGES)
         if key == "prefix":
             return _typed(value)
         if key == "new_run":  # the layers of a run built beside the current one, on its task

@@ -61,13 +61,12 @@ class Tutor:
         step = self.lesson.steps[index]
         self.lesson_step, self.step_began, self.met_at = index, self.session.trainer.step, None
         self._set_up({"hide": self.lesson.start.get("hide", ()), **step.setup})
-        if "view" in step.setup or "prefix" in step.setup:
-            self.page = "prediction"
         self.check_lesson()
 
     def _set_up(self, setup: dict) -> None:
         """A step's (or the start's) set-up: settings at once, as the Training panel sets them; a new network if
-        the task or the layers differ (asked first over a trained run, as Apply is); the view, the prefix."""
+        the task or the layers differ (asked first over a trained run, as Apply is); the view, the prefix, and on
+        a small screen the page (the prediction's, for a view or a prefix)."""
         for name in SETTINGS:
             if name in setup:
                 self.query_one(TrainingPanel).accepted(name, self.session.configure(name, str(setup[name])))
@@ -86,6 +85,8 @@ class Tutor:
             panel.action_open(setup["view"])
         if "prefix" in setup:
             panel.query_one("#prefix").value = setup["prefix"]
+        if "page" in setup or "view" in setup or "prefix" in setup:  # what a small screen shows
+            self.page = setup.get("page", "prediction")
 
     def _hide(self, names: tuple[str, ...]) -> None:
         """Hide these panels and fields (a lesson shows only what it needs); show every other one."""

@@ -38,6 +38,7 @@ def write(tmp_path, text):
     (('data = "parity:8"', 'data = "chess"'), "start, field 'data' cannot read"),
     (('data = "parity:8"', 'data = "parity:8"\nlayers = "lstm:0"'), "start, field 'layers'"),
     (('data = "parity:8"', 'data = "parity:8"\nhide = ["charts", "clippy"]'), "start, field 'hide' must be one of"),
+    (("budget = 50", 'budget = 50\npage = "map"'), "step 1 (Train), field 'page' must be one of charts, prediction"),
     (('title = "Train"', 'title = ""'), "step 1, field 'title' must be text"),
     (("[[step]]", "[[stop]]"), "field 'stop' is not one a lesson takes here"),
     (('text = "Press space."', 'text = "unclosed'), "not valid TOML"),

@@ -85,3 +85,19 @@ async def test_on_a_short_screen_a_long_step_shows_its_title_then_when_done_the_
         assert "Done" in str(app.query_one("#lesson-when", Static).render())
         await pilot.press("right_square_bracket")
         await wait_until(pilot, lambda: app.lesson_step == 1 and visible("#lesson-title"), timeout=2)
+
+
+async def test_on_a_short_screen_each_step_shows_the_page_it_speaks_of():
+    """At 80x24 the body shows one page: a step that opens a view shows the prediction, and the next step, which
+    speaks of the charts again, says so in its file (page = "charts")."""
+    app = lesson_app("predicts")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.lesson is not None)
+        await settled(pilot)
+        assert app.page == "charts"
+        await pilot.press("right_square_bracket")
+        await wait_until(pilot, lambda: app.lesson_step == 1)
+        assert app.page == "prediction" and app.query_one("#prediction").region.width > 0
+        await pilot.press("right_square_bracket")
+        await wait_until(pilot, lambda: app.lesson_step == 2)
+        assert app.page == "charts" and app.query_one("#charts").region.width > 0
