@@ -179,11 +179,7 @@ def _draw_cost(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None,
         return
     levels = [optimum.loss, optimum.memoryless_loss] if optimum else []
     bottom, top = cost_range([c.history for c in curves], levels, frame.last_step)
-    plt.ylim(bottom, top)
-    ticks = cost_ticks(bottom, top, most=max(2, (frame.height - 3) // 2))
-    decimals = max(2, -math.floor(math.log10(ticks[1] - ticks[0]) + 1e-9)) if len(ticks) > 1 else 2
-    plt.yticks(ticks, [f"{t:.{decimals}f}" for t in ticks])  # our own, one a row: of two labels on one row
-    # plotext shows either, differently from one process to the next
+    _y_axis(plt, frame, bottom, top)
     if optimum:  # lines across, unlabelled (a label would hide curves): the border's legend names them
         plt.hline(optimum.memoryless_loss, MEMORYLESS_COLOR)
         plt.hline(optimum.loss, BEST_COLOR)
@@ -213,7 +209,7 @@ def _draw_accuracy(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | N
              "memory use") if memory else ("eval accuracy",)
     _start(plt, frame, title if evaluated else (f"{title[-1]}: none yet", title[-1]),
            "memory use" if memory else "accuracy")
-    plt.ylim(0, 1)
+    _y_axis(plt, frame, 0, 1)
     best = optimum and (1.0 if memory else optimum.accuracy)
     if best is not None:
         plt.hline(best, BEST_COLOR)
@@ -224,6 +220,15 @@ def _draw_accuracy(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | N
             plt.plot(thin(view.eval_steps, frame.points), thin(list(accuracy), frame.points), marker="braille",
                      color=RUN_COLORS[curve.color])
     _draw_markers(plt, frame)
+
+
+def _y_axis(plt, frame: _Frame, bottom: float, top: float) -> None:
+    """From `bottom` to `top`, with round ticks, at most one every other row: of two labels on one row plotext
+    shows either, differently from one process to the next (at 80x24 the accuracy's 0 gave way to 0.17)."""
+    plt.ylim(bottom, top)
+    ticks = cost_ticks(bottom, top, most=max(2, (frame.height - 3) // 2))
+    decimals = max(2, -math.floor(math.log10(ticks[1] - ticks[0]) + 1e-9)) if len(ticks) > 1 else 2
+    plt.yticks(ticks, [f"{t:.{decimals}f}" for t in ticks])
 
 
 def _draw_markers(plt, frame: _Frame) -> None:

@@ -1,5 +1,6 @@
 """The training charts, alone in a harness (the header: test_header.py)."""
 import math
+import re
 from dataclasses import replace
 
 from rich.console import Console
@@ -114,3 +115,18 @@ async def test_charts_with_empty_history():
         app.widget.show([Curve("", History().snapshot())])
         await pilot.pause()
         assert "press space" in app.query_one("#cost-chart").plt.build()
+
+
+async def test_a_short_accuracy_chart_still_labels_its_bottom_and_top():
+    """At 80x24 the memory use chart has three rows: plotext's own ticks (every sixth) put 0.17 on its bottom row,
+    so a learner read a memory use of 0 as 0.17."""
+    history = history_of(60, lambda step: 0.5, every=5).snapshot()
+    app = Harness(TrainingCharts())
+    async with app.run_test(size=(80, 24)) as pilot:
+        chart = app.query_one("#accuracy-chart")
+        chart.styles.height = 7  # as in the app at 80x24
+        await pilot.pause()
+        app.widget.show([Curve("", history)], datasets.load("parity").optimum)
+        await pilot.pause()
+        labels = re.findall(r"^ *([\d.]+)[┤├]", Text.from_ansi(chart.plt.build()).plain, re.MULTILINE)
+        assert chart.size.height == 7 and labels[0] == "1.00" and labels[-1] == "0.00"
