@@ -23,7 +23,7 @@ FADE_COLOR = (138, 138, 138)
 FADE_TEXT = "1e-3"  # FADE, as the view writes it
 FLOOR = -12  # decades below g[0] at which the plot stops: float32 underflows further down
 GAUGE_CELLS, GAUGE_TOP = 9, 3.0  # a gauge's width, and the value at its right end (1 a third of the way)
-ROOMY, SMALL = 22, 10  # rows from which the gauges and the scatter show; below SMALL, the words alone
+ROOMY, SMALL = 22, 10  # rows from which the gauges and the scatter show; below ROOMY their numbers, below SMALL none
 
 
 def rich_color(index: int) -> str:
@@ -53,18 +53,20 @@ def gauge(value: float, style: str) -> Text:
     return text.append("▶" if value > GAUGE_TOP else " ", style)
 
 
-def summary(runs: list[RunGradient], layer: int, gauges: bool) -> Text:
-    """A line per run: its label, layer and fade lag; with `gauges`, its spectrum's two gauges under it."""
+def summary(runs: list[RunGradient], layer: int, spectrum: str) -> Text:
+    """A line per run: its label, layer and fade lag; under it, its spectrum's two measures as `spectrum` says:
+    "gauges", "numbers" (the same without the gauges, for a short view), or "none"."""
     lines = []
     for run in runs:
         shown, style = picked(run, layer), rich_color(run.color)
         lines.append(Text.assemble(("■ ", style), (f"{run.label} ", "bold"), (f"{shown.name} ", "dim"),
                                    fade_words(shown)))
-        if gauges:
+        if spectrum != "none":
             block, largest = max(shown.largest.items(), key=lambda item: item[1])
             name = "σ " if block == "Whh" else f"σ{block}"
-            lines.append(Text.assemble(f"  {name} ", gauge(largest, style), f"{largest:5.2f}  ‖J‖ ",
-                                       gauge(shown.jacobian, style), f"{shown.jacobian:5.2f}"))
+            bars = (gauge(largest, style), gauge(shown.jacobian, style)) if spectrum == "gauges" else ("", "")
+            lines.append(Text.assemble(f"  {name} ", bars[0], f"{largest:5.2f}  ‖J‖ ", bars[1],
+                                       f"{shown.jacobian:5.2f}"))
     return Text("\n").join(lines)
 
 
@@ -132,12 +134,13 @@ class GradientView(Vertical):
         return next((run for run in self.runs if picked(run, self.depth).saturation), None)
 
     def _fit(self, height: int) -> None:
-        """What fits the view's height: everything (120x40), the plot and a line per run, or the lines alone (80x24).
-        Not yet laid out (height 0): as it is."""
+        """What fits the view's height: everything (120x40); the plot and two lines per run, the spectrum's numbers
+        without their gauges (80x24); or a line per run alone. Not yet laid out (height 0): as it is."""
         if not height:
             return
         gated = self._gated() is not None
-        _update(self.query_one("#grad-summary", Static), summary(self.runs, self.depth, gauges=height >= ROOMY))
+        spectrum = "gauges" if height >= ROOMY else "numbers" if height >= SMALL else "none"
+        _update(self.query_one("#grad-summary", Static), summary(self.runs, self.depth, spectrum))
         for widget, shown in (("#grad-title", height >= SMALL), ("#grad-plot", height >= SMALL and bool(self.runs)),
                               ("#saturation-plot", height >= ROOMY and gated),
                               ("#saturation-legend", height >= ROOMY and gated)):

@@ -117,3 +117,4 @@ async def test_it_fits_both_sizes_while_training(app, size):
         text = screen_text(app)
         assert not app.query_one("#error").has_class("shown")
         assert [f"{label} rnn0" in text for label, _ in view(app).fades] == [True, True]  # a line for each run
+        assert text.count("‖J‖") == 2  # and its spectrum's numbers: a lesson speaks of them at any size
