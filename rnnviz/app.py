@@ -9,6 +9,7 @@ fast run costs the screen a few redraws a second, not one per step.
 from __future__ import annotations
 
 import gc
+import math
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -162,7 +163,7 @@ class RnnvizApp(Actions, Changes, Background, Tutor, App):
         curves = [Curve(label, s.history.snapshot(), s.color, s is self.session)
                   for label, s in zip(labels, shown, strict=True)]
         elsewhere = tuple(f"run {lab.runs.index(s) + 1} {Path(s.model.data).name}" for s in lab.runs if s not in shown)
-        self.query_one(TrainingCharts).show(curves, view.optimum, elsewhere)
+        self.query_one(TrainingCharts).show(curves, view.optimum, elsewhere, math.log(self.session.net.vocab_size))
 
     @property
     def state(self) -> str:

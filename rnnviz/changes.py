@@ -59,8 +59,11 @@ class Changes:
 
     def action_rollback(self) -> None:
         if not self.busy():
-            self.run_job("rolling back", self.session.rollback,
-                         lambda good: self.notify(f"Rolled back to the weights kept at step {good}."))
+            self.run_job("rolling back", self.session.rollback, self._rolled_back)
+
+    def _rolled_back(self, good: int) -> None:
+        self.notify(f"Rolled back to the weights kept at step {good}. The learning rate is still "
+                    f"{self.session.config.lr:g}: if it made the cost explode, lower it (2) before training on.")
 
     def action_reset(self) -> None:
         if not self.busy():

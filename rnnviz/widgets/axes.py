@@ -15,17 +15,21 @@ def thin(values: list[float], limit: int) -> list[float]:
     return values[::-1][::stride][::-1] if stride > 1 else values
 
 
-def cost_range(views: list[HistoryView], levels: list[float], last_step: float) -> tuple[float, float]:
+def cost_range(views: list[HistoryView], levels: list[float], last_step: float, guess: float | None = None
+               ) -> tuple[float, float]:
     """The cost chart's y range: the curves past the first SCALE_FROM of the steps and the `levels` (the best
-    possible, the best without memory), with a margin. The first steps' fall from ln V then runs off the top
-    instead of squashing the rest of the run, where the memory is learnt, into one row (TensorBoard ignores
-    such outliers the same way)."""
+    possible, the best without memory), with a margin, and no higher than `guess`, a uniform guess's cost (ln V).
+    The first steps' fall from ln V then runs off the top instead of squashing the rest of the run, where the
+    memory is learnt, into one row (TensorBoard ignores such outliers the same way); so does a diverged step's
+    cost, which would squash the whole run."""
     values = list(levels)
     for view in views:  # a run that has not reached the window yet (a young fork) is fitted whole
         values += _window(view.steps, view.smoothed, SCALE_FROM * last_step)
         values += _window(view.eval_steps, view.eval_cost, SCALE_FROM * last_step)
     values = [v for v in values if math.isfinite(v)] or [0.0, 1.0]  # a text file's eval cost may be NaN
     low, high = min(values), max(values)
+    if guess is not None:
+        high = min(high, max(guess, low))
     margin = max(high - low, 0.1 * high, 1e-3) * 0.15
     return max(low - margin, 0.0), high + margin
 

@@ -55,6 +55,7 @@ class TrainingCharts(Widget):
         self.border_subtitle = legend(None, MIN_WIDTH)
         self.drawn: list[Curve] = []  # the runs' histories last drawn
         self._optimum: Optimum | None = None
+        self._guess: float | None = None  # ln V: the cost axis's highest top
 
     def compose(self) -> ComposeResult:
         yield Plot(id="cost-chart")
@@ -63,19 +64,21 @@ class TrainingCharts(Widget):
     def on_mount(self) -> None:
         self.show([Curve("", History().snapshot())])
 
-    def show(self, curves: list[Curve], optimum: Optimum | None = None, elsewhere: tuple[str, ...] = ()) -> None:
+    def show(self, curves: list[Curve], optimum: Optimum | None = None, elsewhere: tuple[str, ...] = (),
+             guess: float | None = None) -> None:
         """Redraw both charts, the curves of each run on one task, with that task's best possible cost and accuracy
         and its best cost without memory as lines if known; `elsewhere` names the runs on other tasks, which the
-        title lists. Does nothing if nothing changed since the last call."""
-        if [c.key for c in curves] != [c.key for c in self.drawn] or optimum != self._optimum:
-            self.drawn, self._optimum = list(curves), optimum
-            self._draw(curves, optimum)
+        title lists; `guess`, the cost of a uniform guess (ln V), tops the cost axis. Does nothing if nothing
+        changed since the last call."""
+        if [c.key for c in curves] != [c.key for c in self.drawn] or (optimum, guess) != (self._optimum, self._guess):
+            self.drawn, self._optimum, self._guess = list(curves), optimum, guess
+            self._draw()
         self._title = title(curves, elsewhere)
         self.watch_hint()
 
     def watch_invite(self) -> None:
         if self.drawn:
-            self._draw(self.drawn, self._optimum)
+            self._draw()
 
     def watch_hint(self) -> None:
         self.border_title = self._title + (f"  [dim]{self.hint}[/]" if self.hint else "")
@@ -83,9 +86,10 @@ class TrainingCharts(Widget):
     def on_resize(self) -> None:
         """Drawn again at the new size: what was placed for the old one (the marker labels) may not fit."""
         if self.drawn:
-            self._draw(self.drawn, self._optimum)
+            self._draw()
 
-    def _draw(self, curves: list[Curve], optimum: Optimum | None) -> None:
+    def _draw(self) -> None:
+        curves, optimum = self.drawn, self._optimum
         cost, accuracy = self.query_one("#cost-chart", PlotextPlot), self.query_one("#accuracy-chart", PlotextPlot)
         current = next((c for c in curves if c.current), curves[0])
         self.border_subtitle = legend(optimum, self.size.width - 4, current.color)  # 4: the corners, a cell each side
@@ -93,7 +97,7 @@ class TrainingCharts(Widget):
         last = max((c.history.steps[-1] for c in curves if c.history.steps), default=1)
         curves = [*(c for c in curves if c is not current), current]  # the current run drawn last, on top
         frame = _Frame(max(last, 1), width, height, _visible_markers(current.history))
-        _draw_cost(cost.plt, curves, frame, optimum, self.invite)
+        _draw_cost(cost.plt, curves, frame, optimum, self.invite, self._guess)
         own = replace(frame, width=accuracy.size.width or width, height=accuracy.size.height or height)
         _draw_accuracy(accuracy.plt, curves, own, optimum)  # its own size for its title: beside the cost, narrower
         cost.refresh()
@@ -166,7 +170,8 @@ def _rich_color(color: str | tuple[int, int, int]) -> str:
     return "rgb({},{},{})".format(*color) if isinstance(color, tuple) else color
 
 
-def _draw_cost(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None, invite: bool) -> None:
+def _draw_cost(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None, invite: bool, guess: float | None
+               ) -> None:
     current = curves[-1].history
     title = ("cost: raw (grey), smoothed", "cost") if len(curves) == 1 else \
         ("cost, smoothed; the current run's raw in grey", "cost; the current run's raw in grey", "cost")
@@ -178,25 +183,33 @@ def _draw_cost(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None,
             _invite(plt, frame)
         return
     levels = [optimum.loss, optimum.memoryless_loss] if optimum else []
-    bottom, top = cost_range([c.history for c in curves], levels, frame.last_step)
+    bottom, top = cost_range([c.history for c in curves], levels, frame.last_step, guess)
     _y_axis(plt, frame, bottom, top)
     if optimum:  # lines across, unlabelled (a label would hide curves): the border's legend names them
         plt.hline(optimum.memoryless_loss, MEMORYLESS_COLOR)
         plt.hline(optimum.loss, BEST_COLOR)
-    if current.steps:
-        plt.scatter(thin(current.steps, frame.points), thin(current.loss, frame.points), marker="braille",
-                    color=RAW_COLOR)
-    for curve in curves:
-        if curve.history.steps:
-            plt.plot(thin(curve.history.steps, frame.points), thin(curve.history.smoothed, frame.points),
-                     marker="braille", color=training_color(curve.color))
-    for curve in curves:  # on top: the same targets each time, so it moves only when the network does
-        if curve.history.eval_steps:
-            plt.plot(thin(curve.history.eval_steps, frame.points), thin(curve.history.eval_cost, frame.points),
-                     marker="braille", color=RUN_COLORS[curve.color])
+    _draw_cost_curves(plt, curves, frame, top + (top - bottom))
     _draw_markers(plt, frame)
     for step, label in _spaced_labels(frame):
         plt.text(label, step, top, color=MARKER_COLOR, alignment="left")
+
+
+def _draw_cost_curves(plt, curves: list[Curve], frame: _Frame, ceiling: float) -> None:
+    """The current run's raw cost, each run's smoothed cost, then each one's eval cost, cut at `ceiling`: plotext
+    draws a line to a point far above the chart (a diverged step's cost, 1e6) dot by dot, for a minute."""
+    def points(steps, values):
+        return thin(steps, frame.points), [min(v, ceiling) for v in thin(values, frame.points)]
+    current = curves[-1].history
+    if current.steps:
+        plt.scatter(*points(current.steps, current.loss), marker="braille", color=RAW_COLOR)
+    for curve in curves:
+        if curve.history.steps:
+            plt.plot(*points(curve.history.steps, curve.history.smoothed), marker="braille",
+                     color=training_color(curve.color))
+    for curve in curves:  # on top: the same targets each time, so it moves only when the network does
+        if curve.history.eval_steps:
+            plt.plot(*points(curve.history.eval_steps, curve.history.eval_cost), marker="braille",
+                     color=RUN_COLORS[curve.color])
 
 
 def _draw_accuracy(plt, curves: list[Curve], frame: _Frame, optimum: Optimum | None) -> None:

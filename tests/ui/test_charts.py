@@ -67,6 +67,14 @@ def test_the_cost_axis_fits_the_run_past_its_first_steps_and_the_levels():
     assert cost_range([history.snapshot(), young], [0.5], 100)[1] > 2.3
 
 
+def test_the_cost_axis_stops_at_a_uniform_guess_so_a_diverged_step_runs_off_its_top():
+    spiked = history_of(100, lambda step: 1000.0 if step == 80 else 0.6).snapshot()  # one diverged step
+    assert cost_range([spiked], [0.5], 100)[1] > 50  # squashed: the run in one row at the bottom
+    bottom, top = cost_range([spiked], [0.5], 100, guess=math.log(10))
+    assert 0.6 < top < 1.2 * math.log(10) and bottom < 0.5
+    assert cost_range([history_of(100, lambda step: 0.6).snapshot()], [0.5], 100, guess=math.log(10))[1] < 1
+
+
 def test_the_cost_axis_fits_the_eval_cost_too():
     history = history_of(100, lambda step: 0.6, every=10).snapshot()  # its eval cost is its loss, 0.6 ...
     evaluated = replace(history, eval_cost=[0.3] * len(history.eval_steps))  # ... but for this one

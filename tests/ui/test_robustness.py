@@ -134,6 +134,8 @@ async def test_divergence_pauses_says_why_and_rolls_back_to_finite_kept_weights(
         await pilot.press("enter")
         await pilot.pause()
         assert same_params(kept, session.net.params) and session.history.snapshot().markers[-1][1] == "rollback to 4"
+        await wait_until(pilot, lambda: "Rolled back" in notes[-1][0])
+        assert f"learning rate is still {session.config.lr:g}" in notes[-1][0]  # what to change before going on
 
         session.net.run_batch = broken(session.net, 1e6, 0.0)  # a finite cost far above a guess, while running
         await pilot.press("space")
