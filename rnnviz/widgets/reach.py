@@ -81,8 +81,9 @@ def reach_text(rows: list[Row], width: int, height: int) -> Text:
                      + Text(f"{largest_words(reach):>{NUMBER}}", "bold " + run_style(color)))
     lines.append(axis(cells, per_cell, first.trained, max(r.up_to for r in measured)))
     if height >= needed + 1:
-        some = f" · {SOME} some of {per_cell}" if per_cell > 1 else ""  # a cell stands for per_cell n
-        lines.append(Text(f"{RIGHT} right {WRONG} wrong {TRAINED} trained{some}", "dim"))
+        some = f"  {SOME} some of {per_cell}" if per_cell > 1 else ""  # a cell stands for per_cell n
+        # spaces between the entries, not ·: it is the glyph of wrong
+        lines.append(Text(f"{RIGHT} right  {WRONG} wrong  {TRAINED} trained{some}", "dim"))
     return Text("\n").join(lines)
 
 

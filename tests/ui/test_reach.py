@@ -90,6 +90,7 @@ def test_the_strips_show_each_n_the_largest_and_the_training_range():
     assert text[0] == "reach · a^n b^n T · trained on n ≤ 10"
     assert text[2] == "lstm      ████████████·█······   12"  # one n a cell: 20 cells fit in 40 - 15
     assert text[3] == "          ▀▀▀▀▀▀▀▀▀▀10      20"
+    assert text[4] == "█ right  · wrong  ▀ trained"  # no · between the entries: it is the glyph of wrong
     narrow = reach_text([("lstm", 0, reach)], width=25, height=3).plain.splitlines()  # 2 n a cell, short
     assert narrow[1:] == ["lstm      ██████▒···   12", "          ▀▀▀▀▀10 20"]
 
