@@ -3,7 +3,8 @@
 Each lesson is followed headless as a learner would (rnnviz.tutor.follow: the keys each step names, then waiting for
 its condition), training at full speed, from `rnnviz --lesson NAME --seed SEED`. For each step that waits on
 training it prints the training steps its condition took from the step's start, per seed, beside the budget the
-lesson states; "-" is a step not met within twice its budget. The steps do not depend on the machine's load.
+lesson states; "-" is a step not met within twice its budget. The steps do not depend on the machine's load, except
+for a condition on the reach, which the Reach view measures at its redraws.
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/lessons.py [--lessons memory xor] [--seeds 0 1 2 3 4]
 """

@@ -32,6 +32,7 @@ class Progress:
     runs: int
     memory_found: bool
     memory_use: float | None = None  # the latest, on a task with targets where memory matters
+    reach: int | None = None  # the current run's largest n right, as the Reach view last measured it
 
 
 
@@ -71,6 +72,9 @@ CONDITIONS = {
     "memory_use": Condition(float, "the memory use is at least this share, 0 to 1, on a task with targets where "
                             "memory matters", lambda v: f"memory use {v:.0%}", lambda v: 0 <= v <= 1,
                             lambda v, p: p.memory_use is not None and p.memory_use >= v),
+    "reach": Condition(int, "the Reach view has shown the current run right for every n up to at least this",
+                       lambda v: f"right up to n = {v}", lambda v: v >= 1,
+                       lambda v, p: p.reach is not None and p.reach >= v),
     "lr_at_most": Condition(float, "the current run's learning rate is at most this", lambda v: f"lr at most {v:g}",
                             lambda v: v > 0, lambda v, p: p.lr <= v),
     "view": Condition(str, f"this view is open: {', '.join(VIEWS)}", lambda v: f"the {v} view open",

@@ -54,13 +54,14 @@ def built_in() -> list[Lesson]:
 
 
 def find(name_or_path: str) -> Lesson:
-    """A built-in lesson by name (`memory`, or its file's full stem) or a lesson file; LessonError if neither."""
+    """A built-in lesson by name (`memory`, or its file's full stem) or a lesson file; LessonError if neither. A bare
+    name is a built-in lesson's first, whatever the current folder holds (a folder named `reach` hid that lesson)."""
     path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
-        return read(path)
-    for candidate in sorted(BUILT_IN.glob("*.toml")):
+    for candidate in sorted(BUILT_IN.glob("*.toml")) if len(path.parts) == 1 and path.suffix != ".toml" else ():
         if name_or_path in (candidate.stem, candidate.stem.partition("-")[2]):
             return read(candidate)
+    if path.suffix == ".toml" or path.exists():
+        return read(path)
     names = ", ".join(lesson_name(p) for p in sorted(BUILT_IN.glob("*.toml")))
     raise LessonError(f"{name_or_path}: no such lesson file, and not a built-in lesson ({names})")
 

@@ -119,12 +119,12 @@ class Tutor:
     def progress(self) -> Progress:
         """What the conditions look at; it reads the session and what the app noted of the panels (`lens`), never a
         widget, so that the training thread can ask too."""
-        view, optimum = self.session.view(), self.session.data.optimum
+        view, optimum, reach = self.session.view(), self.session.data.optimum, self.session.last_reach
         kinds = tuple(spec.split(":")[0] for s in self.lab.runs for spec in s.model.layers.split(","))
         return Progress(view.step, view.step - self.step_began, view.eval_cost, optimum and optimum.loss,
                         optimum and optimum.memoryless_loss, view.accuracy, view.next_lr, self.lens.view,
                         self.prefix, self.lens.pinned, kinds, len(self.lab.runs), view.memory_found_at is not None,
-                        _latest(view.history.eval_memory_use))
+                        _latest(view.history.eval_memory_use), reach and reach.largest)
 
 
 def _latest(values) -> float | None:

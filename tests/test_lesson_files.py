@@ -73,6 +73,14 @@ def test_a_lesson_is_found_by_its_name_or_its_path(tmp_path):
         find("chess")
 
 
+def test_a_folder_named_as_a_built_in_lesson_does_not_hide_it(tmp_path, monkeypatch):
+    (tmp_path / "reach").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert find("reach").title == "Counting past ten"
+    with pytest.raises(LessonError, match="a directory"):
+        find("./reach")  # a path is read as one
+
+
 def progress(**changes):
     values = dict(step=100, trained=40, eval_cost=0.5, best=0.44, memoryless=0.52, accuracy=0.8, lr=0.01,
                   view="probs", prefix="1 3 5 7 0 0", pinned="", kinds=("rnn",), runs=1, memory_found=False)
@@ -90,3 +98,6 @@ def test_each_condition_is_judged_from_what_the_app_shows():
     assert not judge({"near_best": 0.06}, progress(eval_cost=None))[0][1]  # nothing evaluated yet
     assert judge({"compared": True}, progress(pinned="2 4 6 8 0 0"))[0][1]
     assert not judge({"compared": True}, progress(pinned="1 3 5 7 0 0"))[0][1]  # the same prefix twice
+    assert not judge({"reach": 15}, progress())[0][1]  # not measured: the Reach view has not been open
+    assert judge({"reach": 15}, progress(reach=12)) == [("right up to n = 15", False)]
+    assert judge({"reach": 15}, progress(reach=15))[0][1]
