@@ -38,7 +38,8 @@ teacher can write one in a TOML file (README: Lessons).
 - **Header**: what trains (data, layers) and how it goes: step, epoch, `cost` (the last step's training cost, -ln p in
   nats), `acc` (the share of eval targets predicted right), `to best` (the eval cost minus the best possible cost,
   in nats: 0 is the best any predictor does on average; a little below 0 happens by chance on a finite eval set),
-  tokens/s and the learning rate. On a narrow terminal the least needed give way.
+  tokens/s, `threads` (the threads NumPy's matrix products run on: two for a large model) and the learning rate. On
+  a narrow terminal the least needed give way.
 - **Model**: the data (any task: `parity:64`, `anbn:30`, `xor`, or a text file; `↓` lists them), the embedding size,
   the stack of RNN, LSTM, GRU and dense layers, and the seed; *Apply* (or `enter` in a field) builds a fresh network in
   place of the current run, *New run* beside it.
