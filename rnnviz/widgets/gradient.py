@@ -200,12 +200,16 @@ def _decades(g: np.ndarray) -> np.ndarray:
         return np.maximum(np.log10(g / g[0]), FLOOR)
 
 
+KEEPERS = ("f", "z")  # the gates that decide what the state keeps: drawn last, on top of the others' points
+
+
 def draw_saturation(plt, layer: LayerGradient) -> None:
     """A point per unit and gate: the share of steps it spends shut (x) against open (y); the diagonal x + y = 1
-    bounds them."""
+    bounds them. Points fall on the same cells (units open or shut all the time): the forget (update) gate's,
+    which show what the state keeps, are drawn last."""
     plt.clear_data()
     plt.plot([0, 1], [1, 0], marker="braille", color=FADE_COLOR)
-    for gate, (left, right) in layer.saturation.items():
+    for gate, (left, right) in sorted(layer.saturation.items(), key=lambda item: item[0] in KEEPERS):
         plt.scatter(left.tolist(), right.tolist(), marker="•", color=GATE_COLORS[gate])
     plt.xlim(0, 1)
     plt.ylim(0, 1)

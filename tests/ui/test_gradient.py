@@ -10,7 +10,7 @@ from rnnviz import forgetting
 from rnnviz.app import RnnvizApp
 from rnnviz.forgetting import Sample, fade_lag, frozen, measure
 from rnnviz.session import Session
-from rnnviz.widgets.gradient import GradientView
+from rnnviz.widgets.gradient import GATE_COLORS, GradientView, draw_saturation
 from rnnviz.widgets.model import ModelPanel
 
 from .conftest import SPEED, screen_text, settled, training, wait_until
@@ -118,3 +118,18 @@ async def test_it_fits_both_sizes_while_training(app, size):
         assert not app.query_one("#error").has_class("shown")
         assert [f"{label} rnn0" in text for label, _ in view(app).fades] == [True, True]  # a line for each run
         assert text.count("‖J‖") == 2  # and its spectrum's numbers: a lesson speaks of them at any size
+
+
+@pytest.mark.parametrize("gates, keeper", [("ifo", "f"), ("rz", "z")])
+def test_the_gate_that_keeps_the_state_is_drawn_last_on_top_of_the_others(gates, keeper):
+    """Units open or shut all the time fall on the same cells: the forget gate's points showed under the output
+    gate's, where the forgetting lesson points to them."""
+    drawn = []
+
+    class Recorder:
+        def __getattr__(self, name):
+            return lambda *args, **kwargs: drawn.append((name, kwargs.get("color"))) if name == "scatter" else None
+    shares = (np.zeros(4), np.ones(4))
+    layer = forgetting.LayerGradient("l0", "lstm", np.ones(3), None, {}, 1.0, {gate: shares for gate in gates})
+    draw_saturation(Recorder(), layer)
+    assert [color for _, color in drawn][-1] == GATE_COLORS[keeper] and len(drawn) == len(gates)
